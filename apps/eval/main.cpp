@@ -1,0 +1,69 @@
+// resnet8-eval: accuracy and speed of a ResNet8 model file on the CIFAR-10 test set.
+#include "../common/cli.h"
+
+#include <resnet8/atomic_file.h>
+#include <resnet8/cifar10.h>
+#include <resnet8/classifier.h>
+#include <resnet8/evaluate.h>
+#include <resnet8/progress.h>
+#include <resnet8/report.h>
+
+#include <fmt/format.h>
+
+#include <optional>
+
+using namespace resnet8;
+
+int main(int argc, char** argv) {
+  return cli::run("resnet8-eval", [&] {
+    cxxopts::Options options("resnet8-eval",
+                             "Evaluates a ResNet8 model file on the CIFAR-10 test set (10,000 images) and reports\n"
+                             "accuracy, per-class accuracy, confusion matrix and images/s.\n"
+                             "Models take NHWC float32 input with raw 0..255 pixels and return [N, 10] scores.");
+    options.add_options()
+        ("m,model", "TorchScript model file (the fp32 export or a quantized file); required", cxxopts::value<std::string>())
+        ("native", "run the C++ ResNet8 module with the weights of --model (an fp32 export) read as data, "
+                   "instead of the file's TorchScript code")
+        ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
+        ("b,batch-size", "images per forward call", cxxopts::value<int64_t>()->default_value("1000"))
+        ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"))
+        ("limit", "evaluate only the first N test images; 0 = all", cxxopts::value<int64_t>()->default_value("0"))
+        ("json", "also write the full report as JSON to PATH", cxxopts::value<std::string>())
+        ("h,help", "show this help");
+    const auto args = options.parse(argc, argv);
+    if (args.count("help")) {
+      fmt::print("{}\n", options.help());
+      return 0;
+    }
+    if (!args.unmatched().empty()) throw cli::UsageError(fmt::format("unexpected argument '{}'", args.unmatched()[0]));
+    if (!args.count("model")) throw cli::UsageError("--model FILE is required");
+
+    const std::string model_path = args["model"].as<std::string>();
+    const std::string data_dir = args["data"].as<std::string>();
+    EvalOptions eval;
+    eval.batch_size = cli::positive<int64_t>(args, "batch-size");
+    eval.threads = cli::positive<int>(args, "threads", 0);
+    const int64_t limit = cli::positive<int64_t>(args, "limit", 0);
+    std::optional<std::string> json;
+    if (args.count("json")) {
+      json = args["json"].as<std::string>();
+      check_writable(*json, "--json");
+    }
+
+    const Classifier classifier =
+        args.count("native") ? native_classifier(model_path) : torchscript_classifier(model_path);
+    const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest, limit > 0 ? limit : -1);
+
+    Progress progress("evaluating");
+    eval.on_progress = [&](int64_t done, int64_t total) { progress.update(done, total); };
+    EvalReport report = evaluate(classifier, test, eval);
+    report.data_dir = data_dir;
+
+    fmt::print("{}", to_table(report));
+    if (json) {
+      write_file_atomic(*json, to_json(report));
+      fmt::print("report     {}\n", *json);
+    }
+    return 0;
+  });
+}

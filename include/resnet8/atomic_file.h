@@ -1,0 +1,23 @@
+#pragma once
+// Output files are written to a temporary name beside the target and renamed into place, so a
+// failure never leaves a half-written model or report behind.
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <string_view>
+
+namespace resnet8 {
+
+// Writes `contents` to `path` atomically. Throws resnet8::Error naming `path` on failure.
+void write_file_atomic(const std::filesystem::path& path, std::string_view contents);
+
+// Calls `write(tmp_path)` to produce the file at a temporary path beside `path`, then renames it
+// into place; the temporary file is removed if `write` throws.
+void write_file_atomic(const std::filesystem::path& path,
+                       const std::function<void(const std::filesystem::path&)>& write);
+
+// Throws resnet8::Error naming `flag` and `path` unless a file can be created at `path` (the
+// directory exists and is writable). Tools call it before long work.
+void check_writable(const std::filesystem::path& path, std::string_view flag);
+
+}  // namespace resnet8

@@ -1,0 +1,35 @@
+#pragma once
+// The result of evaluating a classifier on CIFAR-10, and its two renderings: a human table and a
+// JSON document with stable field names (see README.md, "JSON report").
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace resnet8 {
+
+struct EvalReport {
+  // What ran.
+  std::string model_kind;  // "torchscript" | "native"
+  std::string model_path;
+  std::uintmax_t model_bytes = 0;
+  std::string data_dir;
+  std::string libtorch_version;
+  int threads = 0;
+  int64_t batch_size = 0;
+  // What it scored. confusion[true][predicted].
+  int64_t images = 0;
+  int64_t correct = 0;
+  std::array<std::array<int64_t, 10>, 10> confusion{};
+  // How fast (model input conversion + forward + argmax, excluding file loading).
+  double seconds = 0;
+
+  double accuracy() const { return images ? double(correct) / double(images) : 0.0; }
+  double images_per_second() const { return seconds > 0 ? double(images) / seconds : 0.0; }
+  int64_t class_total(int c) const;
+  int64_t class_correct(int c) const { return confusion[c][c]; }
+};
+
+std::string to_table(const EvalReport& report);
+std::string to_json(const EvalReport& report);
+
+}  // namespace resnet8

@@ -1,0 +1,45 @@
+#include <resnet8/classifier.h>
+
+#include <resnet8/error.h>
+#include <resnet8/model.h>
+#include <resnet8/weights.h>
+
+#include <fmt/format.h>
+#include <torch/script.h>
+
+namespace fs = std::filesystem;
+
+namespace resnet8 {
+namespace {
+
+std::uintmax_t checked_size(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) throw Error(fmt::format("{}: model file not found", file.string()));
+  return fs::file_size(file);
+}
+
+}  // namespace
+
+Classifier torchscript_classifier(const fs::path& file) {
+  const auto bytes = checked_size(file);
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(file.string(), torch::kCPU);
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    throw Error(fmt::format("{}: not a loadable TorchScript module ({})", file.string(),
+                            what.substr(0, what.find('\n'))));
+  }
+  module.eval();
+  auto forward = [module](const at::Tensor& x) mutable { return module.forward({x}).toTensor(); };
+  return {forward, "torchscript", file, bytes};
+}
+
+Classifier native_classifier(const fs::path& file) {
+  const auto bytes = checked_size(file);
+  ResNet8 model = load_resnet8(file);
+  auto forward = [model](const at::Tensor& x) mutable { return model->forward(x); };
+  return {forward, "native", file, bytes};
+}
+
+}  // namespace resnet8
