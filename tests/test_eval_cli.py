@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""resnet8-eval from the outside: exit codes, one clear error line, JSON report, no leftovers."""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+failures = []
+
+
+def run(*args):
+    return subprocess.run([str(EVAL), *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def expect(name, cond, detail=""):
+    print(f"{'ok  ' if cond else 'FAIL'} {name}")
+    if not cond:
+        failures.append(name)
+        if detail:
+            print("     " + detail.replace("\n", "\n     "))
+
+
+def expect_error(name, result, code, *fragments):
+    err = result.stderr
+    expect(name, result.returncode == code and all(f in err for f in fragments) and "error:" in err,
+           f"exit {result.returncode} (want {code}), stderr:\n{err}")
+
+
+def main():
+    global EVAL
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--eval", required=True, type=Path)
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--model", required=True, type=Path)
+    args = ap.parse_args()
+    EVAL = args.eval
+    tmp = Path(tempfile.mkdtemp(prefix="resnet8-cli-"))
+    try:
+        r = run("--help")
+        expect("--help exits 0 and lists the flags", r.returncode == 0 and all(
+            f in r.stdout for f in ["--model", "--native", "--data", "--batch-size", "--threads", "--limit", "--json"]))
+
+        expect_error("no --model", run(), 2, "--model FILE is required")
+        expect_error("unknown flag", run("--model", args.model, "--bogus"), 2, "bogus")
+        expect_error("--batch-size 0", run("--model", args.model, "--batch-size", "0"), 2, "--batch-size must be >= 1")
+        expect_error("--threads not a number", run("--model", args.model, "--threads", "two"), 2, "two")
+        expect_error("missing model file", run("--model", tmp / "absent.pt"), 1, "absent.pt: model file not found")
+        junk = tmp / "junk.pt"
+        junk.write_text("not a model")
+        expect_error("junk model, TorchScript path", run("--model", junk), 1, "junk.pt: not a loadable TorchScript module")
+        expect_error("junk model, native path", run("--model", junk, "--native"), 1, "junk.pt: not a TorchScript file")
+        expect_error("missing data dir", run("--model", args.model, "--data", tmp / "nodata"), 1,
+                     "nodata: CIFAR-10 directory not found")
+        corrupt = tmp / "corrupt"
+        corrupt.mkdir()
+        (corrupt / "test_batch.bin").write_bytes(b"\0" * 3072)
+        expect_error("truncated test batch", run("--model", args.model, "--data", corrupt), 1,
+                     "test_batch.bin: size 3072 bytes is not a positive multiple")
+        expect_error("--json into a missing directory",
+                     run("--model", args.model, "--data", args.data, "--json", tmp / "no" / "r.json"), 1,
+                     "--json", "does not exist")
+
+        out = tmp / "out"
+        out.mkdir()
+        report = out / "report.json"
+        r = run("--model", args.model, "--data", args.data, "--limit", "500", "--threads", "2", "--json", report)
+        expect("--limit 500 --json runs", r.returncode == 0, r.stderr)
+        if report.exists():
+            j = json.loads(report.read_text())
+            expect("JSON has the stable fields", {"model", "data", "libtorch_version", "threads", "batch_size", "images",
+                                                   "correct", "accuracy", "seconds", "images_per_second", "per_class",
+                                                   "confusion_matrix"} <= set(j))
+            expect("JSON counts 500 images, consistent totals",
+                   j["images"] == 500 and sum(map(sum, j["confusion_matrix"])) == 500
+                   and sum(c["correct"] for c in j["per_class"]) == j["correct"]
+                   and abs(j["accuracy"] - j["correct"] / 500) < 1e-6 and j["threads"] == 2, json.dumps(j)[:400])
+            expect("table and JSON agree", f"({j['correct']}/500)" in r.stdout, r.stdout)
+        else:
+            expect("JSON report written", False)
+        expect("no temporary files left beside the report", sorted(p.name for p in out.iterdir()) == ["report.json"],
+               str(list(out.iterdir())))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{len(failures)} failed" if failures else "all passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
