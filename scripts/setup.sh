@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Everything resnet8 needs before its tools can run, idempotent (a second run only checks):
+#   1. build tools and Debian packages (cmake, g++, libfmt-dev, libcxxopts-dev, doctest-dev, npm);
+#   2. the Python side of scripts/ (torch==2.13.0 CPU, whose LibTorch the C++ code links; numpy, h5py, pillow);
+#   3. CIFAR-10 and the Keras model into data/, checksum-verified, and the fp32 TorchScript export;
+#   4. a Release build in build/ (or $RESNET8_BUILD_DIR).
+# Environment: PYTHON (default python3), RESNET8_BUILD_DIR (default build), CMAKE_ARGS (extra -D flags).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+BUILD_DIR=${RESNET8_BUILD_DIR:-build}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "system packages"
+declare -A provides=([cmake]=cmake [g++]=g++ [make]=make [libfmt-dev]= [libcxxopts-dev]= [doctest-dev]= [npm]=npm)
+missing=()
+for pkg in "${!provides[@]}"; do
+  cmd=${provides[$pkg]}
+  if [[ -n $cmd ]]; then command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  else dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); fi
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "all present"
+fi
+
+step "python packages ($PYTHON)"
+if "$PYTHON" -c 'import torch, numpy, h5py, PIL, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; then
+  echo "all present (torch $("$PYTHON" -c 'import torch; print(torch.__version__)'))"
+else
+  "$PYTHON" -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
+fi
+
+step "data"
+"$PYTHON" scripts/fetch_data.py
+"$PYTHON" scripts/fetch_model.py
+"$PYTHON" scripts/export_torchscript.py
+
+step "build ($BUILD_DIR)"
+# shellcheck disable=SC2086
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE="$(command -v "$PYTHON")" ${CMAKE_ARGS:-} >/dev/null
+cmake --build "$BUILD_DIR" -j2
