@@ -1,7 +1,9 @@
 #include <resnet8/classifier.h>
 
+#include <resnet8/engine.h>
 #include <resnet8/error.h>
 #include <resnet8/model.h>
+#include <resnet8/quantize.h>
 #include <resnet8/weights.h>
 
 #include <fmt/format.h>
@@ -22,6 +24,8 @@ std::uintmax_t checked_size(const fs::path& file) {
 
 Classifier torchscript_classifier(const fs::path& file) {
   const auto bytes = checked_size(file);
+  const std::string engine = recorded_engine(file);
+  if (!engine.empty()) set_engine(engine);
   torch::jit::Module module;
   try {
     module = torch::jit::load(file.string(), torch::kCPU);
@@ -32,14 +36,14 @@ Classifier torchscript_classifier(const fs::path& file) {
   }
   module.eval();
   auto forward = [module](const at::Tensor& x) mutable { return module.forward({x}).toTensor(); };
-  return {forward, "torchscript", file, bytes};
+  return {forward, "torchscript", engine, file, bytes};
 }
 
 Classifier native_classifier(const fs::path& file) {
   const auto bytes = checked_size(file);
   ResNet8 model = load_resnet8(file);
   auto forward = [model](const at::Tensor& x) mutable { return model->forward(x); };
-  return {forward, "native", file, bytes};
+  return {forward, "native", "", file, bytes};
 }
 
 }  // namespace resnet8

@@ -28,10 +28,12 @@ EvalReport evaluate(const Classifier& classifier, const cifar10::Dataset& data, 
   report.model_kind = classifier.kind;
   report.model_path = classifier.file.string();
   report.model_bytes = classifier.file_bytes;
+  report.quantized_engine = classifier.engine;
   report.libtorch_version = TORCH_VERSION;
   report.threads = at::get_num_threads();
   report.batch_size = options.batch_size;
   report.images = data.size();
+  report.predictions.reserve(data.size());
 
   constexpr int64_t k = cifar10::kNumClasses;
   at::Tensor confusion = at::zeros({k * k}, at::kLong);
@@ -50,7 +52,10 @@ EvalReport evaluate(const Classifier& classifier, const cifar10::Dataset& data, 
       throw Error(fmt::format("{}: model returned shape [{}], expected [{}, {}]", report.model_path,
                               fmt::join(scores.sizes(), ", "), end - begin, k));
     }
-    confusion += at::bincount(data.labels.slice(0, begin, end) * k + scores.argmax(1), {}, k * k);
+    const at::Tensor predicted = scores.argmax(1);
+    confusion += at::bincount(data.labels.slice(0, begin, end) * k + predicted, {}, k * k);
+    const at::Tensor p8 = predicted.to(at::kByte);
+    report.predictions.insert(report.predictions.end(), p8.data_ptr<uint8_t>(), p8.data_ptr<uint8_t>() + p8.numel());
     if (options.on_progress) options.on_progress(end, data.size());
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

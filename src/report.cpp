@@ -39,7 +39,8 @@ int64_t EvalReport::class_total(int c) const {
 
 std::string to_table(const EvalReport& r) {
   std::string out;
-  out += fmt::format("model      {} ({}, {:.1f} KB)\n", r.model_path, r.model_kind, r.model_bytes / 1024.0);
+  out += fmt::format("model      {} ({}{}, {:.1f} KB)\n", r.model_path, r.model_kind,
+                     r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine, r.model_bytes / 1024.0);
   out += fmt::format("libtorch   {}, {} thread{}, batch size {}\n", r.libtorch_version, r.threads,
                      r.threads == 1 ? "" : "s", r.batch_size);
   out += fmt::format("{:<12} {:>9} {:>9}\n", "class", "correct", "accuracy");
@@ -62,7 +63,7 @@ std::string to_json(const EvalReport& r) {
   }
   return fmt::format(
       "{{\n"
-      "  \"model\": {{\"path\": {}, \"kind\": {}, \"bytes\": {}}},\n"
+      "  \"model\": {{\"path\": {}, \"kind\": {}, \"bytes\": {}, \"quantized_engine\": {}}},\n"
       "  \"data\": {},\n"
       "  \"libtorch_version\": {},\n"
       "  \"threads\": {},\n"
@@ -75,7 +76,8 @@ std::string to_json(const EvalReport& r) {
       "  \"per_class\": [\n{}\n  ],\n"
       "  \"confusion_matrix\": [\n{}\n  ]\n"
       "}}\n",
-      json_string(r.model_path), json_string(r.model_kind), r.model_bytes, json_string(r.data_dir),
+      json_string(r.model_path), json_string(r.model_kind), r.model_bytes, json_string(r.quantized_engine),
+      json_string(r.data_dir),
       json_string(r.libtorch_version), r.threads, r.batch_size, r.images, r.correct, r.accuracy(), r.seconds,
       r.images_per_second(), per_class, confusion);
 }

@@ -14,12 +14,14 @@ namespace resnet8 {
 struct Classifier {
   std::function<at::Tensor(const at::Tensor&)> forward;
   std::string kind;             // "torchscript" or "native"
+  std::string engine;           // quantized engine the file recorded and that was set ("" for fp32)
   std::filesystem::path file;   // where its weights came from
   std::uintmax_t file_bytes = 0;
 };
 
-// torch::jit::load of `file`, in eval mode. Throws resnet8::Error when the file is missing or is not
-// a TorchScript module.
+// torch::jit::load of `file`, in eval mode. A quantized file written by resnet8 records its
+// quantized engine; that engine is set before loading (packed weights are re-packed for the engine
+// current at load time). Throws resnet8::Error when the file is missing or is not a TorchScript module.
 Classifier torchscript_classifier(const std::filesystem::path& file);
 
 // The C++ ResNet8 module with weights loaded (data only) from the fp32 TorchScript export `file`.

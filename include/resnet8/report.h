@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace resnet8 {
 
@@ -11,6 +12,7 @@ struct EvalReport {
   // What ran.
   std::string model_kind;  // "torchscript" | "native"
   std::string model_path;
+  std::string quantized_engine;  // "" for a float model
   std::uintmax_t model_bytes = 0;
   std::string data_dir;
   std::string libtorch_version;
@@ -20,6 +22,7 @@ struct EvalReport {
   int64_t images = 0;
   int64_t correct = 0;
   std::array<std::array<int64_t, 10>, 10> confusion{};
+  std::vector<uint8_t> predictions;  // predicted class of every image, in dataset order
   // How fast (model input conversion + forward + argmax, excluding file loading).
   double seconds = 0;
 
@@ -30,6 +33,7 @@ struct EvalReport {
 };
 
 std::string to_table(const EvalReport& report);
+// The JSON report; predictions are not included (see resnet8-eval --predictions).
 std::string to_json(const EvalReport& report);
 
 }  // namespace resnet8

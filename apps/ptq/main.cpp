@@ -1,0 +1,165 @@
+// resnet8-ptq: static int8 post-training quantization of the fp32 ResNet8 export, written as a
+// quantized TorchScript file, then compared with fp32 on the CIFAR-10 test set.
+#include "../common/cli.h"
+
+#include <resnet8/atomic_file.h>
+#include <resnet8/calibration.h>
+#include <resnet8/cifar10.h>
+#include <resnet8/classifier.h>
+#include <resnet8/engine.h>
+#include <resnet8/evaluate.h>
+#include <resnet8/folded.h>
+#include <resnet8/model.h>
+#include <resnet8/progress.h>
+#include <resnet8/quantize.h>
+#include <resnet8/report.h>
+#include <resnet8/weights.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+using namespace resnet8;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string comparison_table(const EvalReport& f, const EvalReport& q) {
+  auto pct = [](int64_t a, int64_t b) { return b ? 100.0 * double(a) / double(b) : 0.0; };
+  int64_t agree = 0;
+  for (size_t i = 0; i < f.predictions.size() && i < q.predictions.size(); ++i) agree += f.predictions[i] == q.predictions[i];
+  std::string out = fmt::format("{:<14} {:>14} {:>14} {:>12}\n", "", "fp32", "int8", "delta");
+  out += fmt::format("{:<14} {:>13.2f}% {:>13.2f}% {:>+9.2f} pp\n", "accuracy", 100 * f.accuracy(), 100 * q.accuracy(),
+                     100 * (q.accuracy() - f.accuracy()));
+  for (int c = 0; c < cifar10::kNumClasses; ++c) {
+    const double a = pct(f.class_correct(c), f.class_total(c)), b = pct(q.class_correct(c), q.class_total(c));
+    out += fmt::format("  {:<12} {:>13.1f}% {:>13.1f}% {:>+9.1f} pp\n", cifar10::kClassNames[c], a, b, b - a);
+  }
+  out += fmt::format("{:<14} {:>12} B {:>12} B {:>10.2f}x smaller\n", "file size", f.model_bytes, q.model_bytes,
+                     double(f.model_bytes) / double(q.model_bytes));
+  out += fmt::format("{:<14} {:>14} {:>13.2f}% ({} of {} test images)\n", "top-1 agree", "",
+                     pct(agree, q.images), agree, q.images);
+  out += fmt::format("{:<14} {:>14.0f} {:>14.0f} {:>10.2f}x faster\n", "images/s", f.images_per_second(),
+                     q.images_per_second(), q.images_per_second() / f.images_per_second());
+  return out;
+}
+
+std::string eval_summary_json(const EvalReport& r) {
+  return fmt::format("{{\"path\": \"{}\", \"bytes\": {}, \"correct\": {}, \"accuracy\": {:.6f}, \"images_per_second\": {:.1f}}}",
+                     r.model_path, r.model_bytes, r.correct, r.accuracy(), r.images_per_second());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return cli::run("resnet8-ptq", [&] {
+    cxxopts::Options options(
+        "resnet8-ptq",
+        "Static int8 post-training quantization of the fp32 ResNet8 export with LibTorch's quantized ops.\n"
+        "Calibrates on a stratified, seeded sample of the CIFAR-10 training batches (never the test set),\n"
+        "writes a quantized TorchScript file any LibTorch (C++ or Python torch.jit.load) can run, then\n"
+        "evaluates fp32 and int8 on the 10,000 test images and prints one comparison table.");
+    options.add_options()
+        ("m,model", "fp32 TorchScript export (weights are read as data)",
+         cxxopts::value<std::string>()->default_value("data/resnet8_fp32.pt"))
+        ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
+        ("o,output", "quantized TorchScript file to write", cxxopts::value<std::string>()->default_value("data/resnet8_int8.pt"))
+        ("calib-per-class", "calibration images per class (1..5000)", cxxopts::value<int64_t>()->default_value("100"))
+        ("seed", "calibration sample seed", cxxopts::value<uint64_t>()->default_value("0"))
+        ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("mse"))
+        ("per-channel", "per-output-channel symmetric qint8 weights (the default)")
+        ("per-tensor", "one symmetric qint8 scale per weight tensor")
+        ("engine", "quantized engine: " + fmt::format("{}", fmt::join(available_engines(), ", ")) + "; default: the first of x86, fbgemm, onednn, qnnpack",
+         cxxopts::value<std::string>())
+        ("reduce-range", "7-bit activations: auto (on for fbgemm/x86 without VNNI), on or off",
+         cxxopts::value<std::string>()->default_value("auto"))
+        ("json", "write per-layer scales/zero points, weight ranges, sizes and results as JSON", cxxopts::value<std::string>())
+        ("no-eval", "only write the quantized file")
+        ("b,batch-size", "images per forward call in evaluation", cxxopts::value<int64_t>()->default_value("1000"))
+        ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"))
+        ("h,help", "show this help");
+    const auto args = options.parse(argc, argv);
+    if (args.count("help")) {
+      fmt::print("{}\n", options.help());
+      return 0;
+    }
+    if (!args.unmatched().empty()) throw cli::UsageError(fmt::format("unexpected argument '{}'", args.unmatched()[0]));
+    if (args.count("per-channel") && args.count("per-tensor")) throw cli::UsageError("--per-channel and --per-tensor exclude each other");
+
+    QuantizeOptions q;
+    try {
+      q.observer = parse_observer(args["observer"].as<std::string>());
+    } catch (const Error& e) {
+      throw cli::UsageError(std::string("--observer: ") + e.what());
+    }
+    q.per_channel = !args.count("per-tensor");
+    if (args.count("engine")) {
+      q.engine = args["engine"].as<std::string>();
+      const auto engines = available_engines();
+      if (std::find(engines.begin(), engines.end(), q.engine) == engines.end()) {
+        throw cli::UsageError(fmt::format("--engine {}: not available in this LibTorch build; available: {}", q.engine,
+                                          fmt::join(engines, ", ")));
+      }
+    }
+    const std::string rr = args["reduce-range"].as<std::string>();
+    if (rr == "on") q.reduce_range = true;
+    else if (rr == "off") q.reduce_range = false;
+    else if (rr != "auto") throw cli::UsageError(fmt::format("--reduce-range {}: expected auto, on or off", rr));
+    q.calib_per_class = cli::positive<int64_t>(args, "calib-per-class");
+    q.seed = args["seed"].as<uint64_t>();
+    EvalOptions eval;
+    eval.batch_size = cli::positive<int64_t>(args, "batch-size");
+    eval.threads = cli::positive<int>(args, "threads", 0);
+    const fs::path model_path = args["model"].as<std::string>();
+    const fs::path data_dir = args["data"].as<std::string>();
+    const fs::path output = args["output"].as<std::string>();
+    check_writable(output, "--output");
+    std::optional<fs::path> json;
+    if (args.count("json")) {
+      json = args["json"].as<std::string>();
+      check_writable(*json, "--json");
+    }
+    at::set_num_threads(resolve_threads(eval.threads));
+
+    const FoldedResNet8 folded = fold(load_resnet8(model_path));
+    const cifar10::Dataset calibration = calibration_set(data_dir, q.calib_per_class, q.seed);
+    fmt::print("calibration  {} training images ({} per class, seed {}), observer {}, {} weights\n",
+               calibration.size(), q.calib_per_class, q.seed, observer_name(q.observer),
+               q.per_channel ? "per-channel" : "per-tensor");
+    std::unique_ptr<Progress> progress;
+    std::string stage;
+    q.on_progress = [&](const std::string& s, int64_t done, int64_t total) {
+      if (s != stage) progress = std::make_unique<Progress>(stage = s);
+      progress->update(done, total);
+    };
+    const QuantizedResNet8 quantized = quantize(folded, calibration, q);
+    progress.reset();
+    save_quantized(quantized, output);
+    fmt::print("engine       {} (reduce_range {})\nwrote        {} ({} bytes)\n", quantized.engine,
+               quantized.reduce_range ? "on" : "off", output.string(), fs::file_size(output));
+
+    std::string results = "null";
+    if (!args.count("no-eval")) {
+      const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest);
+      std::array<EvalReport, 2> reports;
+      const std::array<fs::path, 2> files = {model_path, output};
+      for (int i = 0; i < 2; ++i) {
+        Progress bar(i == 0 ? "evaluating fp32" : "evaluating int8");
+        eval.on_progress = [&](int64_t done, int64_t total) { bar.update(done, total); };
+        reports[i] = evaluate(torchscript_classifier(files[i]), test, eval);
+      }
+      fmt::print("\n{}", comparison_table(reports[0], reports[1]));
+      results = fmt::format("{{\"fp32\": {}, \"int8\": {}}}", eval_summary_json(reports[0]), eval_summary_json(reports[1]));
+    }
+    if (json) {
+      write_file_atomic(*json, fmt::format("{{\n\"ptq\": {},\n\"fp32_bytes\": {},\n\"int8_bytes\": {},\n\"evaluation\": {}\n}}\n",
+                                           quantized.report_json(), fs::file_size(model_path), fs::file_size(output),
+                                           results));
+      fmt::print("report       {}\n", json->string());
+    }
+    return 0;
+  });
+}

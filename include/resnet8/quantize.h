@@ -1,0 +1,83 @@
+#pragma once
+// Static int8 post-training quantization of ResNet8 with LibTorch's quantized ops, written as a
+// self-contained TorchScript module.
+//
+// Layout of the int8 network: the NHWC 0..255 input is quantized exactly (quint8, scale 1, zero
+// point 0); convolutions with their batch norm folded in run as quantized::conv2d(_relu) with
+// packed qint8 weights (per-channel or per-tensor symmetric, range [-127, 127]); residual adds as
+// quantized::add_relu; the 8x8 average pool on quantized tensors; the classifier as
+// quantized::linear; the logits are dequantized before the softmax. Activation ranges come from a
+// calibration set through an observer (observer.h); ReLU outputs keep zero point 0.
+#include <resnet8/cifar10.h>
+#include <resnet8/folded.h>
+#include <resnet8/observer.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace torch::jit {
+struct Module;
+}
+
+namespace resnet8 {
+
+struct QuantizeOptions {
+  ObserverKind observer = ObserverKind::kMse;
+  bool per_channel = true;
+  std::string engine;                // empty = default_engine()
+  std::optional<bool> reduce_range;  // unset = default_reduce_range(engine)
+  int64_t batch_size = 500;          // calibration batch size
+  // Provenance, recorded in the file.
+  int64_t calib_per_class = 0;
+  uint64_t seed = 0;
+  // Called as calibration batches are done: (stage, images done, images in total).
+  std::function<void(const std::string&, int64_t, int64_t)> on_progress;
+};
+
+struct ActivationQuant {
+  std::string point;              // FoldedResNet8 observation point
+  double observed_min = 0, observed_max = 0;
+  double range_min = 0, range_max = 0;  // after the observer's choice
+  QParams qparams;
+};
+
+struct LayerQuant {
+  std::string name;  // "stem.conv", "stack2.shortcut", "fc"
+  std::vector<int64_t> weight_shape;
+  double weight_min = 0, weight_max = 0;
+  std::vector<double> weight_scales;  // one per output channel, or one
+  QParams output;
+};
+
+struct QuantizedResNet8 {
+  std::shared_ptr<torch::jit::Module> module;  // forward(NHWC float 0..255) -> probabilities
+  std::string engine;
+  bool reduce_range = false;
+  QuantizeOptions options;
+  std::vector<ActivationQuant> activations;
+  std::vector<LayerQuant> layers;
+
+  std::string metadata_json() const;  // what produced it; stored in the file as extra/resnet8_ptq.json
+  std::string report_json() const;    // metadata + per-activation and per-layer parameters
+};
+
+// Sets the engine, calibrates `model` on `calibration` and builds the int8 module.
+QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& calibration,
+                          const QuantizeOptions& options);
+
+// Saves q.module with its metadata, via a temporary file and a rename.
+void save_quantized(const QuantizedResNet8& q, const std::filesystem::path& file);
+
+// The quantized engine recorded in a TorchScript file written by save_quantized(), or "" for any
+// other TorchScript file. Throws resnet8::Error if the file is not a TorchScript archive.
+std::string recorded_engine(const std::filesystem::path& file);
+
+inline constexpr const char* kMetadataRecord = "resnet8_ptq.json";
+inline constexpr const char* kEngineRecord = "quantized_engine";
+
+}  // namespace resnet8

@@ -1,0 +1,94 @@
+#include <resnet8/folded.h>
+
+#include <resnet8/model.h>
+
+#include <torch/torch.h>
+
+namespace resnet8 {
+namespace {
+
+FoldedConv fold_conv(const std::string& name, const SameConv2d& conv, const torch::nn::BatchNorm2d& bn,
+                     int64_t stride, bool relu) {
+  torch::NoGradGuard no_grad;
+  FoldedConv out;
+  out.name = name;
+  out.stride = stride;
+  out.relu = relu;
+  at::Tensor weight = conv->weight.detach().clone();
+  at::Tensor bias = conv->bias.detach().clone();
+  if (bn) {
+    const at::Tensor scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
+    weight = weight * scale.view({-1, 1, 1, 1});
+    bias = (bias - bn->running_mean) * scale + bn->bias;
+  }
+  const int64_t k = weight.size(2);
+  const auto [before, after] = same_padding(32, k, stride);  // same rule at every even size here
+  if (before == after) {
+    out.padding = before;
+  } else {
+    TORCH_CHECK(before == 0 && after == 1, "unexpected 'same' padding for ", name);
+    weight = torch::constant_pad_nd(weight, {1, 0, 1, 0});  // zero first row and column: 4x4 kernel
+    out.padding = 1;
+  }
+  out.weight = weight.contiguous();
+  out.bias = bias.contiguous();
+  return out;
+}
+
+at::Tensor run(const FoldedConv& c, const at::Tensor& x) {
+  at::Tensor y = at::conv2d(x, c.weight, c.bias, c.stride, c.padding);
+  return c.relu ? at::relu(y) : y;
+}
+
+}  // namespace
+
+FoldedResNet8 fold(const ResNet8& model) {
+  FoldedResNet8 out;
+  out.stem = fold_conv("stem.conv", model->stem->conv, model->stem->bn, 1, true);
+  const std::vector<std::pair<std::string, Stack>> stacks = {
+      {"stack1", model->stack1}, {"stack2", model->stack2}, {"stack3", model->stack3}};
+  for (const auto& [name, stack] : stacks) {
+    const int64_t stride = stack->shortcut ? 2 : 1;
+    FoldedStack s;
+    s.name = name;
+    s.conv1 = fold_conv(name + ".conv1", stack->conv1, stack->bn1, stride, true);
+    s.conv2 = fold_conv(name + ".conv2", stack->conv2, stack->bn2, 1, false);
+    if (stack->shortcut) {
+      s.has_shortcut = true;
+      s.shortcut = fold_conv(name + ".shortcut", stack->shortcut, nullptr, stride, false);
+    }
+    out.stacks.push_back(std::move(s));
+  }
+  out.fc_weight = model->fc->weight.detach().clone();
+  out.fc_bias = model->fc->bias.detach().clone();
+  return out;
+}
+
+std::vector<const FoldedConv*> FoldedResNet8::convs() const {
+  std::vector<const FoldedConv*> out = {&stem};
+  for (const auto& s : stacks) {
+    out.push_back(&s.conv1);
+    out.push_back(&s.conv2);
+    if (s.has_shortcut) out.push_back(&s.shortcut);
+  }
+  return out;
+}
+
+at::Tensor FoldedResNet8::forward(const at::Tensor& x, const Observe& observe) const {
+  auto seen = [&](const std::string& point, const at::Tensor& t) {
+    if (observe) observe(point, t);
+    return t;
+  };
+  at::Tensor h = seen("input", x).permute({0, 3, 1, 2});
+  h = seen("stem", run(stem, h));
+  for (const auto& s : stacks) {
+    at::Tensor y = seen(s.name + ".conv1", run(s.conv1, h));
+    y = seen(s.name + ".conv2", run(s.conv2, y));
+    const at::Tensor skip = s.has_shortcut ? seen(s.name + ".shortcut", run(s.shortcut, h)) : h;
+    h = seen(s.name + ".add", at::relu(y + skip));
+  }
+  const at::Tensor logits = seen("fc", at::linear(h.mean({2, 3}), fc_weight, fc_bias));
+  return at::softmax(logits, 1);
+}
+
+}  // namespace resnet8
