@@ -13,13 +13,17 @@ namespace fs = std::filesystem;
 namespace resnet8 {
 namespace {
 
-fs::path temp_path_beside(const fs::path& path) {
-  std::random_device rd;
-  return path.parent_path() / fmt::format(".{}.{}-{:x}.tmp", path.filename().string(), getpid(), rd());
-}
-
 fs::path directory_of(const fs::path& path) {
   return path.has_parent_path() ? path.parent_path() : fs::path(".");
+}
+
+// A fresh hidden directory beside `path`, holding a file of the same name: writers that record
+// the file name (TorchScript archives name their top folder after it) see the final name.
+fs::path temp_path_beside(const fs::path& path) {
+  std::random_device rd;
+  const fs::path dir = directory_of(path) / fmt::format(".{}.{}-{:x}.tmp", path.filename().string(), getpid(), rd());
+  fs::create_directory(dir);
+  return dir / path.filename();
 }
 
 }  // namespace
@@ -37,17 +41,21 @@ void check_writable(const fs::path& path, std::string_view flag) {
 }
 
 void write_file_atomic(const fs::path& path, const std::function<void(const fs::path&)>& write) {
-  const fs::path tmp = temp_path_beside(path);
+  fs::path tmp;
+  auto cleanup = [&] {
+    std::error_code ec;
+    if (!tmp.empty()) fs::remove_all(tmp.parent_path(), ec);
+  };
   try {
+    tmp = temp_path_beside(path);
     write(tmp);
     fs::rename(tmp, path);
+    cleanup();
   } catch (const fs::filesystem_error& e) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
+    cleanup();
     throw Error(fmt::format("{}: cannot write ({})", path.string(), e.code().message()));
   } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
+    cleanup();
     throw;
   }
 }

@@ -29,6 +29,7 @@ FoldedConv fold_conv(const std::string& name, const SameConv2d& conv, const torc
     TORCH_CHECK(before == 0 && after == 1, "unexpected 'same' padding for ", name);
     weight = torch::constant_pad_nd(weight, {1, 0, 1, 0});  // zero first row and column: 4x4 kernel
     out.padding = 1;
+    out.padded_kernel = true;
   }
   out.weight = weight.contiguous();
   out.bias = bias.contiguous();
@@ -41,6 +42,10 @@ at::Tensor run(const FoldedConv& c, const at::Tensor& x) {
 }
 
 }  // namespace
+
+at::Tensor FoldedConv::original_weight() const {
+  return padded_kernel ? weight.slice(2, 1).slice(3, 1).contiguous() : weight;
+}
 
 FoldedResNet8 fold(const ResNet8& model) {
   FoldedResNet8 out;

@@ -14,6 +14,7 @@
 #include <torch/version.h>
 
 #include <map>
+#include <numeric>
 
 namespace fs = std::filesystem;
 
@@ -32,18 +33,42 @@ c10::IValue call_op(const char* name, torch::jit::Stack stack) {
   return stack.at(0);
 }
 
-// Symmetric qint8 weights in [-127, 127]: per output channel or per tensor.
-at::Tensor quantize_weight(const at::Tensor& w, bool per_channel, std::vector<double>& scales_out) {
-  if (per_channel) {
-    std::vector<int64_t> dims(w.dim() - 1);
-    std::iota(dims.begin(), dims.end(), 1);
-    const at::Tensor scales = (w.abs().amax(dims).to(at::kDouble) / 127.0).clamp_min(1e-12);
-    scales_out.assign(scales.data_ptr<double>(), scales.data_ptr<double>() + scales.numel());
-    return at::quantize_per_channel(w, scales, at::zeros({w.size(0)}, at::kLong), 0, at::kQInt8);
+// Everything the int8 module needs, flattened into three tensors (int8 weights, float32 biases and
+// scales, int64 zero points) so the file stays small; the module's __setstate__ rebuilds the packed
+// weights from them at load time, for the engine current then.
+struct Blobs {
+  std::vector<int8_t> weights;
+  std::vector<float> reals;
+  std::vector<int64_t> ints;
+
+  int64_t add_weights(const at::Tensor& w) {
+    const at::Tensor c = w.contiguous();
+    const int64_t at = static_cast<int64_t>(weights.size());
+    weights.insert(weights.end(), c.data_ptr<int8_t>(), c.data_ptr<int8_t>() + c.numel());
+    return at;
   }
-  const double scale = std::max(w.abs().max().item<double>() / 127.0, 1e-12);
-  scales_out = {scale};
-  return at::quantize_per_tensor(w, scale, 0, at::kQInt8);
+  int64_t add_reals(const at::Tensor& t) {
+    const at::Tensor c = t.to(at::kFloat).contiguous();
+    const int64_t at = static_cast<int64_t>(reals.size());
+    reals.insert(reals.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    return at;
+  }
+  int64_t add_real(double v) { return add_reals(at::tensor({static_cast<float>(v)})); }
+  int64_t add_int(int64_t v) {
+    ints.push_back(v);
+    return static_cast<int64_t>(ints.size()) - 1;
+  }
+};
+
+// Symmetric weights in [-127, 127] (per output channel or per tensor), scales rounded to float32
+// as stored. Returns the int8 values; `scales` gets the scales.
+at::Tensor quantize_weight(const at::Tensor& w, bool per_channel, at::Tensor& scales) {
+  std::vector<int64_t> dims(w.dim() - 1), shape(w.dim(), 1);
+  std::iota(dims.begin(), dims.end(), 1);
+  const at::Tensor amax = per_channel ? w.abs().amax(dims) : w.abs().max().reshape({1});
+  scales = (amax / 127.0).clamp_min(1e-12).to(at::kFloat);
+  if (per_channel) shape[0] = w.size(0);
+  return at::round(w / scales.to(at::kDouble).view(shape)).clamp(-127, 127).to(at::kChar);
 }
 
 std::string json_str(const std::string& s) { return fmt::format("\"{}\"", s); }  // names only: no escaping needed
@@ -98,47 +123,93 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
     q.activations.push_back(a);
   }
 
-  // The int8 module: attributes hold packed weights and output scales/zero points.
-  auto module = std::make_shared<torch::jit::Module>("__torch__.resnet8.QuantizedResNet8");
-  auto add_qparams = [&](const std::string& attr, const QParams& p) {
-    module->register_attribute(attr + "_scale", c10::FloatType::get(), p.scale);
-    module->register_attribute(attr + "_zero_point", c10::IntType::get(), p.zero_point);
+  // The int8 module. Its state is three flat tensors (see Blobs); __setstate__ turns them into the
+  // attributes forward() uses: packed weights, output scales and zero points.
+  Blobs blobs;
+  std::string setstate;
+  auto qparams_code = [&](const std::string& attr, const QParams& p) {
+    setstate += fmt::format("    self.{0}_scale = float(f[{1}])\n    self.{0}_zero_point = int(z[{2}])\n", attr,
+                            blobs.add_real(p.scale), blobs.add_int(p.zero_point));
   };
-  auto add_layer = [&](const std::string& name, const at::Tensor& weight, const c10::IValue& packed,
-                       const std::vector<double>& scales, const QParams& out) {
-    module->register_attribute(attr_name(name) + "_packed", packed.type(), packed);
-    add_qparams(attr_name(name), out);
+  // conv == nullptr: the classifier (fc).
+  auto add_layer = [&](const FoldedConv* conv, const QParams& out) {
+    const std::string name = conv ? conv->name : "fc";
+    const at::Tensor float_weight = conv ? conv->original_weight() : model.fc_weight;
+    const at::Tensor& bias = conv ? conv->bias : model.fc_bias;
+    at::Tensor scales;
+    const at::Tensor w8 = quantize_weight(float_weight, options.per_channel, scales);
+    const int64_t wo = blobs.add_weights(w8), so = blobs.add_reals(scales), bo = blobs.add_reals(bias);
+    setstate += fmt::format("    w = q[{}:{}].view([{}])\n", wo, wo + w8.numel(), fmt::join(w8.sizes(), ", "));
+    if (conv && conv->padded_kernel) {
+      // The stride-2 conv's 'same' padding becomes a zero first row and column (a 4x4 kernel) here,
+      // at load time, so the zeros take no room in the file.
+      setstate += "    w = torch.constant_pad_nd(w, [1, 0, 1, 0], 0)\n";
+    }
+    setstate += options.per_channel
+                    ? fmt::format("    w = torch._make_per_channel_quantized_tensor(w, f[{}:{}].double(), "
+                                  "torch.zeros([{}], dtype=torch.long), 0)\n",
+                                  so, so + scales.numel(), scales.numel())
+                    : fmt::format("    w = torch._make_per_tensor_quantized_tensor(w, float(f[{}]), 0)\n", so);
+    const std::string b = fmt::format("f[{}:{}]", bo, bo + bias.numel());
+    setstate += conv ? fmt::format("    self.{0}_packed = ops.quantized.conv2d_prepack(w, {1}, [{2}, {2}], [{3}, {3}], "
+                                   "[1, 1], 1)\n", attr_name(name), b, conv->stride, conv->padding)
+                     : fmt::format("    self.fc_packed = ops.quantized.linear_prepack(w, {})\n", b);
+    qparams_code(attr_name(name), out);
     LayerQuant l;
     l.name = name;
-    l.weight_shape = weight.sizes().vec();
-    l.weight_min = weight.min().item<double>();
-    l.weight_max = weight.max().item<double>();
-    l.weight_scales = scales;
+    l.weight_shape = float_weight.sizes().vec();
+    l.weight_min = float_weight.min().item<double>();
+    l.weight_max = float_weight.max().item<double>();
+    l.weight_scales.assign(scales.data_ptr<float>(), scales.data_ptr<float>() + scales.numel());
     l.output = out;
     q.layers.push_back(l);
   };
-  add_qparams("input", qparams.at("input"));
 
-  // Observation point of each conv's output.
-  auto point_of = [](const FoldedConv& c) { return c.name == "stem.conv" ? std::string("stem") : c.name; };
-  for (const FoldedConv* c : model.convs()) {
-    std::vector<double> scales;
-    const at::Tensor qweight = quantize_weight(c->weight, options.per_channel, scales);
-    const c10::IValue packed =
-        call_op("quantized::conv2d_prepack",
-                {qweight, c->bias, c10::List<int64_t>({c->stride, c->stride}),
-                 c10::List<int64_t>({c->padding, c->padding}), c10::List<int64_t>({1, 1}), int64_t{1}});
-    add_layer(c->name, c->weight, packed, scales, qparams.at(point_of(*c)));
-  }
-  for (const auto& s : model.stacks) add_qparams(s.name + "_add", qparams.at(s.name + ".add"));
-  {
-    std::vector<double> scales;
-    const at::Tensor qweight = quantize_weight(model.fc_weight, options.per_channel, scales);
-    add_layer("fc", model.fc_weight, call_op("quantized::linear_prepack", {qweight, model.fc_bias}), scales,
-              qparams.at("fc"));
-  }
+  qparams_code("input", qparams.at("input"));
+  for (const FoldedConv* c : model.convs()) add_layer(c, qparams.at(c->name == "stem.conv" ? "stem" : c->name));
+  for (const auto& s : model.stacks) qparams_code(s.name + "_add", qparams.at(s.name + ".add"));
+  add_layer(nullptr, qparams.at("fc"));
+
+  const at::Tensor weights = at::tensor(c10::ArrayRef<int8_t>(blobs.weights), at::kChar);
+  const at::Tensor reals = at::tensor(c10::ArrayRef<float>(blobs.reals), at::kFloat);
+  const at::Tensor ints = at::tensor(c10::ArrayRef<int64_t>(blobs.ints), at::kLong);
+
+  auto module = std::make_shared<torch::jit::Module>("__torch__.resnet8.QuantizedResNet8");
+  module->register_attribute("training", c10::BoolType::get(), false);
+  module->register_attribute("qweights", c10::TensorType::get(), weights);
+  module->register_attribute("reals", c10::TensorType::get(), reals);
+  module->register_attribute("ints", c10::TensorType::get(), ints);
   module->register_attribute("engine", c10::StringType::get(), q.engine);
   module->register_attribute("metadata", c10::StringType::get(), q.metadata_json());
+  // Typed placeholders for what __setstate__ assigns.
+  const at::Tensor dummy_q = at::quantize_per_tensor(at::zeros({1, 1, 1, 1}), 1.0, 0, at::kQInt8);
+  const c10::IValue conv_type = call_op("quantized::conv2d_prepack",
+                                        {dummy_q, c10::IValue(), c10::List<int64_t>({1, 1}), c10::List<int64_t>({0, 0}),
+                                         c10::List<int64_t>({1, 1}), int64_t{1}});
+  const c10::IValue linear_type = call_op("quantized::linear_prepack", {dummy_q.reshape({1, 1}), c10::IValue()});
+  for (const auto& l : q.layers) {
+    const c10::IValue& v = l.name == "fc" ? linear_type : conv_type;
+    module->register_attribute(attr_name(l.name) + "_packed", v.type(), v);
+  }
+  for (const auto& name : [&] {
+         std::vector<std::string> n = {"input"};
+         for (const auto& l : q.layers) n.push_back(attr_name(l.name));
+         for (const auto& s : model.stacks) n.push_back(s.name + "_add");
+         return n;
+       }()) {
+    module->register_attribute(name + "_scale", c10::FloatType::get(), 1.0);
+    module->register_attribute(name + "_zero_point", c10::IntType::get(), int64_t{0});
+  }
+
+  const std::string state_type = "Tuple[Tensor, Tensor, Tensor, str, str, bool]";
+  std::string src = fmt::format(
+      "def __getstate__(self) -> {0}:\n"
+      "    return (self.qweights, self.reals, self.ints, self.engine, self.metadata, self.training)\n"
+      "def __setstate__(self, state: {0}) -> None:\n"
+      "    self.qweights = state[0]\n    self.reals = state[1]\n    self.ints = state[2]\n"
+      "    self.engine = state[3]\n    self.metadata = state[4]\n    self.training = state[5]\n"
+      "    q = self.qweights\n    f = self.reals\n    z = self.ints\n{1}",
+      state_type, setstate);
 
   // forward(), generated from the folded network's structure.
   auto conv = [](const FoldedConv& c, const std::string& in) {
@@ -146,7 +217,7 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
     return fmt::format("ops.quantized.{}({}, self.{}_packed, self.{}_scale, self.{}_zero_point)",
                        c.relu ? "conv2d_relu" : "conv2d", in, a, a, a);
   };
-  std::string src =
+  src +=
       "def forward(self, x: Tensor) -> Tensor:\n"
       "    h = torch.quantize_per_tensor(x.permute([0, 3, 1, 2]), self.input_scale, self.input_zero_point, "
       "torch.quint8)\n";
@@ -162,6 +233,9 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
       "    h = ops.quantized.linear(h, self.fc_packed, self.fc_scale, self.fc_zero_point)\n"
       "    return torch.softmax(h.dequantize(), 1)\n";
   module->define(src, detail::quantized_ops_resolver());
+  // Build the packed weights exactly as loading the saved file will.
+  module->run_method("__setstate__",
+                     c10::ivalue::Tuple::create({weights, reals, ints, q.engine, q.metadata_json(), false}));
   module->eval();
   q.module = module;
   return q;

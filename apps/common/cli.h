@@ -27,9 +27,27 @@ T positive(const cxxopts::ParseResult& args, const std::string& flag, T minimum 
   return value;
 }
 
+// LibTorch warns once that creating quantized tensors (quantize_per_tensor & co.) is deprecated.
+// The quantized TorchScript these tools write depends on exactly those ops, so the tools drop that
+// one warning (README.md, "Quantized ops deprecation") and print any other as "warning: ...".
+class WarningFilter : public c10::WarningHandler {
+ public:
+  explicit WarningFilter(const char* tool) : tool_(tool) {}
+  void process(const c10::Warning& warning) override {
+    const std::string& msg = warning.msg();
+    if (msg.find("quantized tensor creation functions") != std::string::npos) return;
+    fmt::print(stderr, "{}: warning: {}\n", tool_, msg.substr(0, msg.find('\n')));
+  }
+
+ private:
+  const char* tool_;
+};
+
 // Runs body(); turns every exception into one clear line and the right exit code.
 template <typename Body>
 int run(const char* tool, Body&& body) {
+  static WarningFilter filter(tool);
+  c10::WarningUtils::set_warning_handler(&filter);
   auto fail = [tool](int code, const std::string& message) {
     fmt::print(stderr, "{}: error: {}\n", tool, message);
     if (code == kExitUsage) fmt::print(stderr, "(see {} --help)\n", tool);

@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
         ("o,output", "quantized TorchScript file to write", cxxopts::value<std::string>()->default_value("data/resnet8_int8.pt"))
         ("calib-per-class", "calibration images per class (1..5000)", cxxopts::value<int64_t>()->default_value("100"))
         ("seed", "calibration sample seed", cxxopts::value<uint64_t>()->default_value("0"))
-        ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("mse"))
+        ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
         ("per-channel", "per-output-channel symmetric qint8 weights (the default)")
         ("per-tensor", "one symmetric qint8 scale per weight tensor")
         ("engine", "quantized engine: " + fmt::format("{}", fmt::join(available_engines(), ", ")) + "; default: the first of x86, fbgemm, onednn, qnnpack",

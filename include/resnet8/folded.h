@@ -21,6 +21,9 @@ struct FoldedConv {
   int64_t stride = 1;
   int64_t padding = 0;  // symmetric
   bool relu = false;    // followed by a ReLU (fused in int8)
+  bool padded_kernel = false;  // 4x4 kernel whose first row and column are the folded 'same' padding
+
+  at::Tensor original_weight() const;  // the weight without the folded padding (3x3 again)
 };
 
 struct FoldedStack {

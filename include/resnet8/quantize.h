@@ -27,7 +27,7 @@ struct Module;
 namespace resnet8 {
 
 struct QuantizeOptions {
-  ObserverKind observer = ObserverKind::kMse;
+  ObserverKind observer = ObserverKind::kPercentile;
   bool per_channel = true;
   std::string engine;                // empty = default_engine()
   std::optional<bool> reduce_range;  // unset = default_reduce_range(engine)
