@@ -60,9 +60,11 @@ struct Blobs {
   }
 };
 
-// Symmetric weights in [-127, 127] (per output channel or per tensor), scales rounded to float32
-// as stored. Returns the int8 values; `scales` gets the scales.
-at::Tensor quantize_weight(const at::Tensor& w, bool per_channel, at::Tensor& scales) {
+std::string json_str(const std::string& s) { return fmt::format("\"{}\"", s); }  // names only: no escaping needed
+
+}  // namespace
+
+at::Tensor quantize_weight_int8(const at::Tensor& w, bool per_channel, at::Tensor& scales) {
   std::vector<int64_t> dims(w.dim() - 1), shape(w.dim(), 1);
   std::iota(dims.begin(), dims.end(), 1);
   const at::Tensor amax = per_channel ? w.abs().amax(dims) : w.abs().max().reshape({1});
@@ -70,10 +72,6 @@ at::Tensor quantize_weight(const at::Tensor& w, bool per_channel, at::Tensor& sc
   if (per_channel) shape[0] = w.size(0);
   return at::round(w / scales.to(at::kDouble).view(shape)).clamp(-127, 127).to(at::kChar);
 }
-
-std::string json_str(const std::string& s) { return fmt::format("\"{}\"", s); }  // names only: no escaping needed
-
-}  // namespace
 
 QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& calibration,
                           const QuantizeOptions& options) {
@@ -137,7 +135,7 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
     const at::Tensor float_weight = conv ? conv->original_weight() : model.fc_weight;
     const at::Tensor& bias = conv ? conv->bias : model.fc_bias;
     at::Tensor scales;
-    const at::Tensor w8 = quantize_weight(float_weight, options.per_channel, scales);
+    const at::Tensor w8 = quantize_weight_int8(float_weight, options.per_channel, scales);
     const int64_t wo = blobs.add_weights(w8), so = blobs.add_reals(scales), bo = blobs.add_reals(bias);
     setstate += fmt::format("    w = q[{}:{}].view([{}])\n", wo, wo + w8.numel(), fmt::join(w8.sizes(), ", "));
     if (conv && conv->padded_kernel) {

@@ -4,40 +4,22 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-failures = []
-
-
-def run(*args):
-    return subprocess.run([str(EVAL), *map(str, args)], capture_output=True, text=True, timeout=300)
-
-
-def expect(name, cond, detail=""):
-    print(f"{'ok  ' if cond else 'FAIL'} {name}")
-    if not cond:
-        failures.append(name)
-        if detail:
-            print("     " + detail.replace("\n", "\n     "))
-
-
-def expect_error(name, result, code, *fragments):
-    err = result.stderr
-    expect(name, result.returncode == code and all(f in err for f in fragments) and "error:" in err,
-           f"exit {result.returncode} (want {code}), stderr:\n{err}")
-
+from cli_check import expect, expect_error, finish, run as run_tool
 
 def main():
-    global EVAL
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval", required=True, type=Path)
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--model", required=True, type=Path)
     args = ap.parse_args()
-    EVAL = args.eval
+
+    def run(*a):
+        return run_tool(args.eval, *a)
+
     tmp = Path(tempfile.mkdtemp(prefix="resnet8-cli-"))
     try:
         r = run("--help")
@@ -51,7 +33,7 @@ def main():
         expect_error("missing model file", run("--model", tmp / "absent.pt"), 1, "absent.pt: model file not found")
         junk = tmp / "junk.pt"
         junk.write_text("not a model")
-        expect_error("junk model, TorchScript path", run("--model", junk), 1, "junk.pt: not a loadable TorchScript module")
+        expect_error("junk model, TorchScript path", run("--model", junk), 1, "junk.pt: not a TorchScript file")
         expect_error("junk model, native path", run("--model", junk, "--native"), 1, "junk.pt: not a TorchScript file")
         expect_error("missing data dir", run("--model", args.model, "--data", tmp / "nodata"), 1,
                      "nodata: CIFAR-10 directory not found")
@@ -85,8 +67,7 @@ def main():
                str(list(out.iterdir())))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(failures)} failed" if failures else "all passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

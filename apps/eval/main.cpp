@@ -9,6 +9,7 @@
 #include <resnet8/report.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <optional>
 
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
         ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"))
         ("limit", "evaluate only the first N test images; 0 = all", cxxopts::value<int64_t>()->default_value("0"))
         ("json", "also write the full report as JSON to PATH", cxxopts::value<std::string>())
+        ("predictions", "also write the predicted class (0..9) of every evaluated image to PATH, one per line",
+         cxxopts::value<std::string>())
         ("h,help", "show this help");
     const auto args = options.parse(argc, argv);
     if (args.count("help")) {
@@ -44,10 +47,14 @@ int main(int argc, char** argv) {
     eval.batch_size = cli::positive<int64_t>(args, "batch-size");
     eval.threads = cli::positive<int>(args, "threads", 0);
     const int64_t limit = cli::positive<int64_t>(args, "limit", 0);
-    std::optional<std::string> json;
+    std::optional<std::string> json, predictions;
     if (args.count("json")) {
       json = args["json"].as<std::string>();
       check_writable(*json, "--json");
+    }
+    if (args.count("predictions")) {
+      predictions = args["predictions"].as<std::string>();
+      check_writable(*predictions, "--predictions");
     }
 
     const Classifier classifier =
@@ -63,6 +70,10 @@ int main(int argc, char** argv) {
     if (json) {
       write_file_atomic(*json, to_json(report));
       fmt::print("report     {}\n", *json);
+    }
+    if (predictions) {
+      write_file_atomic(*predictions, fmt::format("{}\n", fmt::join(report.predictions, "\n")));
+      fmt::print("predicted  {}\n", *predictions);
     }
     return 0;
   });

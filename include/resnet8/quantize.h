@@ -66,6 +66,11 @@ struct QuantizedResNet8 {
   std::string report_json() const;    // metadata + per-activation and per-layer parameters
 };
 
+// Symmetric int8 weights in [-127, 127]: round(w / scale) with scale = max|w| / 127 per output
+// channel (dim 0) or per tensor, the scales rounded to float32 first (as stored). Returns int8
+// values; `scales` receives the float32 scales.
+at::Tensor quantize_weight_int8(const at::Tensor& w, bool per_channel, at::Tensor& scales);
+
 // Sets the engine, calibrates `model` on `calibration` and builds the int8 module.
 QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& calibration,
                           const QuantizeOptions& options);

@@ -1,0 +1,27 @@
+"""Helpers for the command-line tests: run a tool, check exit code and its one error line."""
+import subprocess
+
+failures = []
+
+
+def run(tool, *args, timeout=600):
+    return subprocess.run([str(tool), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def expect(name, cond, detail=""):
+    print(f"{'ok  ' if cond else 'FAIL'} {name}", flush=True)
+    if not cond:
+        failures.append(name)
+        if detail:
+            print("     " + str(detail).replace("\n", "\n     "))
+
+
+def expect_error(name, result, code, *fragments):
+    err = result.stderr
+    expect(name, result.returncode == code and "error:" in err and all(f in err for f in fragments),
+           f"exit {result.returncode} (want {code}), stderr:\n{err}")
+
+
+def finish():
+    print(f"{len(failures)} failed" if failures else "all passed")
+    return 1 if failures else 0

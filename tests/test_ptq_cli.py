@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""resnet8-ptq from the outside: bad inputs fail cleanly with no output left behind; the quantized
+file it writes gives the same predictions in resnet8-eval (C++) and in Python's torch.jit.load."""
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from cli_check import expect, expect_error, finish, run as run_tool
+
+
+def python_predictions(model_file, data_dir):
+    import warnings
+
+    import torch
+
+    warnings.filterwarnings("ignore", message=".*quantized tensor creation functions.*")
+    extra = {"quantized_engine": ""}
+    torch.jit.load(str(model_file), _extra_files=extra)  # first read the recorded engine ...
+    engine = extra["quantized_engine"].decode()
+    torch.backends.quantized.engine = engine  # ... set it, then load for real (weights are packed at load)
+    model = torch.jit.load(str(model_file))
+    raw = np.fromfile(data_dir / "test_batch.bin", dtype=np.uint8).reshape(-1, 3073)
+    x = torch.from_numpy(raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).astype(np.float32))
+    with torch.inference_mode():
+        return torch.cat([model(b).argmax(1) for b in x.split(1000)]).numpy(), engine
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ptq", required=True, type=Path)
+    ap.add_argument("--eval", required=True, type=Path)
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--model", required=True, type=Path)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="resnet8-ptq-"))
+
+    def ptq(*a):
+        return run_tool(args.ptq, "--data", args.data, "--threads", "2", *a)
+
+    try:
+        r = run_tool(args.ptq, "--help")
+        expect("--help lists the flags", r.returncode == 0 and all(f in r.stdout for f in [
+            "--model", "--data", "--output", "--calib-per-class", "--seed", "--observer", "--per-channel",
+            "--per-tensor", "--engine", "--reduce-range", "--json", "--no-eval"]), r.stdout)
+
+        out = tmp / "out"
+        out.mkdir()
+        target = out / "q.pt"
+        expect_error("missing fp32 model", ptq("--model", tmp / "absent.pt", "-o", target), 1,
+                     "absent.pt: model file not found")
+        junk = tmp / "junk.pt"
+        junk.write_text("junk")
+        expect_error("invalid fp32 model", ptq("--model", junk, "-o", target), 1, "junk.pt: not a TorchScript file")
+        expect_error("more calibration images per class than exist",
+                     ptq("--model", args.model, "-o", target, "--calib-per-class", "5001", "--no-eval"), 1,
+                     "asked for 5001 calibration images per class", "has only 5000")
+        expect_error("unknown observer", ptq("--model", args.model, "-o", target, "--observer", "kl"), 2,
+                     "--observer", "expected minmax, percentile or mse")
+        expect_error("unknown engine", ptq("--model", args.model, "-o", target, "--engine", "tpu"), 2,
+                     "--engine tpu: not available")
+        expect_error("bad --reduce-range", ptq("--model", args.model, "-o", target, "--reduce-range", "maybe"), 2,
+                     "--reduce-range maybe")
+        expect_error("unwritable output", ptq("--model", args.model, "-o", tmp / "nodir" / "q.pt"), 1,
+                     "--output", "does not exist")
+        expect("no output left behind by the failures", list(out.iterdir()) == [], list(out.iterdir()))
+
+        report = out / "ptq.json"
+        r = ptq("--model", args.model, "-o", target, "--calib-per-class", "20", "--no-eval", "--json", report)
+        expect("quantize (20 images per class)", r.returncode == 0 and target.exists(), r.stderr)
+        expect("only the model and the report were written", sorted(p.name for p in out.iterdir()) == ["ptq.json", "q.pt"],
+               list(out.iterdir()))
+
+        preds = out / "pred.txt"
+        r = run_tool(args.eval, "--model", target, "--data", args.data, "--threads", "2", "--predictions", preds)
+        expect("resnet8-eval runs the quantized file", r.returncode == 0 and "int8 on" in r.stdout, r.stderr + r.stdout)
+        cpp = np.loadtxt(preds, dtype=np.int64)
+        py, engine = python_predictions(target, args.data)
+        expect("Python torch.jit.load gives the same 10,000 predictions as C++",
+               cpp.shape == (10000,) and np.array_equal(cpp, py), f"engine {engine}, {np.sum(cpp != py)} differ")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
