@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set everything up (scripts/setup.sh), then evaluate the fp32 ResNet8 on the 10,000
-# CIFAR-10 test images through TorchScript and through the native C++ module, with JSON reports.
+# CIFAR-10 test images through TorchScript and through the native C++ module, with JSON reports;
+# then quantize it to int8 (resnet8-ptq) and compare int8 with fp32.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${RESNET8_BUILD_DIR:-build}
@@ -11,3 +12,6 @@ for path in torchscript native; do
   flag=; [[ $path == native ]] && flag=--native
   "$BUILD_DIR/resnet8-eval" --model data/resnet8_fp32.pt $flag --threads 2 --json "$BUILD_DIR/reports/fp32_$path.json"
 done
+
+printf '\n== int8 post-training quantization\n'
+"$BUILD_DIR/resnet8-ptq" --threads 2 --output data/resnet8_int8.pt --json "$BUILD_DIR/reports/ptq.json"
