@@ -2,6 +2,7 @@
 
 #include <resnet8/engine.h>
 #include <resnet8/error.h>
+#include <resnet8/folded.h>
 #include <resnet8/model.h>
 #include <resnet8/quantize.h>
 #include <resnet8/weights.h>
@@ -41,8 +42,8 @@ Classifier torchscript_classifier(const fs::path& file) {
 
 Classifier native_classifier(const fs::path& file) {
   const auto bytes = checked_size(file);
-  ResNet8 model = load_resnet8(file);
-  auto forward = [model](const at::Tensor& x) mutable { return model->forward(x); };
+  auto model = std::make_shared<const FoldedResNet8>(fold(load_resnet8(file)));
+  auto forward = [model](const at::Tensor& x) { return model->forward(x); };
   return {forward, "native", "", file, bytes};
 }
 

@@ -31,7 +31,8 @@ FoldedConv fold_conv(const std::string& name, const SameConv2d& conv, const torc
     out.padding = 1;
     out.padded_kernel = true;
   }
-  out.weight = weight.contiguous();
+  // Channels-last weights match the channels-last activations: no per-call reorder in oneDNN.
+  out.weight = weight.contiguous(at::MemoryFormat::ChannelsLast);
   out.bias = bias.contiguous();
   return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // What every resnet8 tool shares: the error policy (one "error: ..." line on stderr, exit 1 for a
 // bad file or data, exit 2 for a bad command line) and flag checks.
+#include <resnet8/allocator.h>
 #include <resnet8/error.h>
 
 #include <c10/util/Exception.h>
@@ -46,6 +47,7 @@ class WarningFilter : public c10::WarningHandler {
 // Runs body(); turns every exception into one clear line and the right exit code.
 template <typename Body>
 int run(const char* tool, Body&& body) {
+  keep_freed_memory_for_reuse();
   static WarningFilter filter(tool);
   c10::WarningUtils::set_warning_handler(&filter);
   auto fail = [tool](int code, const std::string& message) {

@@ -1,0 +1,93 @@
+// resnet8-bench: images/s and latency of a ResNet8 model file across batch sizes and thread counts.
+#include "../common/cli.h"
+
+#include <resnet8/atomic_file.h>
+#include <resnet8/benchmark.h>
+#include <resnet8/cifar10.h>
+#include <resnet8/classifier.h>
+#include <resnet8/progress.h>
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <sstream>
+
+using namespace resnet8;
+
+namespace {
+
+template <typename T>
+std::vector<T> parse_list(const std::string& flag, const std::string& text, T minimum) {
+  std::vector<T> out;
+  if (text.empty() || text.back() == ',') {
+    throw cli::UsageError(fmt::format("--{} {}: expected a comma-separated list of integers >= {}", flag, text, minimum));
+  }
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      size_t used = 0;
+      const long long v = std::stoll(item, &used);
+      if (used != item.size() || v < minimum) throw std::invalid_argument(item);
+      out.push_back(static_cast<T>(v));
+    } catch (const std::exception&) {
+      throw cli::UsageError(fmt::format("--{} {}: expected a comma-separated list of integers >= {}", flag, text, minimum));
+    }
+  }
+  if (out.empty()) throw cli::UsageError(fmt::format("--{}: empty list", flag));
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return cli::run("resnet8-bench", [&] {
+    cxxopts::Options options("resnet8-bench",
+                             "Measures images/s of a ResNet8 model file (fp32 or int8, TorchScript or --native) on\n"
+                             "CIFAR-10 test images at several batch sizes and thread counts: a warm-up pass, then\n"
+                             "--repeats timed passes; the median is reported, with p50/p99 latency at batch size 1.");
+    options.add_options()
+        ("m,model", "TorchScript model file; required", cxxopts::value<std::string>())
+        ("native", "run the native C++ fp32 path with the weights of --model (an fp32 export)")
+        ("d,data", "CIFAR-10 binary directory (test images are the input)",
+         cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
+        ("batch-sizes", "comma-separated batch sizes", cxxopts::value<std::string>()->default_value("1,32,256,1000"))
+        ("threads", "comma-separated LibTorch thread counts", cxxopts::value<std::string>()->default_value("2"))
+        ("repeats", "timed passes per configuration (median reported)", cxxopts::value<int>()->default_value("5"))
+        ("images", "images per timed pass", cxxopts::value<int64_t>()->default_value("2000"))
+        ("json", "also write the results as JSON to PATH", cxxopts::value<std::string>())
+        ("h,help", "show this help");
+    const auto args = options.parse(argc, argv);
+    if (args.count("help")) {
+      fmt::print("{}\n", options.help());
+      return 0;
+    }
+    if (!args.unmatched().empty()) throw cli::UsageError(fmt::format("unexpected argument '{}'", args.unmatched()[0]));
+    if (!args.count("model")) throw cli::UsageError("--model FILE is required");
+    BenchOptions bench;
+    bench.batch_sizes = parse_list<int64_t>("batch-sizes", args["batch-sizes"].as<std::string>(), 1);
+    bench.threads = parse_list<int>("threads", args["threads"].as<std::string>(), 1);
+    bench.repeats = cli::positive<int>(args, "repeats");
+    bench.images = cli::positive<int64_t>(args, "images");
+    std::optional<std::string> json;
+    if (args.count("json")) {
+      json = args["json"].as<std::string>();
+      check_writable(*json, "--json");
+    }
+    const std::string model = args["model"].as<std::string>();
+    const Classifier classifier = args.count("native") ? native_classifier(model) : torchscript_classifier(model);
+    const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());
+    const cifar10::Dataset test =
+        cifar10::read_split(args["data"].as<std::string>(), cifar10::Split::kTest, std::max<int64_t>(needed, 1000));
+    if (test.size() < needed) throw cli::UsageError(fmt::format("--batch-sizes: {} exceeds the {} test images", needed, test.size()));
+    const bool tty = Progress::stderr_is_terminal();
+    bench.on_step = [&](const std::string& step) {
+      if (tty) fmt::print(stderr, "\rmeasuring {:<30}", step);
+    };
+    const BenchReport report = benchmark(classifier, test.images, bench);
+    if (tty) fmt::print(stderr, "\r{:<42}\r", "");
+    fmt::print("{}", to_table(report));
+    if (json) write_file_atomic(*json, to_json(report));
+    return 0;
+  });
+}

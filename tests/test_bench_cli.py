@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""resnet8-bench from the outside: a small real measurement with JSON, and clear errors for bad flags."""
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from cli_check import expect, expect_error, finish, run as run_tool
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bench", required=True, type=Path)
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--model", required=True, type=Path)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="resnet8-bench-"))
+
+    def bench(*a):
+        return run_tool(args.bench, "--data", args.data, *a)
+
+    try:
+        r = run_tool(args.bench, "--help")
+        expect("--help lists the flags", r.returncode == 0 and all(
+            f in r.stdout for f in ["--model", "--native", "--batch-sizes", "--threads", "--repeats", "--images", "--json"]))
+        expect_error("no --model", bench(), 2, "--model FILE is required")
+        expect_error("bad batch list", bench("--model", args.model, "--batch-sizes", "1,x"), 2, "--batch-sizes 1,x")
+        expect_error("batch size 0", bench("--model", args.model, "--batch-sizes", "0"), 2, "integers >= 1")
+        expect_error("bad thread list", bench("--model", args.model, "--threads", "2,"), 2, "--threads")
+        expect_error("missing model", bench("--model", tmp / "absent.pt"), 1, "absent.pt: model file not found")
+
+        report = tmp / "bench.json"
+        for native in ([], ["--native"]):
+            r = bench("--model", args.model, *native, "--batch-sizes", "1,16", "--threads", "1,2", "--repeats", "3",
+                      "--images", "64", "--json", report)
+            name = "native" if native else "torchscript"
+            expect(f"{name}: runs", r.returncode == 0, r.stderr)
+            if r.returncode != 0:
+                continue
+            j = json.loads(report.read_text())
+            rows = j["results"]
+            expect(f"{name}: one row per (threads, batch), 3 runs each, median among them",
+                   [(x["threads"], x["batch_size"]) for x in rows] == [(1, 1), (1, 16), (2, 1), (2, 16)]
+                   and all(len(x["runs"]) == 3 and min(x["runs"]) <= x["images_per_second"] <= max(x["runs"])
+                           and x["images_per_second"] > 0 for x in rows), json.dumps(rows)[:500])
+            expect(f"{name}: latency percentiles at batch 1 only, p50 <= p99",
+                   all(("latency_ms" in x) == (x["batch_size"] == 1) for x in rows)
+                   and all(0 < x["latency_ms"]["p50"] <= x["latency_ms"]["p99"] for x in rows if "latency_ms" in x))
+            expect(f"{name}: peak memory reported", j["peak_rss_bytes"] > 10_000_000)
+            expect(f"{name}: table printed", "best" in r.stdout and "peak RSS" in r.stdout, r.stdout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
