@@ -125,7 +125,8 @@ int main(int argc, char** argv) {
     at::set_num_threads(resolve_threads(eval.threads));
 
     const FoldedResNet8 folded = fold(load_resnet8(model_path));
-    const cifar10::Dataset calibration = calibration_set(data_dir, q.calib_per_class, q.seed);
+    std::vector<int64_t> calibration_indices;
+    const cifar10::Dataset calibration = calibration_set(data_dir, q.calib_per_class, q.seed, &calibration_indices);
     fmt::print("calibration  {} training images ({} per class, seed {}), observer {}, {} weights\n",
                calibration.size(), q.calib_per_class, q.seed, observer_name(q.observer),
                q.per_channel ? "per-channel" : "per-tensor");
@@ -155,9 +156,10 @@ int main(int argc, char** argv) {
       results = fmt::format("{{\"fp32\": {}, \"int8\": {}}}", eval_summary_json(reports[0]), eval_summary_json(reports[1]));
     }
     if (json) {
-      write_file_atomic(*json, fmt::format("{{\n\"ptq\": {},\n\"fp32_bytes\": {},\n\"int8_bytes\": {},\n\"evaluation\": {}\n}}\n",
+      write_file_atomic(*json, fmt::format("{{\n\"ptq\": {},\n\"fp32_bytes\": {},\n\"int8_bytes\": {},\n"
+                                           "\"evaluation\": {},\n\"calibration_indices\": [{}]\n}}\n",
                                            quantized.report_json(), fs::file_size(model_path), fs::file_size(output),
-                                           results));
+                                           results, fmt::join(calibration_indices, ", ")));
       fmt::print("report       {}\n", json->string());
     }
     return 0;

@@ -18,7 +18,9 @@ namespace resnet8 {
 // `per_class` images.
 std::vector<int64_t> select_calibration(const at::Tensor& labels, int64_t per_class, uint64_t seed);
 
-// The calibration images themselves, read from the training batches of `data_dir`.
-cifar10::Dataset calibration_set(const std::filesystem::path& data_dir, int64_t per_class, uint64_t seed);
+// The calibration images themselves, read from the training batches of `data_dir`; their indices
+// in the training split go to `indices` when given.
+cifar10::Dataset calibration_set(const std::filesystem::path& data_dir, int64_t per_class, uint64_t seed,
+                                 std::vector<int64_t>* indices = nullptr);
 
 }  // namespace resnet8

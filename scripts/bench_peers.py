@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Speed of every ResNet8 deployment path, measured side by side in one run on this machine.
+
+Paths: the C++ tools (resnet8-bench: fp32 TorchScript, fp32 native, int8), ONNX Runtime CPU (fp32,
+and int8 QDQ from its own quantize_static on the same 1,000 calibration images as resnet8-ptq), and
+PyTorch in Python (eager and TorchScript). Same weights everywhere, real CIFAR-10 test images,
+uint8 -> float conversion included in the timing. Each round measures every path once at every
+batch size (interleaved, so machine noise hits all alike); the median of the rounds is reported,
+with each path's ratio to ONNX Runtime fp32 at the best batch size of each.
+
+Writes a Markdown table to stdout, the raw numbers as JSON and a PNG plot (images/s vs batch size).
+Needs: build/ (scripts/setup.sh), data/resnet8_fp32.pt and data/resnet8_int8.pt, and the PyPI
+packages in scripts/requirements-peers.txt.
+"""
+import argparse
+import ctypes
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from common import REPO, die, say, write_atomic
+
+warnings.filterwarnings("ignore")
+
+
+def keep_freed_memory():
+    """The same glibc settings the C++ tools use (M_MMAP_MAX=0, M_TRIM_THRESHOLD=1 GiB), so PyTorch in
+    Python is not slowed by re-faulting its activations each batch. ONNX Runtime has its own arena."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-4, 0)
+        libc.mallopt(-1, 1 << 30)
+    except OSError:
+        pass
+
+
+def test_images(data_dir, n):
+    raw = np.fromfile(data_dir / "test_batch.bin", dtype=np.uint8).reshape(-1, 3073)[:n]
+    return np.ascontiguousarray(raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))  # NHWC uint8
+
+
+def train_images(data_dir, indices):
+    raw = np.concatenate([np.fromfile(data_dir / f"data_batch_{k}.bin", dtype=np.uint8).reshape(-1, 3073)
+                          for k in range(1, 6)])[indices]
+    return np.ascontiguousarray(raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)).astype(np.float32)
+
+
+def python_model():
+    sys.path.insert(0, str(REPO / "scripts"))
+    from export_torchscript import ResNet8, keras_state_dict
+
+    m = ResNet8().eval()
+    m.load_state_dict(keras_state_dict(REPO / "data" / "pretrainedResnet.h5"))
+    return m
+
+
+def export_onnx(model, path):
+    import torch
+
+    buf = io.BytesIO()
+    torch.onnx.export(model, torch.zeros(1, 32, 32, 3), buf, input_names=["x"], output_names=["probs"],
+                      dynamic_axes={"x": {0: "n"}, "probs": {0: "n"}}, opset_version=17, dynamo=False)
+    write_atomic(path, buf.getvalue())
+
+
+def quantize_onnx(fp32_path, int8_path, calibration):
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{"x": calibration[i:i + 100]} for i in range(0, len(calibration), 100)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "int8.onnx"
+        quantize_static(str(fp32_path), str(out), Reader(), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        write_atomic(int8_path, out.read_bytes())
+
+
+def time_python(run, images, batch, count, threads):
+    """images/s of one pass of `count` images (after a short warm-up), conversion included."""
+    n = len(images) - batch + 1
+    run(images[:batch].astype(np.float32))
+    start = time.perf_counter()
+    for done in range(0, count, batch):
+        b = done % n
+        run(images[b:b + batch].astype(np.float32))
+    return count / (time.perf_counter() - start)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", type=Path, default=REPO / "build")
+    ap.add_argument("--data", type=Path, default=REPO / "data" / "cifar-10-batches-bin")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--images", type=int, default=2000, help="images per measurement")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch-sizes", default="1,32,256,1000")
+    ap.add_argument("--out", type=Path, default=REPO / "docs", help="where bench_peers.json/.png go")
+    args = ap.parse_args()
+    batches = [int(b) for b in args.batch_sizes.split(",")]
+    keep_freed_memory()
+
+    import onnxruntime as ort
+    import torch
+
+    torch.set_num_threads(args.threads)
+    fp32_pt, int8_pt = REPO / "data" / "resnet8_fp32.pt", REPO / "data" / "resnet8_int8.pt"
+    bench = args.build / "resnet8-bench"
+    for f in (fp32_pt, int8_pt, bench):
+        if not f.exists():
+            die(f"{f} not found: run scripts/run.sh first")
+    cache = REPO / "data" / "peers"
+    cache.mkdir(parents=True, exist_ok=True)
+
+    # Same calibration images as resnet8-ptq's defaults (its JSON lists their indices).
+    ptq_json = cache / "ptq_indices.json"
+    subprocess.run([str(args.build / "resnet8-ptq"), "--no-eval", "--output", str(cache / "int8_for_indices.pt"),
+                    "--data", str(args.data), "--json", str(ptq_json)], check=True, capture_output=True)
+    indices = json.loads(ptq_json.read_text())["calibration_indices"]
+
+    model = python_model()
+    onnx_fp32, onnx_int8 = cache / "resnet8_fp32.onnx", cache / "resnet8_int8_qdq.onnx"
+    say("exporting ONNX and quantizing it with ONNX Runtime (QDQ, U8 activations / S8 weights, MinMax) ...")
+    export_onnx(model, onnx_fp32)
+    quantize_onnx(onnx_fp32, onnx_int8, train_images(args.data, indices))
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = args.threads
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sessions = {name: ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
+                for name, p in [("ONNX Runtime fp32", onnx_fp32), ("ONNX Runtime int8 QDQ", onnx_int8)]}
+    scripted = torch.jit.load(str(fp32_pt)).eval()
+    images = test_images(args.data, max(max(batches), 1000))
+
+    def ort_runner(sess):
+        return lambda x: sess.run(None, {"x": x})[0].argmax(1)
+
+    def torch_runner(m):
+        def run(x):
+            with torch.inference_mode():
+                return m(torch.from_numpy(x)).argmax(1)
+        return run
+
+    python_paths = {"ONNX Runtime fp32": ort_runner(sessions["ONNX Runtime fp32"]),
+                    "ONNX Runtime int8 QDQ": ort_runner(sessions["ONNX Runtime int8 QDQ"]),
+                    "PyTorch eager (Python)": torch_runner(model),
+                    "PyTorch TorchScript (Python)": torch_runner(scripted)}
+    cpp_paths = {"C++ fp32 TorchScript": ["--model", str(fp32_pt)],
+                 "C++ fp32 native": ["--model", str(fp32_pt), "--native"],
+                 "C++ int8 (resnet8-ptq)": ["--model", str(int8_pt)]}
+    results = {name: {b: [] for b in batches} for name in list(cpp_paths) + list(python_paths)}
+    latency = {}
+
+    for r in range(args.rounds):
+        say(f"round {r + 1}/{args.rounds}")
+        for name, flags in cpp_paths.items():
+            with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
+                subprocess.run([str(bench), *flags, "--data", str(args.data), "--batch-sizes", args.batch_sizes,
+                                "--threads", str(args.threads), "--repeats", "1", "--images", str(args.images),
+                                "--json", tmp.name], check=True, capture_output=True)
+                for row in json.loads(Path(tmp.name).read_text())["results"]:
+                    results[name][row["batch_size"]].append(row["images_per_second"])
+                    if "latency_ms" in row:
+                        latency.setdefault(name, []).append(row["latency_ms"]["p50"])
+        for name, run in python_paths.items():
+            for b in batches:
+                count = -(-args.images // b) * b
+                results[name][b].append(time_python(run, images, b, count, args.threads))
+
+    med = {n: {b: float(np.median(v)) for b, v in per.items()} for n, per in results.items()}
+    best = {n: max(per.items(), key=lambda kv: kv[1]) for n, per in med.items()}
+    ref = best["ONNX Runtime fp32"][1]
+    print(f"\nimages/s, median of {args.rounds} interleaved rounds, {args.threads} threads, "
+          f"{args.images} images per measurement\n")
+    print("| path | " + " | ".join(f"batch {b}" for b in batches) + " | best | × ORT fp32 (best vs best) |")
+    print("|---|" + "---|" * (len(batches) + 2))
+    for n in med:
+        cells = " | ".join(f"{med[n][b]:,.0f}" for b in batches)
+        print(f"| {n} | {cells} | {best[n][1]:,.0f} (batch {best[n][0]}) | {best[n][1] / ref:.2f}× |")
+    for n, v in latency.items():
+        print(f"\n{n}: batch-1 latency p50 {np.median(v):.3f} ms (median over rounds)", end="")
+    print()
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    meta = {"threads": args.threads, "rounds": args.rounds, "images": args.images, "torch": torch.__version__,
+            "onnxruntime": ort.__version__, "median_images_per_second": med, "runs": results,
+            "batch1_latency_p50_ms": {n: float(np.median(v)) for n, v in latency.items()}}
+    write_atomic(args.out / "bench_peers.json", (json.dumps(meta, indent=1) + "\n").encode())
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for n in med:
+        ax.plot(batches, [med[n][b] for b in batches], marker="o", label=n,
+                linestyle="-" if n.startswith("C++") else "--")
+    ax.set_xscale("log")
+    ax.set_xticks(batches, [str(b) for b in batches])
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("images/s (median)")
+    ax.set_title(f"ResNet8 on CIFAR-10, {args.threads} threads, CPU")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=100)
+    write_atomic(args.out / "bench_peers.png", buf.getvalue())
+    say(f"wrote {args.out / 'bench_peers.json'} and {args.out / 'bench_peers.png'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
