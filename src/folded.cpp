@@ -85,10 +85,10 @@ std::vector<const FoldedConv*> FoldedResNet8::convs() const {
   return out;
 }
 
-at::Tensor FoldedResNet8::forward(const at::Tensor& x, const Observe& observe) const {
+at::Tensor FoldedResNet8::forward(const at::Tensor& x, const Observe& observe, const Transform& transform) const {
   auto seen = [&](const std::string& point, const at::Tensor& t) {
     if (observe) observe(point, t);
-    return t;
+    return transform ? transform(point, t) : t;
   };
   at::Tensor h = seen("input", x).permute({0, 3, 1, 2});
   h = seen("stem", run(stem, h));

@@ -43,8 +43,11 @@ struct FoldedResNet8 {
   // "stackN.conv1", "stackN.conv2", "stackN.shortcut", "stackN.add" (after its ReLU), "fc" (logits).
   using Observe = std::function<void(const std::string& point, const at::Tensor& value)>;
 
+  // Replaces an activation on its way (fake quantization); called after `observe`.
+  using Transform = std::function<at::Tensor(const std::string& point, const at::Tensor& value)>;
+
   // x: float32 NHWC [N, 32, 32, 3], 0..255 -> softmax probabilities [N, 10].
-  at::Tensor forward(const at::Tensor& x, const Observe& observe = nullptr) const;
+  at::Tensor forward(const at::Tensor& x, const Observe& observe = nullptr, const Transform& transform = nullptr) const;
 
   std::vector<const FoldedConv*> convs() const;  // in execution order
 };
