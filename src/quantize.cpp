@@ -14,6 +14,7 @@
 #include <torch/version.h>
 
 #include <map>
+#include <set>
 #include <numeric>
 
 namespace fs = std::filesystem;
@@ -81,6 +82,15 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
   set_engine(q.engine);
   q.reduce_range = options.reduce_range.value_or(default_reduce_range(q.engine));
   if (calibration.size() == 0) throw Error("the calibration set is empty");
+  {
+    std::set<std::string> known = {"fc"};
+    for (const FoldedConv* c : model.convs()) known.insert(c->name);
+    for (const auto& l : options.float_layers) {
+      if (!known.count(l)) {
+        throw Error(fmt::format("unknown layer '{}' to keep in fp32; layers: {}", l, fmt::join(known, ", ")));
+      }
+    }
+  }
 
   // Calibration: pass 1 min/max, pass 2 histograms (not needed for minmax).
   std::map<std::string, RangeObserver> observers;
@@ -129,37 +139,47 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
     setstate += fmt::format("    self.{0}_scale = float(f[{1}])\n    self.{0}_zero_point = int(z[{2}])\n", attr,
                             blobs.add_real(p.scale), blobs.add_int(p.zero_point));
   };
+  auto is_float = [&](const std::string& layer) { return options.float_layers.count(layer) > 0; };
   // conv == nullptr: the classifier (fc).
   auto add_layer = [&](const FoldedConv* conv, const QParams& out) {
     const std::string name = conv ? conv->name : "fc";
+    const std::string a = attr_name(name);
     const at::Tensor float_weight = conv ? conv->original_weight() : model.fc_weight;
     const at::Tensor& bias = conv ? conv->bias : model.fc_bias;
-    at::Tensor scales;
-    const at::Tensor w8 = quantize_weight_int8(float_weight, options.per_channel, scales);
-    const int64_t wo = blobs.add_weights(w8), so = blobs.add_reals(scales), bo = blobs.add_reals(bias);
-    setstate += fmt::format("    w = q[{}:{}].view([{}])\n", wo, wo + w8.numel(), fmt::join(w8.sizes(), ", "));
-    if (conv && conv->padded_kernel) {
-      // The stride-2 conv's 'same' padding becomes a zero first row and column (a 4x4 kernel) here,
-      // at load time, so the zeros take no room in the file.
-      setstate += "    w = torch.constant_pad_nd(w, [1, 0, 1, 0], 0)\n";
-    }
-    setstate += options.per_channel
-                    ? fmt::format("    w = torch._make_per_channel_quantized_tensor(w, f[{}:{}].double(), "
-                                  "torch.zeros([{}], dtype=torch.long), 0)\n",
-                                  so, so + scales.numel(), scales.numel())
-                    : fmt::format("    w = torch._make_per_tensor_quantized_tensor(w, float(f[{}]), 0)\n", so);
-    const std::string b = fmt::format("f[{}:{}]", bo, bo + bias.numel());
-    setstate += conv ? fmt::format("    self.{0}_packed = ops.quantized.conv2d_prepack(w, {1}, [{2}, {2}], [{3}, {3}], "
-                                   "[1, 1], 1)\n", attr_name(name), b, conv->stride, conv->padding)
-                     : fmt::format("    self.fc_packed = ops.quantized.linear_prepack(w, {})\n", b);
-    qparams_code(attr_name(name), out);
+    const std::string pad = conv && conv->padded_kernel
+                                // The stride-2 conv's 'same' padding becomes a zero first row and column
+                                // (a 4x4 kernel) here, at load time, so the zeros take no room in the file.
+                                ? "    w = torch.constant_pad_nd(w, [1, 0, 1, 0], 0)\n"
+                                : "";
     LayerQuant l;
     l.name = name;
     l.weight_shape = float_weight.sizes().vec();
     l.weight_min = float_weight.min().item<double>();
     l.weight_max = float_weight.max().item<double>();
-    l.weight_scales.assign(scales.data_ptr<float>(), scales.data_ptr<float>() + scales.numel());
     l.output = out;
+    l.kept_float = is_float(name);
+    if (l.kept_float) {  // mixed precision: this layer stays fp32 (float32 weights in `reals`)
+      const int64_t wo = blobs.add_reals(float_weight), bo = blobs.add_reals(bias);
+      setstate += fmt::format("    w = f[{}:{}].view([{}])\n{}    self.{}_weight = w\n    self.{}_bias = f[{}:{}]\n", wo,
+                              wo + float_weight.numel(), fmt::join(float_weight.sizes(), ", "), pad, a, a, bo,
+                              bo + bias.numel());
+    } else {
+      at::Tensor scales;
+      const at::Tensor w8 = quantize_weight_int8(float_weight, options.per_channel, scales);
+      const int64_t wo = blobs.add_weights(w8), so = blobs.add_reals(scales), bo = blobs.add_reals(bias);
+      setstate += fmt::format("    w = q[{}:{}].view([{}])\n{}", wo, wo + w8.numel(), fmt::join(w8.sizes(), ", "), pad);
+      setstate += options.per_channel
+                      ? fmt::format("    w = torch._make_per_channel_quantized_tensor(w, f[{}:{}].double(), "
+                                    "torch.zeros([{}], dtype=torch.long), 0)\n",
+                                    so, so + scales.numel(), scales.numel())
+                      : fmt::format("    w = torch._make_per_tensor_quantized_tensor(w, float(f[{}]), 0)\n", so);
+      const std::string b = fmt::format("f[{}:{}]", bo, bo + bias.numel());
+      setstate += conv ? fmt::format("    self.{0}_packed = ops.quantized.conv2d_prepack(w, {1}, [{2}, {2}], [{3}, {3}], "
+                                     "[1, 1], 1)\n", a, b, conv->stride, conv->padding)
+                       : fmt::format("    self.fc_packed = ops.quantized.linear_prepack(w, {})\n", b);
+      l.weight_scales.assign(scales.data_ptr<float>(), scales.data_ptr<float>() + scales.numel());
+    }
+    qparams_code(a, out);
     q.layers.push_back(l);
   };
 
@@ -186,6 +206,11 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
                                          c10::List<int64_t>({1, 1}), int64_t{1}});
   const c10::IValue linear_type = call_op("quantized::linear_prepack", {dummy_q.reshape({1, 1}), c10::IValue()});
   for (const auto& l : q.layers) {
+    if (l.kept_float) {
+      module->register_attribute(attr_name(l.name) + "_weight", c10::TensorType::get(), at::Tensor());
+      module->register_attribute(attr_name(l.name) + "_bias", c10::TensorType::get(), at::Tensor());
+      continue;
+    }
     const c10::IValue& v = l.name == "fc" ? linear_type : conv_type;
     module->register_attribute(attr_name(l.name) + "_packed", v.type(), v);
   }
@@ -210,8 +235,14 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
       state_type, setstate);
 
   // forward(), generated from the folded network's structure.
-  auto conv = [](const FoldedConv& c, const std::string& in) {
+  auto conv = [&](const FoldedConv& c, const std::string& in) {
     const std::string a = attr_name(c.name);
+    if (is_float(c.name)) {  // dequantize, float conv, quantize again for the int8 layers after it
+      const std::string y = fmt::format("torch.conv2d({}.dequantize(), self.{}_weight, self.{}_bias, [{}, {}], [{}, {}])",
+                                        in, a, a, c.stride, c.stride, c.padding, c.padding);
+      return fmt::format("torch.quantize_per_tensor({}, self.{}_scale, self.{}_zero_point, torch.quint8)",
+                         c.relu ? "torch.relu(" + y + ")" : y, a, a);
+    }
     return fmt::format("ops.quantized.{}({}, self.{}_packed, self.{}_scale, self.{}_zero_point)",
                        c.relu ? "conv2d_relu" : "conv2d", in, a, a, a);
   };
@@ -226,10 +257,10 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
     if (s.has_shortcut) src += fmt::format("    h = {}\n", conv(s.shortcut, "h"));
     src += fmt::format("    h = ops.quantized.add_relu(y, h, self.{0}_add_scale, self.{0}_add_zero_point)\n", s.name);
   }
-  src +=
-      "    h = torch.adaptive_avg_pool2d(h, [1, 1]).reshape([-1, 64])\n"
-      "    h = ops.quantized.linear(h, self.fc_packed, self.fc_scale, self.fc_zero_point)\n"
-      "    return torch.softmax(h.dequantize(), 1)\n";
+  src += "    h = torch.adaptive_avg_pool2d(h, [1, 1]).reshape([-1, 64])\n";
+  src += is_float("fc") ? "    return torch.softmax(torch.linear(h.dequantize(), self.fc_weight, self.fc_bias), 1)\n"
+                        : "    h = ops.quantized.linear(h, self.fc_packed, self.fc_scale, self.fc_zero_point)\n"
+                          "    return torch.softmax(h.dequantize(), 1)\n";
   module->define(src, detail::quantized_ops_resolver());
   // Build the packed weights exactly as loading the saved file will.
   module->run_method("__setstate__",
@@ -242,10 +273,12 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
 std::string QuantizedResNet8::metadata_json() const {
   return fmt::format(
       "{{\"producer\": \"resnet8-ptq {}\", \"libtorch\": \"{}\", \"engine\": \"{}\", \"reduce_range\": {}, "
-      "\"observer\": \"{}\", \"weights\": \"{}\", \"calibration\": {{\"split\": \"train\", \"per_class\": {}, "
-      "\"seed\": {}}}}}",
+      "\"observer\": \"{}\", \"weights\": \"{}\", \"fp32_layers\": [{}], \"calibration\": {{\"split\": \"train\", "
+      "\"per_class\": {}, \"seed\": {}}}}}",
       RESNET8_VERSION, TORCH_VERSION, engine, reduce_range, observer_name(options.observer),
-      options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8", options.calib_per_class,
+      options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8",
+      options.float_layers.empty() ? "" : fmt::format("\"{}\"", fmt::join(options.float_layers, "\", \"")),
+      options.calib_per_class,
       options.seed);
 }
 

@@ -2,6 +2,7 @@
 """resnet8-ptq from the outside: bad inputs fail cleanly with no output left behind; the quantized
 file it writes gives the same predictions in resnet8-eval (C++) and in Python's torch.jit.load."""
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -27,6 +28,10 @@ def python_predictions(model_file, data_dir):
     x = torch.from_numpy(raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).astype(np.float32))
     with torch.inference_mode():
         return torch.cat([model(b).argmax(1) for b in x.split(1000)]).numpy(), engine
+
+
+def labels(data_dir):
+    return np.fromfile(data_dir / "test_batch.bin", dtype=np.uint8).reshape(-1, 3073)[:, 0].astype(np.int64)
 
 
 def main():
@@ -64,6 +69,9 @@ def main():
                      "--engine tpu: not available")
         expect_error("bad --reduce-range", ptq("--model", args.model, "-o", target, "--reduce-range", "maybe"), 2,
                      "--reduce-range maybe")
+        expect_error("unknown --keep-float layer",
+                     ptq("--model", args.model, "-o", target, "--keep-float", "stem.conv,stack9.conv1", "--no-eval"), 2,
+                     "--keep-float", "unknown layer 'stack9.conv1'")
         expect_error("unwritable output", ptq("--model", args.model, "-o", tmp / "nodir" / "q.pt"), 1,
                      "--output", "does not exist")
         expect("no output left behind by the failures", list(out.iterdir()) == [], list(out.iterdir()))
@@ -81,6 +89,16 @@ def main():
         py, engine = python_predictions(target, args.data)
         expect("Python torch.jit.load gives the same 10,000 predictions as C++",
                cpp.shape == (10000,) and np.array_equal(cpp, py), f"engine {engine}, {np.sum(cpp != py)} differ")
+
+        mixed = out / "mixed.pt"
+        r = ptq("--model", args.model, "-o", mixed, "--calib-per-class", "20", "--no-eval", "--keep-float", "stem.conv,fc")
+        expect("mixed precision file written", r.returncode == 0 and mixed.exists(), r.stderr)
+        r = run_tool(args.eval, "--model", mixed, "--data", args.data, "--threads", "2", "--json", out / "mixed.json")
+        acc = json.loads((out / "mixed.json").read_text())["accuracy"] if r.returncode == 0 else 0
+        expect("resnet8-eval runs the mixed-precision file (stem and fc in fp32) at >= 86%", acc >= 0.86,
+               r.stderr + f" accuracy {acc}")
+        py, _ = python_predictions(mixed, args.data)
+        expect("and Python agrees with its accuracy", abs((py == labels(args.data)).mean() - acc) < 1e-9)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 using namespace resnet8;
 namespace fs = std::filesystem;
@@ -76,6 +77,8 @@ int main(int argc, char** argv) {
          cxxopts::value<std::string>())
         ("reduce-range", "7-bit activations: auto (on for fbgemm/x86 without VNNI), on or off",
          cxxopts::value<std::string>()->default_value("auto"))
+        ("keep-float", "mixed precision: comma-separated layers kept in fp32 (stem.conv, stack1.conv1, ..., "
+                       "stack3.shortcut, fc)", cxxopts::value<std::string>())
         ("json", "write per-layer scales/zero points, weight ranges, sizes and results as JSON", cxxopts::value<std::string>())
         ("no-eval", "only write the quantized file")
         ("b,batch-size", "images per forward call in evaluation", cxxopts::value<int64_t>()->default_value("1000"))
@@ -109,6 +112,13 @@ int main(int argc, char** argv) {
     else if (rr == "off") q.reduce_range = false;
     else if (rr != "auto") throw cli::UsageError(fmt::format("--reduce-range {}: expected auto, on or off", rr));
     q.calib_per_class = cli::positive<int64_t>(args, "calib-per-class");
+    if (args.count("keep-float")) {
+      std::stringstream in(args["keep-float"].as<std::string>());
+      std::string layer;
+      while (std::getline(in, layer, ',')) {
+        if (!layer.empty()) q.float_layers.insert(layer);
+      }
+    }
     q.seed = args["seed"].as<uint64_t>();
     EvalOptions eval;
     eval.batch_size = cli::positive<int64_t>(args, "batch-size");
@@ -136,7 +146,13 @@ int main(int argc, char** argv) {
       if (s != stage) progress = std::make_unique<Progress>(stage = s);
       progress->update(done, total);
     };
-    const QuantizedResNet8 quantized = quantize(folded, calibration, q);
+    QuantizedResNet8 quantized;
+    try {
+      quantized = quantize(folded, calibration, q);
+    } catch (const Error& e) {
+      if (std::string(e.what()).rfind("unknown layer", 0) == 0) throw cli::UsageError(std::string("--keep-float: ") + e.what());
+      throw;
+    }
     progress.reset();
     save_quantized(quantized, output);
     fmt::print("engine       {} (reduce_range {})\nwrote        {} ({} bytes)\n", quantized.engine,

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct QuantizeOptions {
   std::string engine;                // empty = default_engine()
   std::optional<bool> reduce_range;  // unset = default_reduce_range(engine)
   int64_t batch_size = 500;          // calibration batch size
+  // Mixed precision: layers ("stem.conv", "stack2.conv1", ..., "fc") kept in fp32. Their input is
+  // dequantized, the float conv runs, its output is quantized again for the int8 layers after it.
+  std::set<std::string> float_layers;
   // Provenance, recorded in the file.
   int64_t calib_per_class = 0;
   uint64_t seed = 0;
@@ -50,8 +54,9 @@ struct LayerQuant {
   std::string name;  // "stem.conv", "stack2.shortcut", "fc"
   std::vector<int64_t> weight_shape;
   double weight_min = 0, weight_max = 0;
-  std::vector<double> weight_scales;  // one per output channel, or one
+  std::vector<double> weight_scales;  // one per output channel, or one; empty when kept_float
   QParams output;
+  bool kept_float = false;
 };
 
 struct QuantizedResNet8 {
