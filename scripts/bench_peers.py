@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from common import REPO, die, say, write_atomic
+from onnx_peer import (calibration_indices, export_onnx, ort_session, python_model, quantize_onnx, test_set,
+                       train_images)
 
 warnings.filterwarnings("ignore")
 
@@ -39,52 +41,6 @@ def keep_freed_memory():
         libc.mallopt(-1, 1 << 30)
     except OSError:
         pass
-
-
-def test_images(data_dir, n):
-    raw = np.fromfile(data_dir / "test_batch.bin", dtype=np.uint8).reshape(-1, 3073)[:n]
-    return np.ascontiguousarray(raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))  # NHWC uint8
-
-
-def train_images(data_dir, indices):
-    raw = np.concatenate([np.fromfile(data_dir / f"data_batch_{k}.bin", dtype=np.uint8).reshape(-1, 3073)
-                          for k in range(1, 6)])[indices]
-    return np.ascontiguousarray(raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)).astype(np.float32)
-
-
-def python_model():
-    sys.path.insert(0, str(REPO / "scripts"))
-    from export_torchscript import ResNet8, keras_state_dict
-
-    m = ResNet8().eval()
-    m.load_state_dict(keras_state_dict(REPO / "data" / "pretrainedResnet.h5"))
-    return m
-
-
-def export_onnx(model, path):
-    import torch
-
-    buf = io.BytesIO()
-    torch.onnx.export(model, torch.zeros(1, 32, 32, 3), buf, input_names=["x"], output_names=["probs"],
-                      dynamic_axes={"x": {0: "n"}, "probs": {0: "n"}}, opset_version=17, dynamo=False)
-    write_atomic(path, buf.getvalue())
-
-
-def quantize_onnx(fp32_path, int8_path, calibration):
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.batches = iter([{"x": calibration[i:i + 100]} for i in range(0, len(calibration), 100)])
-
-        def get_next(self):
-            return next(self.batches, None)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "int8.onnx"
-        quantize_static(str(fp32_path), str(out), Reader(), quant_format=QuantFormat.QDQ,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-        write_atomic(int8_path, out.read_bytes())
 
 
 def time_python(run, images, batch, count, threads):
@@ -124,10 +80,7 @@ def main():
     cache.mkdir(parents=True, exist_ok=True)
 
     # Same calibration images as resnet8-ptq's defaults (its JSON lists their indices).
-    ptq_json = cache / "ptq_indices.json"
-    subprocess.run([str(args.build / "resnet8-ptq"), "--no-eval", "--output", str(cache / "int8_for_indices.pt"),
-                    "--data", str(args.data), "--json", str(ptq_json)], check=True, capture_output=True)
-    indices = json.loads(ptq_json.read_text())["calibration_indices"]
+    indices = calibration_indices(args.build, args.data, cache)
 
     model = python_model()
     onnx_fp32, onnx_int8 = cache / "resnet8_fp32.onnx", cache / "resnet8_int8_qdq.onnx"
@@ -135,14 +88,10 @@ def main():
     export_onnx(model, onnx_fp32)
     quantize_onnx(onnx_fp32, onnx_int8, train_images(args.data, indices))
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = args.threads
-    opts.inter_op_num_threads = 1
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sessions = {name: ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
+    sessions = {name: ort_session(p, args.threads)
                 for name, p in [("ONNX Runtime fp32", onnx_fp32), ("ONNX Runtime int8 QDQ", onnx_int8)]}
     scripted = torch.jit.load(str(fp32_pt)).eval()
-    images = test_images(args.data, max(max(batches), 1000))
+    images = test_set(args.data)[0]
 
     def ort_runner(sess):
         return lambda x: sess.run(None, {"x": x})[0].argmax(1)

@@ -42,6 +42,27 @@ std::vector<int> parse_bits(const std::string& flag, const std::string& text) {
   return out;
 }
 
+struct WA {
+  int w, a;
+  std::string name() const { return fmt::format("w{}a{}", w, a); }
+};
+
+// "w4a8,w8a8" -> {{4, 8}, {8, 8}}
+std::vector<WA> parse_wa(const std::string& flag, const std::string& text) {
+  std::vector<WA> out;
+  std::stringstream in(text);
+  std::string item;
+  const auto bad = [&] { return cli::UsageError(fmt::format("--{} {}: expected items like w4a8 (bit-widths 2..16), comma-separated", flag, text)); };
+  while (std::getline(in, item, ',')) {
+    const auto a = item.find('a');
+    if (item.size() < 4 || item[0] != 'w' || a == std::string::npos) throw bad();
+    const auto w = parse_bits(flag, item.substr(1, a - 1)), act = parse_bits(flag, item.substr(a + 1));
+    out.push_back({w[0], act[0]});
+  }
+  if (out.empty() || text.back() == ',') throw bad();
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,8 +72,8 @@ int main(int argc, char** argv) {
         "Simulated quantization of the fp32 ResNet8 (weights and activations quantized-dequantized in float),\n"
         "calibrated on the same stratified training sample as resnet8-ptq, evaluated on the 10,000 test images:\n"
         "  1. accuracy for every (weight bits, activation bits) pair, per-tensor and per-channel weights;\n"
-        "  2. per-layer sensitivity: one layer (weights + output) quantized at a time, at each --sensitivity-bits;\n"
-        "  3. mixed precision at --mixed-bits: keep the k most sensitive layers in fp32 until the drop <= --max-drop.");
+        "  2. per-layer sensitivity: one layer (weights + output) quantized at a time, for each --sensitivity config;\n"
+        "  3. mixed precision at --mixed: keep the k most sensitive layers in fp32 until the drop <= --max-drop.");
     options.add_options()
         ("m,model", "fp32 TorchScript export", cxxopts::value<std::string>()->default_value("data/resnet8_fp32.pt"))
         ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
@@ -60,8 +81,8 @@ int main(int argc, char** argv) {
         ("seed", "calibration sample seed", cxxopts::value<uint64_t>()->default_value("0"))
         ("observer", "activation ranges: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
         ("bits", "bit-widths swept for weights and activations", cxxopts::value<std::string>()->default_value("4,5,6,7,8"))
-        ("sensitivity-bits", "bit-widths (weights = activations) for the per-layer sensitivity", cxxopts::value<std::string>()->default_value("8,4"))
-        ("mixed-bits", "weight/activation bit-width of the mixed-precision search", cxxopts::value<int>()->default_value("4"))
+        ("sensitivity", "weight/activation bit-widths of the per-layer sensitivity runs", cxxopts::value<std::string>()->default_value("w8a8,w4a8,w8a4"))
+        ("mixed", "weight/activation bit-widths of the mixed-precision search", cxxopts::value<std::string>()->default_value("w4a8"))
         ("max-drop", "mixed precision: largest accepted accuracy drop vs fp32, in percentage points", cxxopts::value<double>()->default_value("1.0"))
         ("json", "write every number as JSON to PATH", cxxopts::value<std::string>())
         ("t,threads", "LibTorch threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"))
@@ -79,8 +100,8 @@ int main(int argc, char** argv) {
       throw cli::UsageError(std::string("--observer: ") + e.what());
     }
     const auto bits = parse_bits("bits", args["bits"].as<std::string>());
-    const auto sens_bits = parse_bits("sensitivity-bits", args["sensitivity-bits"].as<std::string>());
-    const int mixed_bits = parse_bits("mixed-bits", std::to_string(args["mixed-bits"].as<int>()))[0];
+    const auto sens_configs = parse_wa("sensitivity", args["sensitivity"].as<std::string>());
+    const WA mixed = parse_wa("mixed", args["mixed"].as<std::string>()).at(0);
     const double max_drop = args["max-drop"].as<double>();
     if (max_drop < 0) throw cli::UsageError("--max-drop must be >= 0");
     const int64_t per_class = cli::positive<int64_t>(args, "calib-per-class");
@@ -145,46 +166,46 @@ int main(int argc, char** argv) {
       out.erase(keep);
       return out;
     };
-    std::map<int, std::vector<std::pair<std::string, double>>> drops;
+    auto only_layer = [&](const std::string& layer, const WA& wa) {
+      FakeQuantConfig cfg;
+      cfg.weight_bits = wa.w;
+      cfg.activation_bits = wa.a;
+      cfg.float_layers = all_but(layer);
+      cfg.input_and_adds = false;
+      return fp32 - accuracy(cfg);
+    };
+    std::map<std::string, std::vector<std::pair<std::string, double>>> drops;
     std::vector<std::string> sens_json;
-    for (int b : sens_bits) {
+    for (const WA& wa : sens_configs) {
       for (const auto& layer : layers) {
-        FakeQuantConfig cfg;
-        cfg.weight_bits = cfg.activation_bits = b;
-        cfg.float_layers = all_but(layer);
-        cfg.input_and_adds = false;
-        const double drop = fp32 - accuracy(cfg);
-        drops[b].push_back({layer, drop});
-        sens_json.push_back(fmt::format("{{\"layer\": \"{}\", \"bits\": {}, \"drop\": {:.2f}}}", layer, b, drop));
+        const double drop = only_layer(layer, wa);
+        drops[wa.name()].push_back({layer, drop});
+        sens_json.push_back(fmt::format("{{\"layer\": \"{}\", \"config\": \"{}\", \"weight_bits\": {}, \"activation_bits\": {}, "
+                                        "\"drop\": {:.2f}}}", layer, wa.name(), wa.w, wa.a, drop));
       }
     }
-    fmt::print("per-layer sensitivity: accuracy drop (pp) with only that layer quantized\n{:<18}", "layer");
-    for (int b : sens_bits) fmt::print(" {:>8}", fmt::format("w{0}a{0}", b));
+    fmt::print("per-layer sensitivity: accuracy drop (pp) with only that layer quantized (weights, output)\n{:<18}", "layer");
+    for (const WA& wa : sens_configs) fmt::print(" {:>8}", wa.name());
     fmt::print("\n");
     for (size_t i = 0; i < layers.size(); ++i) {
       fmt::print("{:<18}", layers[i]);
-      for (int b : sens_bits) fmt::print(" {:>8.2f}", drops[b][i].second);
+      for (const WA& wa : sens_configs) fmt::print(" {:>8.2f}", drops[wa.name()][i].second);
       fmt::print("\n");
     }
 
-    // 3. Mixed precision: rank layers by their drop at mixed_bits, keep the worst in fp32 one by one.
-    std::vector<std::pair<std::string, double>> ranking = drops[mixed_bits];
+    // 3. Mixed precision: rank layers by their drop at the --mixed config, keep the worst in fp32 one by one.
+    std::vector<std::pair<std::string, double>> ranking = drops[mixed.name()];
     if (ranking.empty()) {
-      for (const auto& layer : layers) {
-        FakeQuantConfig cfg;
-        cfg.weight_bits = cfg.activation_bits = mixed_bits;
-        cfg.float_layers = all_but(layer);
-        cfg.input_and_adds = false;
-        ranking.push_back({layer, fp32 - accuracy(cfg)});
-      }
+      for (const auto& layer : layers) ranking.push_back({layer, only_layer(layer, mixed)});
     }
     std::sort(ranking.begin(), ranking.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     std::vector<std::string> mixed_json, kept;
-    fmt::print("\nmixed precision at w{0}a{0} (per-channel; input and residual adds stay quantized): "
-               "layers kept in fp32 -> accuracy\n", mixed_bits);
+    fmt::print("\nmixed precision at {} (per-channel; input and residual adds stay quantized): "
+               "layers kept in fp32 -> accuracy\n", mixed.name());
     for (size_t k = 0; k <= ranking.size(); ++k) {
       FakeQuantConfig cfg;
-      cfg.weight_bits = cfg.activation_bits = mixed_bits;
+      cfg.weight_bits = mixed.w;
+      cfg.activation_bits = mixed.a;
       if (k > 0) kept.push_back(ranking[k - 1].first);
       cfg.float_layers.insert(kept.begin(), kept.end());
       const double acc = accuracy(cfg);
@@ -201,9 +222,9 @@ int main(int argc, char** argv) {
     if (json) {
       write_file_atomic(*json, fmt::format(
           "{{\n\"fp32_accuracy\": {:.2f},\n\"observer\": \"{}\",\n\"calibration_images\": {},\n\"sweep\": [\n  {}\n],\n"
-          "\"sensitivity\": [\n  {}\n],\n\"mixed_precision\": {{\"bits\": {}, \"max_drop\": {}, \"steps\": [\n  {}\n]}}\n}}\n",
+          "\"sensitivity\": [\n  {}\n],\n\"mixed_precision\": {{\"config\": \"{}\", \"max_drop\": {}, \"steps\": [\n  {}\n]}}\n}}\n",
           fp32, observer_name(observer), calibration.size(), fmt::join(sweep_json, ",\n  "), fmt::join(sens_json, ",\n  "),
-          mixed_bits, max_drop, fmt::join(mixed_json, ",\n  ")));
+          mixed.name(), max_drop, fmt::join(mixed_json, ",\n  ")));
       fmt::print("report          {}\n", *json);
     }
     return 0;
