@@ -85,31 +85,18 @@ int main(int argc, char** argv) {
         ("mixed", "weight/activation bit-widths of the mixed-precision search", cxxopts::value<std::string>()->default_value("w4a8"))
         ("max-drop", "mixed precision: largest accepted accuracy drop vs fp32, in percentage points", cxxopts::value<double>()->default_value("1.0"))
         ("json", "write every number as JSON to PATH", cxxopts::value<std::string>())
-        ("t,threads", "LibTorch threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"))
-        ("h,help", "show this help");
-    const auto args = options.parse(argc, argv);
-    if (args.count("help")) {
-      fmt::print("{}\n", options.help());
-      return 0;
-    }
-    if (!args.unmatched().empty()) throw cli::UsageError(fmt::format("unexpected argument '{}'", args.unmatched()[0]));
-    ObserverKind observer;
-    try {
-      observer = parse_observer(args["observer"].as<std::string>());
-    } catch (const Error& e) {
-      throw cli::UsageError(std::string("--observer: ") + e.what());
-    }
+        ("t,threads", "LibTorch threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
+    const auto parsed = cli::parse(options, argc, argv);
+    if (!parsed) return 0;
+    const cxxopts::ParseResult& args = *parsed;
+    const ObserverKind observer = cli::observer(args);
     const auto bits = parse_bits("bits", args["bits"].as<std::string>());
     const auto sens_configs = parse_wa("sensitivity", args["sensitivity"].as<std::string>());
     const WA mixed = parse_wa("mixed", args["mixed"].as<std::string>()).at(0);
     const double max_drop = args["max-drop"].as<double>();
     if (max_drop < 0) throw cli::UsageError("--max-drop must be >= 0");
     const int64_t per_class = cli::positive<int64_t>(args, "calib-per-class");
-    std::optional<std::string> json;
-    if (args.count("json")) {
-      json = args["json"].as<std::string>();
-      check_writable(*json, "--json");
-    }
+    const std::optional<std::string> json = cli::output_path(args, "json");
     EvalOptions eval;
     eval.threads = cli::positive<int>(args, "threads", 0);
     const std::string data_dir = args["data"].as<std::string>();

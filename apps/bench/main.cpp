@@ -55,25 +55,17 @@ int main(int argc, char** argv) {
         ("threads", "comma-separated LibTorch thread counts", cxxopts::value<std::string>()->default_value("2"))
         ("repeats", "timed passes per configuration (median reported)", cxxopts::value<int>()->default_value("5"))
         ("images", "images per timed pass", cxxopts::value<int64_t>()->default_value("2000"))
-        ("json", "also write the results as JSON to PATH", cxxopts::value<std::string>())
-        ("h,help", "show this help");
-    const auto args = options.parse(argc, argv);
-    if (args.count("help")) {
-      fmt::print("{}\n", options.help());
-      return 0;
-    }
-    if (!args.unmatched().empty()) throw cli::UsageError(fmt::format("unexpected argument '{}'", args.unmatched()[0]));
+        ("json", "also write the results as JSON to PATH", cxxopts::value<std::string>());
+    const auto parsed = cli::parse(options, argc, argv);
+    if (!parsed) return 0;
+    const cxxopts::ParseResult& args = *parsed;
     if (!args.count("model")) throw cli::UsageError("--model FILE is required");
     BenchOptions bench;
     bench.batch_sizes = parse_list<int64_t>("batch-sizes", args["batch-sizes"].as<std::string>(), 1);
     bench.threads = parse_list<int>("threads", args["threads"].as<std::string>(), 1);
     bench.repeats = cli::positive<int>(args, "repeats");
     bench.images = cli::positive<int64_t>(args, "images");
-    std::optional<std::string> json;
-    if (args.count("json")) {
-      json = args["json"].as<std::string>();
-      check_writable(*json, "--json");
-    }
+    const std::optional<std::string> json = cli::output_path(args, "json");
     const std::string model = args["model"].as<std::string>();
     const Classifier classifier = args.count("native") ? native_classifier(model) : torchscript_classifier(model);
     const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());

@@ -2,7 +2,9 @@
 // What every resnet8 tool shares: the error policy (one "error: ..." line on stderr, exit 1 for a
 // bad file or data, exit 2 for a bad command line) and flag checks.
 #include <resnet8/allocator.h>
+#include <resnet8/atomic_file.h>
 #include <resnet8/error.h>
+#include <resnet8/observer.h>
 
 #include <c10/util/Exception.h>
 #include <cxxopts.hpp>
@@ -10,6 +12,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 
 namespace resnet8::cli {
@@ -26,6 +29,36 @@ T positive(const cxxopts::ParseResult& args, const std::string& flag, T minimum 
   const T value = args[flag].as<T>();
   if (value < minimum) throw UsageError(fmt::format("--{} must be >= {}, got {}", flag, minimum, value));
   return value;
+}
+
+// Adds -h/--help and parses argv. Prints the help and returns nothing when it was asked for;
+// refuses stray positional arguments.
+inline std::optional<cxxopts::ParseResult> parse(cxxopts::Options& options, int argc, char** argv) {
+  options.add_options()("h,help", "show this help");
+  auto args = options.parse(argc, argv);
+  if (args.count("help")) {
+    fmt::print("{}\n", options.help());
+    return std::nullopt;
+  }
+  if (!args.unmatched().empty()) throw UsageError(fmt::format("unexpected argument '{}'", args.unmatched()[0]));
+  return args;
+}
+
+// The --observer flag as an ObserverKind; an unknown name is a usage error.
+inline ObserverKind observer(const cxxopts::ParseResult& args) {
+  try {
+    return parse_observer(args["observer"].as<std::string>());
+  } catch (const Error& e) {
+    throw UsageError(std::string("--observer: ") + e.what());
+  }
+}
+
+// The path given to an output flag (e.g. --json), checked writable before any work; nothing if absent.
+inline std::optional<std::string> output_path(const cxxopts::ParseResult& args, const std::string& flag) {
+  if (!args.count(flag)) return std::nullopt;
+  std::string path = args[flag].as<std::string>();
+  check_writable(path, "--" + flag);
+  return path;
 }
 
 // LibTorch warns once that creating quantized tensors (quantize_per_tensor & co.) is deprecated.

@@ -31,14 +31,10 @@ int main(int argc, char** argv) {
         ("limit", "evaluate only the first N test images; 0 = all", cxxopts::value<int64_t>()->default_value("0"))
         ("json", "also write the full report as JSON to PATH", cxxopts::value<std::string>())
         ("predictions", "also write the predicted class (0..9) of every evaluated image to PATH, one per line",
-         cxxopts::value<std::string>())
-        ("h,help", "show this help");
-    const auto args = options.parse(argc, argv);
-    if (args.count("help")) {
-      fmt::print("{}\n", options.help());
-      return 0;
-    }
-    if (!args.unmatched().empty()) throw cli::UsageError(fmt::format("unexpected argument '{}'", args.unmatched()[0]));
+         cxxopts::value<std::string>());
+    const auto parsed = cli::parse(options, argc, argv);
+    if (!parsed) return 0;
+    const cxxopts::ParseResult& args = *parsed;
     if (!args.count("model")) throw cli::UsageError("--model FILE is required");
 
     const std::string model_path = args["model"].as<std::string>();
@@ -47,15 +43,8 @@ int main(int argc, char** argv) {
     eval.batch_size = cli::positive<int64_t>(args, "batch-size");
     eval.threads = cli::positive<int>(args, "threads", 0);
     const int64_t limit = cli::positive<int64_t>(args, "limit", 0);
-    std::optional<std::string> json, predictions;
-    if (args.count("json")) {
-      json = args["json"].as<std::string>();
-      check_writable(*json, "--json");
-    }
-    if (args.count("predictions")) {
-      predictions = args["predictions"].as<std::string>();
-      check_writable(*predictions, "--predictions");
-    }
+    const std::optional<std::string> json = cli::output_path(args, "json");
+    const std::optional<std::string> predictions = cli::output_path(args, "predictions");
 
     const Classifier classifier =
         args.count("native") ? native_classifier(model_path) : torchscript_classifier(model_path);

@@ -82,22 +82,14 @@ int main(int argc, char** argv) {
         ("json", "write per-layer scales/zero points, weight ranges, sizes and results as JSON", cxxopts::value<std::string>())
         ("no-eval", "only write the quantized file")
         ("b,batch-size", "images per forward call in evaluation", cxxopts::value<int64_t>()->default_value("1000"))
-        ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"))
-        ("h,help", "show this help");
-    const auto args = options.parse(argc, argv);
-    if (args.count("help")) {
-      fmt::print("{}\n", options.help());
-      return 0;
-    }
-    if (!args.unmatched().empty()) throw cli::UsageError(fmt::format("unexpected argument '{}'", args.unmatched()[0]));
+        ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
+    const auto parsed = cli::parse(options, argc, argv);
+    if (!parsed) return 0;
+    const cxxopts::ParseResult& args = *parsed;
     if (args.count("per-channel") && args.count("per-tensor")) throw cli::UsageError("--per-channel and --per-tensor exclude each other");
 
     QuantizeOptions q;
-    try {
-      q.observer = parse_observer(args["observer"].as<std::string>());
-    } catch (const Error& e) {
-      throw cli::UsageError(std::string("--observer: ") + e.what());
-    }
+    q.observer = cli::observer(args);
     q.per_channel = !args.count("per-tensor");
     if (args.count("engine")) {
       q.engine = args["engine"].as<std::string>();
@@ -127,11 +119,7 @@ int main(int argc, char** argv) {
     const fs::path data_dir = args["data"].as<std::string>();
     const fs::path output = args["output"].as<std::string>();
     check_writable(output, "--output");
-    std::optional<fs::path> json;
-    if (args.count("json")) {
-      json = args["json"].as<std::string>();
-      check_writable(*json, "--json");
-    }
+    const std::optional<std::string> json = cli::output_path(args, "json");
     at::set_num_threads(resolve_threads(eval.threads));
 
     const FoldedResNet8 folded = fold(load_resnet8(model_path));
@@ -176,7 +164,7 @@ int main(int argc, char** argv) {
                                            "\"evaluation\": {},\n\"calibration_indices\": [{}]\n}}\n",
                                            quantized.report_json(), fs::file_size(model_path), fs::file_size(output),
                                            results, fmt::join(calibration_indices, ", ")));
-      fmt::print("report       {}\n", json->string());
+      fmt::print("report       {}\n", *json);
     }
     return 0;
   });

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""resnet8-analyze from the outside: a small real run (8-bit only) with JSON, and clear flag errors."""
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from cli_check import expect, expect_error, finish, run as run_tool
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--analyze", required=True, type=Path)
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--model", required=True, type=Path)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="resnet8-analyze-"))
+
+    def analyze(*a):
+        return run_tool(args.analyze, "--data", args.data, "--model", args.model, "--threads", "2", *a)
+
+    try:
+        expect_error("bad --bits", analyze("--bits", "8,1"), 2, "--bits 8,1")
+        expect_error("bad --mixed", analyze("--mixed", "w4x8"), 2, "--mixed w4x8")
+        expect_error("bad --observer", analyze("--observer", "kl"), 2, "--observer")
+        report = tmp / "a.json"
+        r = analyze("--bits", "8", "--sensitivity", "w8a8", "--mixed", "w8a8", "--calib-per-class", "10", "--json", report)
+        expect("8-bit analysis runs", r.returncode == 0, r.stderr)
+        if r.returncode == 0:
+            j = json.loads(report.read_text())
+            expect("fp32 accuracy is the export's", abs(j["fp32_accuracy"] - 87.19) < 1e-9, j["fp32_accuracy"])
+            expect("sweep: per-tensor and per-channel w8a8, both within 1 pp of fp32",
+                   sorted(s["weights"] for s in j["sweep"]) == ["per_channel", "per_tensor"]
+                   and all(abs(s["accuracy"] - j["fp32_accuracy"]) < 1.0 for s in j["sweep"]), j["sweep"])
+            expect("sensitivity: one row per layer", len(j["sensitivity"]) == 10, len(j["sensitivity"]))
+            steps = j["mixed_precision"]["steps"]
+            expect("mixed precision at w8a8 stops at k=0 (already within 1 pp)",
+                   len(steps) == 1 and steps[0]["k"] == 0 and steps[0]["drop"] <= 1.0, steps)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
