@@ -2,6 +2,7 @@
 
 #include <resnet8/cifar10.h>
 #include <resnet8/error.h>
+#include <resnet8/report.h>
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -132,10 +133,10 @@ std::string to_json(const BenchReport& r) {
                                            x.latency_percentile_ms(50), x.latency_percentile_ms(99))));
   }
   return fmt::format(
-      "{{\n  \"model\": {{\"path\": \"{}\", \"kind\": \"{}\", \"bytes\": {}, \"quantized_engine\": \"{}\"}},\n"
+      "{{\n  \"model\": {{\"path\": {}, \"kind\": \"{}\", \"bytes\": {}, \"quantized_engine\": \"{}\"}},\n"
       "  \"libtorch_version\": \"{}\",\n  \"repeats\": {},\n  \"images_per_pass\": {},\n"
       "  \"peak_rss_bytes\": {},\n  \"results\": [\n{}\n  ]\n}}\n",
-      r.model_path, r.model_kind, r.model_bytes, r.quantized_engine, r.libtorch_version, r.repeats, r.images,
+      json_quote(r.model_path), r.model_kind, r.model_bytes, r.quantized_engine, r.libtorch_version, r.repeats, r.images,
       r.peak_rss_bytes, fmt::join(rows, ",\n"));
 }
 

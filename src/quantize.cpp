@@ -5,6 +5,7 @@
 #include <resnet8/atomic_file.h>
 #include <resnet8/engine.h>
 #include <resnet8/error.h>
+#include <resnet8/report.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <caffe2/serialize/inline_container.h>
@@ -61,7 +62,6 @@ struct Blobs {
   }
 };
 
-std::string json_str(const std::string& s) { return fmt::format("\"{}\"", s); }  // names only: no escaping needed
 
 }  // namespace
 
@@ -288,7 +288,7 @@ std::string QuantizedResNet8::report_json() const {
     acts.push_back(fmt::format(
         "    {{\"point\": {}, \"observed\": [{:.6g}, {:.6g}], \"range\": [{:.6g}, {:.6g}], \"scale\": {:.9g}, "
         "\"zero_point\": {}}}",
-        json_str(a.point), a.observed_min, a.observed_max, a.range_min, a.range_max, a.qparams.scale,
+        json_quote(a.point), a.observed_min, a.observed_max, a.range_min, a.range_max, a.qparams.scale,
         a.qparams.zero_point));
   }
   for (const auto& l : layers) {
@@ -297,7 +297,7 @@ std::string QuantizedResNet8::report_json() const {
     lays.push_back(fmt::format(
         "    {{\"layer\": {}, \"weight_shape\": [{}], \"weight_range\": [{:.6g}, {:.6g}], \"weight_scales\": [{}], "
         "\"output_scale\": {:.9g}, \"output_zero_point\": {}}}",
-        json_str(l.name), fmt::join(l.weight_shape, ", "), l.weight_min, l.weight_max, fmt::join(scales, ", "),
+        json_quote(l.name), fmt::join(l.weight_shape, ", "), l.weight_min, l.weight_max, fmt::join(scales, ", "),
         l.output.scale, l.output.zero_point));
   }
   return fmt::format("{{\n  \"metadata\": {},\n  \"activations\": [\n{}\n  ],\n  \"layers\": [\n{}\n  ]\n}}",

@@ -8,9 +8,8 @@
 #include <numeric>
 
 namespace resnet8 {
-namespace {
 
-std::string json_string(std::string_view s) {
+std::string json_quote(std::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
     switch (c) {
@@ -28,6 +27,8 @@ std::string json_string(std::string_view s) {
   }
   return out + "\"";
 }
+
+namespace {
 
 double ratio(int64_t a, int64_t b) { return b ? double(a) / double(b) : 0.0; }
 
@@ -57,7 +58,7 @@ std::string to_json(const EvalReport& r) {
   std::string per_class, confusion;
   for (int c = 0; c < cifar10::kNumClasses; ++c) {
     per_class += fmt::format("{}    {{\"class\": {}, \"name\": {}, \"correct\": {}, \"total\": {}, \"accuracy\": {:.6f}}}",
-                             c ? ",\n" : "", c, json_string(cifar10::kClassNames[c]), r.class_correct(c),
+                             c ? ",\n" : "", c, json_quote(cifar10::kClassNames[c]), r.class_correct(c),
                              r.class_total(c), ratio(r.class_correct(c), r.class_total(c)));
     confusion += fmt::format("{}    [{}]", c ? ",\n" : "", fmt::join(r.confusion[c], ", "));
   }
@@ -76,9 +77,9 @@ std::string to_json(const EvalReport& r) {
       "  \"per_class\": [\n{}\n  ],\n"
       "  \"confusion_matrix\": [\n{}\n  ]\n"
       "}}\n",
-      json_string(r.model_path), json_string(r.model_kind), r.model_bytes, json_string(r.quantized_engine),
-      json_string(r.data_dir),
-      json_string(r.libtorch_version), r.threads, r.batch_size, r.images, r.correct, r.accuracy(), r.seconds,
+      json_quote(r.model_path), json_quote(r.model_kind), r.model_bytes, json_quote(r.quantized_engine),
+      json_quote(r.data_dir),
+      json_quote(r.libtorch_version), r.threads, r.batch_size, r.images, r.correct, r.accuracy(), r.seconds,
       r.images_per_second(), per_class, confusion);
 }
 

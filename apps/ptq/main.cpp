@@ -49,8 +49,8 @@ std::string comparison_table(const EvalReport& f, const EvalReport& q) {
 }
 
 std::string eval_summary_json(const EvalReport& r) {
-  return fmt::format("{{\"path\": \"{}\", \"bytes\": {}, \"correct\": {}, \"accuracy\": {:.6f}, \"images_per_second\": {:.1f}}}",
-                     r.model_path, r.model_bytes, r.correct, r.accuracy(), r.images_per_second());
+  return fmt::format("{{\"path\": {}, \"bytes\": {}, \"correct\": {}, \"accuracy\": {:.6f}, \"images_per_second\": {:.1f}}}",
+                     json_quote(r.model_path), r.model_bytes, r.correct, r.accuracy(), r.images_per_second());
 }
 
 }  // namespace
