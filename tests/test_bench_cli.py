@@ -27,7 +27,7 @@ def main():
             f in r.stdout for f in ["--model", "--native", "--batch-sizes", "--threads", "--repeats", "--images", "--json"]))
         expect_error("no --model", bench(), 2, "--model FILE is required")
         expect_error("bad batch list", bench("--model", args.model, "--batch-sizes", "1,x"), 2, "--batch-sizes 1,x")
-        expect_error("batch size 0", bench("--model", args.model, "--batch-sizes", "0"), 2, "integers >= 1")
+        expect_error("batch size 0", bench("--model", args.model, "--batch-sizes", "0"), 2, "integers in 1..100000")
         expect_error("bad thread list", bench("--model", args.model, "--threads", "2,"), 2, "--threads")
         expect_error("missing model", bench("--model", tmp / "absent.pt"), 1, "absent.pt: model file not found")
 

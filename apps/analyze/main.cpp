@@ -25,21 +25,7 @@ using namespace resnet8;
 namespace {
 
 std::vector<int> parse_bits(const std::string& flag, const std::string& text) {
-  std::vector<int> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    try {
-      size_t used = 0;
-      const int b = std::stoi(item, &used);
-      if (used != item.size() || b < 2 || b > 16) throw std::invalid_argument(item);
-      out.push_back(b);
-    } catch (const std::exception&) {
-      throw cli::UsageError(fmt::format("--{} {}: expected comma-separated bit-widths 2..16", flag, text));
-    }
-  }
-  if (out.empty() || text.back() == ',') throw cli::UsageError(fmt::format("--{} {}: expected comma-separated bit-widths 2..16", flag, text));
-  return out;
+  return cli::int_list<int>(flag, text, 2, 16);
 }
 
 struct WA {

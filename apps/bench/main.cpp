@@ -10,35 +10,9 @@
 #include <fmt/format.h>
 
 #include <optional>
-#include <sstream>
 
 using namespace resnet8;
 
-namespace {
-
-template <typename T>
-std::vector<T> parse_list(const std::string& flag, const std::string& text, T minimum) {
-  std::vector<T> out;
-  if (text.empty() || text.back() == ',') {
-    throw cli::UsageError(fmt::format("--{} {}: expected a comma-separated list of integers >= {}", flag, text, minimum));
-  }
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    try {
-      size_t used = 0;
-      const long long v = std::stoll(item, &used);
-      if (used != item.size() || v < minimum) throw std::invalid_argument(item);
-      out.push_back(static_cast<T>(v));
-    } catch (const std::exception&) {
-      throw cli::UsageError(fmt::format("--{} {}: expected a comma-separated list of integers >= {}", flag, text, minimum));
-    }
-  }
-  if (out.empty()) throw cli::UsageError(fmt::format("--{}: empty list", flag));
-  return out;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   return cli::run("resnet8-bench", [&] {
@@ -61,8 +35,8 @@ int main(int argc, char** argv) {
     const cxxopts::ParseResult& args = *parsed;
     if (!args.count("model")) throw cli::UsageError("--model FILE is required");
     BenchOptions bench;
-    bench.batch_sizes = parse_list<int64_t>("batch-sizes", args["batch-sizes"].as<std::string>(), 1);
-    bench.threads = parse_list<int>("threads", args["threads"].as<std::string>(), 1);
+    bench.batch_sizes = cli::int_list<int64_t>("batch-sizes", args["batch-sizes"].as<std::string>(), 1, 100000);
+    bench.threads = cli::int_list<int>("threads", args["threads"].as<std::string>(), 1, 1024);
     bench.repeats = cli::positive<int>(args, "repeats");
     bench.images = cli::positive<int64_t>(args, "images");
     const std::optional<std::string> json = cli::output_path(args, "json");

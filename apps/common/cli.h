@@ -12,8 +12,11 @@
 
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace resnet8::cli {
 
@@ -42,6 +45,30 @@ inline std::optional<cxxopts::ParseResult> parse(cxxopts::Options& options, int 
   }
   if (!args.unmatched().empty()) throw UsageError(fmt::format("unexpected argument '{}'", args.unmatched()[0]));
   return args;
+}
+
+// "1,32,256" -> {1, 32, 256}: integers in [minimum, maximum]; anything else is a usage error naming `flag`.
+template <typename T>
+std::vector<T> int_list(const std::string& flag, const std::string& text, T minimum, T maximum) {
+  const auto bad = [&] {
+    return UsageError(fmt::format("--{} {}: expected a comma-separated list of integers in {}..{}", flag, text, minimum, maximum));
+  };
+  std::vector<T> out;
+  if (text.empty() || text.back() == ',') throw bad();
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      throw bad();
+    }
+    if (used != item.size() || v < minimum || v > maximum) throw bad();
+    out.push_back(static_cast<T>(v));
+  }
+  return out;
 }
 
 // The --observer flag as an ObserverKind; an unknown name is a usage error.
