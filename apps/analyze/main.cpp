@@ -149,9 +149,12 @@ int main(int argc, char** argv) {
     };
     std::map<std::string, std::vector<std::pair<std::string, double>>> drops;
     std::vector<std::string> sens_json;
+    Progress sens_progress("per-layer sensitivity");
+    int64_t sens_done = 0;
     for (const WA& wa : sens_configs) {
       for (const auto& layer : layers) {
         const double drop = only_layer(layer, wa);
+        sens_progress.update(++sens_done, int64_t(sens_configs.size() * layers.size()));
         drops[wa.name()].push_back({layer, drop});
         sens_json.push_back(fmt::format("{{\"layer\": \"{}\", \"config\": \"{}\", \"weight_bits\": {}, \"activation_bits\": {}, "
                                         "\"drop\": {:.2f}}}", layer, wa.name(), wa.w, wa.a, drop));
