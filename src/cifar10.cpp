@@ -73,7 +73,7 @@ Dataset read_split(const fs::path& dir, Split split, int64_t limit) {
 
   std::vector<at::Tensor> images, labels;
   int64_t remaining = limit;
-  for (int k = 1; k <= 5 && remaining != 0; ++k) {
+  for (int k = 1; k <= 5 && (k == 1 || remaining != 0); ++k) {
     Dataset part = read_batch_file(dir / fmt::format("data_batch_{}.bin", k), remaining);
     if (remaining > 0) remaining -= part.size();
     images.push_back(part.images);

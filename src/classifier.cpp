@@ -47,4 +47,8 @@ Classifier native_classifier(const fs::path& file) {
   return {forward, "native", "", file, bytes};
 }
 
+Classifier load_classifier(const fs::path& file, bool native) {
+  return native ? native_classifier(file) : torchscript_classifier(file);
+}
+
 }  // namespace resnet8

@@ -1,7 +1,17 @@
 """Helpers for the command-line tests: run a tool, check exit code and its one error line."""
+import argparse
 import subprocess
+from pathlib import Path
 
 failures = []
+
+
+def arguments(*tools):
+    """Parse --data, --model and one --<tool> path per name given (e.g. "eval", "ptq")."""
+    ap = argparse.ArgumentParser()
+    for flag in (*tools, "data", "model"):
+        ap.add_argument(f"--{flag}", required=True, type=Path)
+    return ap.parse_args()
 
 
 def run(tool, *args, timeout=600):

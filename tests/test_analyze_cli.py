@@ -1,21 +1,16 @@
 #!/usr/bin/env python3
 """resnet8-analyze from the outside: a small real run (8-bit only) with JSON, and clear flag errors."""
-import argparse
 import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from cli_check import expect, expect_error, finish, run as run_tool
+from cli_check import arguments, expect, expect_error, finish, run as run_tool
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--analyze", required=True, type=Path)
-    ap.add_argument("--data", required=True, type=Path)
-    ap.add_argument("--model", required=True, type=Path)
-    args = ap.parse_args()
+    args = arguments("analyze")
     tmp = Path(tempfile.mkdtemp(prefix="resnet8-analyze-"))
 
     def analyze(*a):

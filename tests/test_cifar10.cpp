@@ -84,6 +84,7 @@ TEST_CASE("the training split is data_batch_1..5 in order; a missing batch is na
   REQUIRE(train.size() == 10);
   CHECK(torch::equal(train.labels, torch::tensor({1, 2, 2, 3, 3, 4, 4, 5, 5, 6}, torch::kLong)));
   CHECK(cifar10::read_split(dir.path(), cifar10::Split::kTrain, 3).size() == 3);
+  CHECK(cifar10::read_split(dir.path(), cifar10::Split::kTrain, 0).size() == 0);
 
   std::filesystem::remove(dir / "data_batch_3.bin");
   CHECK(error_of([&] { cifar10::read_split(dir.path(), cifar10::Split::kTrain); }).find("data_batch_3.bin") !=

@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
 """resnet8-eval from the outside: exit codes, one clear error line, JSON report, no leftovers."""
-import argparse
 import json
 import os
 import shutil
@@ -8,14 +7,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cli_check import expect, expect_error, finish, run as run_tool
+from cli_check import arguments, expect, expect_error, finish, run as run_tool
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--eval", required=True, type=Path)
-    ap.add_argument("--data", required=True, type=Path)
-    ap.add_argument("--model", required=True, type=Path)
-    args = ap.parse_args()
+    args = arguments("eval")
 
     def run(*a):
         return run_tool(args.eval, *a)

@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """resnet8-ptq from the outside: bad inputs fail cleanly with no output left behind; the quantized
 file it writes gives the same predictions in resnet8-eval (C++) and in Python's torch.jit.load."""
-import argparse
 import json
 import shutil
 import sys
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cli_check import expect, expect_error, finish, run as run_tool
+from cli_check import arguments, expect, expect_error, finish, run as run_tool
 
 
 def python_predictions(model_file, data_dir):
@@ -35,12 +34,7 @@ def labels(data_dir):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ptq", required=True, type=Path)
-    ap.add_argument("--eval", required=True, type=Path)
-    ap.add_argument("--data", required=True, type=Path)
-    ap.add_argument("--model", required=True, type=Path)
-    args = ap.parse_args()
+    args = arguments("ptq", "eval")
     tmp = Path(tempfile.mkdtemp(prefix="resnet8-ptq-"))
 
     def ptq(*a):

@@ -13,7 +13,6 @@
 
 using namespace resnet8;
 
-
 int main(int argc, char** argv) {
   return cli::run("resnet8-bench", [&] {
     cxxopts::Options options("resnet8-bench",
@@ -41,7 +40,7 @@ int main(int argc, char** argv) {
     bench.images = cli::positive<int64_t>(args, "images");
     const std::optional<std::string> json = cli::output_path(args, "json");
     const std::string model = args["model"].as<std::string>();
-    const Classifier classifier = args.count("native") ? native_classifier(model) : torchscript_classifier(model);
+    const Classifier classifier = load_classifier(model, args.count("native") > 0);
     const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());
     const cifar10::Dataset test =
         cifar10::read_split(args["data"].as<std::string>(), cifar10::Split::kTest, std::max<int64_t>(needed, 1000));

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     const std::optional<std::string> predictions = cli::output_path(args, "predictions");
 
     const Classifier classifier =
-        args.count("native") ? native_classifier(model_path) : torchscript_classifier(model_path);
+        load_classifier(model_path, args.count("native") > 0);
     const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest, limit > 0 ? limit : -1);
 
     Progress progress("evaluating");

@@ -27,4 +27,7 @@ Classifier torchscript_classifier(const std::filesystem::path& file);
 // The C++ ResNet8 module with weights loaded (data only) from the fp32 TorchScript export `file`.
 Classifier native_classifier(const std::filesystem::path& file);
 
+// native_classifier(file) when `native`, else torchscript_classifier(file): what the tools' --native picks.
+Classifier load_classifier(const std::filesystem::path& file, bool native);
+
 }  // namespace resnet8
