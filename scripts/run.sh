@@ -4,7 +4,7 @@
 # then quantize it to int8 (resnet8-ptq) and compare int8 with fp32.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD_DIR=${RESNET8_BUILD_DIR:-build}
+source scripts/env.sh
 scripts/setup.sh
 mkdir -p "$BUILD_DIR/reports"
 for path in torchscript native; do

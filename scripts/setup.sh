@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Everything resnet8 needs before its tools can run, idempotent (a second run only checks):
-#   1. build tools and Debian packages (cmake, g++, libfmt-dev, libcxxopts-dev, doctest-dev, npm);
-#   2. the Python side of scripts/ (torch==2.13.0 CPU, whose LibTorch the C++ code links; numpy, h5py, pillow);
+#   1. build tools and Debian packages (cmake, g++, libfmt-dev, libcxxopts-dev, doctest-dev, nlohmann-json3-dev, npm);
+#   2. the Python side of scripts/ (torch==2.13.0 CPU, whose LibTorch the C++ code links; numpy, h5py, pillow),
+#      into the project's own virtual environment .venv/ (never into the user's Python) unless PYTHON is set;
 #   3. CIFAR-10 and the Keras model into data/, checksum-verified, and the fp32 TorchScript export;
 #   4. a Release build in build/ (or $RESNET8_BUILD_DIR).
-# Environment: PYTHON (default python3), RESNET8_BUILD_DIR (default build), CMAKE_ARGS (extra -D flags).
+# Environment: PYTHON (an interpreter of your choice, used as it is; default: .venv/bin/python, created
+# from python3), RESNET8_BUILD_DIR (default build), CMAKE_ARGS (extra -D flags).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-BUILD_DIR=${RESNET8_BUILD_DIR:-build}
+source scripts/env.sh
 
 step() { printf '\n== %s\n' "$*"; }
 
 step "system packages"
-declare -A provides=([cmake]=cmake [g++]=g++ [make]=make [libfmt-dev]= [libcxxopts-dev]= [doctest-dev]= [npm]=npm)
+declare -A provides=([cmake]=cmake [g++]=g++ [make]=make [libfmt-dev]= [libcxxopts-dev]= [doctest-dev]= [nlohmann-json3-dev]= [npm]=npm)
 missing=()
 for pkg in "${!provides[@]}"; do
   cmd=${provides[$pkg]}
@@ -30,6 +31,10 @@ else
 fi
 
 step "python packages ($PYTHON)"
+if [[ $PYTHON == "$RESNET8_VENV/bin/python" && ! -x $PYTHON ]]; then
+  echo "creating the project's virtual environment $RESNET8_VENV/"
+  python3 -m venv "$RESNET8_VENV" || { echo "setup.sh: error: 'python3 -m venv $RESNET8_VENV' failed (Debian: apt-get install python3-venv), or set PYTHON to an interpreter to use" >&2; exit 1; }
+fi
 if "$PYTHON" -c 'import torch, numpy, h5py, PIL, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; then
   echo "all present (torch $("$PYTHON" -c 'import torch; print(torch.__version__)'))"
 else

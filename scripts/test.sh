@@ -3,7 +3,7 @@
 # real CIFAR-10 test set included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD_DIR=${RESNET8_BUILD_DIR:-build}
+source scripts/env.sh
 scripts/setup.sh
 printf '\n== tests\n'
 ctest --test-dir "$BUILD_DIR" --output-on-failure
