@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""Run resnet8-ptq over observers, weight granularity, reduce_range, calibration size and engines,
-and print a Markdown table of int8 test accuracy, file size and speed (README.md, "PTQ choices").
+"""Run resnet8-ptq over int8 schemes and engines, observers, weight granularity, calibration size and
+seeds, and print a Markdown table of int8 test accuracy, file size and speed (README.md, "PTQ choices").
 
-Every row is one `resnet8-ptq ... --json` run on the full 10,000-image test set."""
+Every row is one `resnet8-ptq ... --json` run on the full 10,000-image test set; the defaults are
+7-bit weights, 8-bit activations, percentile observer, per-channel weights, 100 images per class, seed 0
+and the default engine of this CPU. --avx2-kernels caps FBGEMM and oneDNN at AVX2 for every run, so a
+machine with AVX-512 VNNI measures the kernels of a CPU without it."""
 import argparse
 import json
+import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -13,38 +18,56 @@ from pathlib import Path
 from common import REPO
 
 
+def cpu_flags():
+    text = Path("/proc/cpuinfo").read_text()
+    return " ".join(sorted(set(re.findall(r"\b(avx512_vnni|avx512f|avx2)\b", text))))
+
+
+def rows():
+    out = []
+    for engine in ["x86", "fbgemm", "onednn"]:
+        for scheme in [["--weight-bits=7", "--reduce-range=off"], ["--weight-bits=8", "--reduce-range=on"],
+                       ["--weight-bits=8", "--reduce-range=off"]]:
+            out.append([f"--engine={engine}", *scheme])
+    out.append(["--engine=qnnpack"])
+    for obs in ["minmax", "mse"]:
+        out.append([f"--observer={obs}"])
+    for obs in ["minmax", "percentile", "mse"]:
+        out.append([f"--observer={obs}", "--per-tensor"])
+    out += [[f"--calib-per-class={n}"] for n in ["10", "50", "500"]]
+    out += [[f"--seed={seed}"] for seed in ["1", "2", "3"]]
+    return out
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ptq", type=Path, default=REPO / "build" / "resnet8-ptq")
     ap.add_argument("--threads", default="2")
+    ap.add_argument("--avx2-kernels", action="store_true", help="FBGEMM_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2")
     args = ap.parse_args()
-    base = ["--calib-per-class", "100", "--seed", "0", "--observer", "percentile", "--reduce-range", "off"]
-    rows = []
-    for obs in ["minmax", "percentile", "mse"]:
-        for weights in ["--per-channel", "--per-tensor"]:
-            for rr in ["off", "on"]:
-                rows.append([f"--observer={obs}", weights, f"--reduce-range={rr}"])
-    for n in ["10", "50", "500"]:
-        rows.append([f"--calib-per-class={n}"])
-    for seed in ["1", "2", "3"]:
-        rows.append([f"--seed={seed}"])
-    for engine in ["fbgemm", "onednn", "qnnpack"]:
-        rows.append([f"--engine={engine}"])
-
-    print("| flags (beyond the defaults) | int8 accuracy | Δ vs fp32 | file bytes | int8 images/s | fp32 images/s |")
-    print("|---|---|---|---|---|---|")
+    env = dict(os.environ)
+    if args.avx2_kernels:
+        env.update(FBGEMM_ENABLE_INSTRUCTIONS="AVX2", ONEDNN_MAX_CPU_ISA="AVX2")
+    print(f"CPU flags: {cpu_flags()}{'; kernels capped at AVX2' if args.avx2_kernels else ''}\n")
+    print("| flags (beyond the defaults) | scheme, engine | int8 accuracy | Δ vs fp32 | file bytes | int8 images/s "
+          "| fp32 images/s | int8/fp32 |")
+    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for extra in rows:
+        for extra in [[]] + rows():
             out, report = Path(tmp) / "q.pt", Path(tmp) / "q.json"
-            cmd = [str(args.ptq), "--threads", args.threads, "-o", str(out), "--json", str(report)] + base + extra
-            res = subprocess.run(cmd, capture_output=True, text=True)
+            cmd = [str(args.ptq), "--threads", args.threads, "-o", str(out), "--json", str(report)] + extra
+            res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            flags = f"`{' '.join(extra)}`" if extra else "(defaults)"
             if res.returncode != 0:
-                print(f"| {' '.join(extra)} | failed: {res.stderr.strip()} | | | | |")
+                reason = "refused: would saturate int16" if "saturate" in res.stderr else res.stderr.strip()
+                print(f"| {flags} | | {reason} | | | | | |", flush=True)
                 continue
-            j = json.loads(report.read_text())["evaluation"]
-            f, q = j["fp32"], j["int8"]
-            print(f"| `{' '.join(extra)}` | {100 * q['accuracy']:.2f} % | {100 * (q['accuracy'] - f['accuracy']):+.2f} pp "
-                  f"| {q['bytes']:,} | {q['images_per_second']:,.0f} | {f['images_per_second']:,.0f} |", flush=True)
+            j = json.loads(report.read_text())
+            m, f, q = j["ptq"]["metadata"], j["evaluation"]["fp32"], j["evaluation"]["int8"]
+            scheme = f"w{m['weight_bits']}a{m['activation_bits']}, {m['engine']}"
+            print(f"| {flags} | {scheme} | {100 * q['accuracy']:.2f} % | {100 * (q['accuracy'] - f['accuracy']):+.2f} pp "
+                  f"| {q['bytes']:,} | {q['images_per_second']:,.0f} | {f['images_per_second']:,.0f} "
+                  f"| {q['images_per_second'] / f['images_per_second']:.2f}x |", flush=True)
 
 
 if __name__ == "__main__":

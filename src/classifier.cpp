@@ -3,6 +3,7 @@
 #include <resnet8/engine.h>
 #include <resnet8/error.h>
 #include <resnet8/folded.h>
+#include <resnet8/int8_scheme.h>
 #include <resnet8/model.h>
 #include <resnet8/quantize.h>
 #include <resnet8/weights.h>
@@ -27,6 +28,8 @@ Classifier torchscript_classifier(const fs::path& file) {
   const auto bytes = checked_size(file);
   const std::string engine = recorded_engine(file);
   if (!engine.empty()) set_engine(engine);
+  // A scheme that only VNNI kernels compute exactly is refused here, before it can saturate.
+  if (const auto scheme = recorded_scheme(file)) check_exact(*scheme, current_engine(), file.string());
   torch::jit::Module module;
   try {
     module = torch::jit::load(file.string(), torch::kCPU);
@@ -47,8 +50,21 @@ Classifier native_classifier(const fs::path& file) {
   return {forward, "native", "", file, bytes};
 }
 
-Classifier load_classifier(const fs::path& file, bool native) {
-  return native ? native_classifier(file) : torchscript_classifier(file);
+Classifier module_classifier(const fs::path& file) {
+  const auto bytes = checked_size(file);
+  ResNet8 model = load_resnet8(file);
+  model->eval();
+  auto forward = [model](const at::Tensor& x) mutable { return model->forward(x); };
+  return {forward, "module", "", file, bytes};
+}
+
+Classifier load_classifier(const fs::path& file, Runner runner) {
+  switch (runner) {
+    case Runner::kNative: return native_classifier(file);
+    case Runner::kModule: return module_classifier(file);
+    case Runner::kTorchScript: break;
+  }
+  return torchscript_classifier(file);
 }
 
 }  // namespace resnet8

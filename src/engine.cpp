@@ -1,6 +1,7 @@
 #include <resnet8/engine.h>
 
 #include <resnet8/error.h>
+#include <resnet8/int8_scheme.h>
 
 #include <ATen/Context.h>
 #include <c10/core/QEngine.h>
@@ -39,8 +40,10 @@ std::vector<std::string> available_engines() {
 
 std::string default_engine() {
   const auto engines = available_engines();
-  for (const char* preferred : {"x86", "fbgemm", "onednn", "qnnpack"}) {
-    if (std::find(engines.begin(), engines.end(), preferred) != engines.end()) return preferred;
+  const auto has = [&](const char* e) { return std::find(engines.begin(), engines.end(), e) != engines.end(); };
+  if (has("x86") && !kernels_saturate_int16_pairs("x86")) return "x86";
+  for (const char* e : {"onednn", "x86", "fbgemm", "qnnpack"}) {
+    if (has(e)) return e;
   }
   throw Error("this LibTorch build has no quantized engine");
 }
@@ -48,18 +51,5 @@ std::string default_engine() {
 std::string current_engine() { return name_of(at::globalContext().qEngine()); }
 
 void set_engine(const std::string& name) { at::globalContext().setQEngine(to_qengine(name)); }
-
-bool cpu_has_vnni() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512vnni") || __builtin_cpu_supports("avxvnni");
-#else
-  return false;
-#endif
-}
-
-bool default_reduce_range(const std::string& engine) {
-  return (engine == "x86" || engine == "fbgemm") && !cpu_has_vnni();
-}
 
 }  // namespace resnet8

@@ -11,6 +11,7 @@
 #include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 #include <torch/script.h>
 #include <torch/version.h>
 
@@ -62,16 +63,38 @@ struct Blobs {
   }
 };
 
+// The start of __setstate__ for a scheme that only VNNI kernels compute exactly: it runs the
+// saturation probe on the engine current at load time and refuses to load where pairs saturate,
+// in any LibTorch (C++ or Python), instead of giving silently wrong results.
+std::string saturation_guard(const Int8Scheme& scheme) {
+  return fmt::format(
+      "{}    if saturates:\n        raise Exception(\"resnet8: this int8 file uses {} (written for CPUs with VNNI); "
+      "the int8 kernels of this CPU and engine add u8 x s8 pairs in int16 and would saturate. Quantize the model again "
+      "here (resnet8-ptq: 7-bit weights, the default, are exact on every x86 CPU)\")\n",
+      saturation_probe_body(), scheme.describe());
+}
 
 }  // namespace
 
-at::Tensor quantize_weight_int8(const at::Tensor& w, bool per_channel, at::Tensor& scales) {
+at::Tensor quantize_weight(const at::Tensor& w, int bits, bool per_channel, at::Tensor& scales) {
+  const double qmax = static_cast<double>(Int8Scheme{bits, false}.weight_qmax());
   std::vector<int64_t> dims(w.dim() - 1), shape(w.dim(), 1);
   std::iota(dims.begin(), dims.end(), 1);
   const at::Tensor amax = per_channel ? w.abs().amax(dims) : w.abs().max().reshape({1});
-  scales = (amax / 127.0).clamp_min(1e-12).to(at::kFloat);
+  scales = (amax / qmax).clamp_min(1e-12).to(at::kFloat);
   if (per_channel) shape[0] = w.size(0);
-  return at::round(w / scales.to(at::kDouble).view(shape)).clamp(-127, 127).to(at::kChar);
+  return at::round(w / scales.to(at::kDouble).view(shape)).clamp(-qmax, qmax).to(at::kChar);
+}
+
+Int8Scheme resolve_scheme(const QuantizeOptions& options, const std::string& engine) {
+  if (options.weight_bits < 2 || options.weight_bits > 8) {
+    throw Error(fmt::format("weight bits must be 2..8, got {}", options.weight_bits));
+  }
+  Int8Scheme scheme{options.weight_bits, false};
+  scheme.reduce_range =
+      options.reduce_range.value_or(!scheme.fits_int16_pairs() && kernels_saturate_int16_pairs(engine));
+  check_exact(scheme, engine, "the requested int8 scheme");
+  return scheme;
 }
 
 QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& calibration,
@@ -80,7 +103,7 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
   q.options = options;
   q.engine = options.engine.empty() ? default_engine() : options.engine;
   set_engine(q.engine);
-  q.reduce_range = options.reduce_range.value_or(default_reduce_range(q.engine));
+  q.scheme = resolve_scheme(options, q.engine);
   if (calibration.size() == 0) throw Error("the calibration set is empty");
   {
     std::set<std::string> known = {"fc"};
@@ -115,7 +138,7 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
     }
   }
 
-  const int64_t qmax = q.reduce_range ? 127 : 255;
+  const int64_t qmax = q.scheme.activation_qmax();
   std::map<std::string, QParams> qparams;
   for (const auto& point : order) {
     const RangeObserver& obs = observers.at(point);
@@ -165,7 +188,7 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
                               bo + bias.numel());
     } else {
       at::Tensor scales;
-      const at::Tensor w8 = quantize_weight_int8(float_weight, options.per_channel, scales);
+      const at::Tensor w8 = quantize_weight(float_weight, q.scheme.weight_bits, options.per_channel, scales);
       const int64_t wo = blobs.add_weights(w8), so = blobs.add_reals(scales), bo = blobs.add_reals(bias);
       setstate += fmt::format("    w = q[{}:{}].view([{}])\n{}", wo, wo + w8.numel(), fmt::join(w8.sizes(), ", "), pad);
       setstate += options.per_channel
@@ -231,8 +254,8 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
       "def __setstate__(self, state: {0}) -> None:\n"
       "    self.qweights = state[0]\n    self.reals = state[1]\n    self.ints = state[2]\n"
       "    self.engine = state[3]\n    self.metadata = state[4]\n    self.training = state[5]\n"
-      "    q = self.qweights\n    f = self.reals\n    z = self.ints\n{1}",
-      state_type, setstate);
+      "{1}    q = self.qweights\n    f = self.reals\n    z = self.ints\n{2}",
+      state_type, q.scheme.fits_int16_pairs() ? "" : saturation_guard(q.scheme), setstate);
 
   // forward(), generated from the folded network's structure.
   auto conv = [&](const FoldedConv& c, const std::string& in) {
@@ -273,10 +296,10 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
 std::string QuantizedResNet8::metadata_json() const {
   return fmt::format(
       "{{\"producer\": \"resnet8-ptq {}\", \"libtorch\": \"{}\", \"engine\": \"{}\", \"reduce_range\": {}, "
-      "\"observer\": \"{}\", \"weights\": \"{}\", \"fp32_layers\": [{}], \"calibration\": {{\"split\": \"train\", "
+      "\"weight_bits\": {}, \"activation_bits\": {}, \"observer\": \"{}\", \"weights\": \"{}\", \"fp32_layers\": [{}], \"calibration\": {{\"split\": \"train\", "
       "\"per_class\": {}, \"seed\": {}}}}}",
-      RESNET8_VERSION, TORCH_VERSION, engine, reduce_range, observer_name(options.observer),
-      options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8",
+      RESNET8_VERSION, TORCH_VERSION, engine, scheme.reduce_range, scheme.weight_bits, scheme.activation_bits(),
+      observer_name(options.observer), options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8",
       options.float_layers.empty() ? "" : fmt::format("\"{}\"", fmt::join(options.float_layers, "\", \"")),
       options.calib_per_class,
       options.seed);
@@ -315,17 +338,41 @@ void save_quantized(const QuantizedResNet8& q, const fs::path& file) {
   });
 }
 
-std::string recorded_engine(const fs::path& file) {
+namespace {
+
+// The record extra/<name> of a TorchScript archive, or nothing when it has none.
+std::optional<std::string> extra_record(const fs::path& file, const std::string& name) {
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   try {
     reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(file.string());
   } catch (const c10::Error&) {
     throw Error(fmt::format("{}: not a TorchScript file (not a PyTorch zip archive)", file.string()));
   }
-  const std::string record = std::string("extra/") + kEngineRecord;
-  if (!reader->hasRecord(record)) return "";
+  const std::string record = "extra/" + name;
+  if (!reader->hasRecord(record)) return std::nullopt;
   const auto [data, size] = reader->getRecord(record);
   return std::string(static_cast<const char*>(data.get()), size);
+}
+
+}  // namespace
+
+std::string recorded_engine(const fs::path& file) { return extra_record(file, kEngineRecord).value_or(""); }
+
+std::optional<Int8Scheme> recorded_scheme(const fs::path& file) {
+  const auto text = extra_record(file, kMetadataRecord);
+  if (!text) return std::nullopt;
+  const auto metadata = nlohmann::json::parse(*text, nullptr, false);
+  if (!metadata.is_object() || !metadata.value("reduce_range", nlohmann::json()).is_boolean()) {
+    throw Error(fmt::format("{}: its {} record is not the metadata resnet8-ptq writes", file.string(), kMetadataRecord));
+  }
+  Int8Scheme scheme{8, metadata["reduce_range"].get<bool>()};  // files before weight_bits: 8-bit weights
+  if (const auto bits = metadata.value("weight_bits", nlohmann::json()); bits.is_number_integer()) {
+    scheme.weight_bits = bits.get<int>();
+    if (scheme.weight_bits < 2 || scheme.weight_bits > 8) {
+      throw Error(fmt::format("{}: records {}-bit weights; expected 2..8", file.string(), scheme.weight_bits));
+    }
+  }
+  return scheme;
 }
 
 }  // namespace resnet8

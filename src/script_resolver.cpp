@@ -27,7 +27,7 @@ struct TorchNamespace : SugaredValue {
     static const std::map<std::string, at::ScalarType> dtypes = {
         {"quint8", at::kQUInt8}, {"qint8", at::kQInt8}, {"qint32", at::kQInt32},
         {"float", at::kFloat},   {"float32", at::kFloat}, {"uint8", at::kByte},
-        {"long", at::kLong},     {"int64", at::kLong}};
+        {"long", at::kLong},     {"int64", at::kLong},     {"int8", at::kChar}};
     if (const auto it = dtypes.find(field); it != dtypes.end()) {
       return std::make_shared<torch::jit::SimpleValue>(m.graph()->insertConstant(it->second, loc));
     }
@@ -39,6 +39,7 @@ struct QuantizedOpsResolver : torch::jit::Resolver {
   std::shared_ptr<SugaredValue> resolveValue(const std::string& name, GraphFunction&, const SourceRange&) override {
     if (name == "torch") return std::make_shared<TorchNamespace>();
     if (name == "ops") return std::make_shared<OpsNamespaces>();
+    if (name == "Exception") return std::make_shared<torch::jit::ExceptionValue>(name);
     return nullptr;
   }
   c10::TypePtr resolveType(const std::string&, const SourceRange&) override { return nullptr; }

@@ -29,7 +29,7 @@ std::filesystem::path required_path(const char* variable) {
 }  // namespace
 
 TEST_SUITE("e2e") {
-  TEST_CASE("TorchScript export and native module agree and both score 8719/10000, dog 742/1000") {
+  TEST_CASE("the ResNet8 module, the folded native path and the TorchScript export all score 8719/10000, dog 742/1000") {
     using namespace resnet8;
     const auto data_dir = required_path("RESNET8_DATA_DIR");
     const auto model = required_path("RESNET8_FP32_MODEL");
@@ -37,15 +37,19 @@ TEST_SUITE("e2e") {
     REQUIRE(test.size() == 10000);
 
     const Classifier scripted = torchscript_classifier(model);
-    const Classifier native = native_classifier(model);
+    const Classifier module = module_classifier(model);  // unfolded: batch norms, SameConv2d padding
+    const Classifier native = native_classifier(model);  // folded: BN in the weights, 4x4 kernels, oneDNN
     {
       c10::InferenceMode guard;
       const auto x = cifar10::to_model_input(test.images.slice(0, 0, 1000));
-      const double max_diff = (scripted.forward(x) - native.forward(x)).abs().max().item<double>();
-      MESSAGE("max |torchscript - native| on 1000 images: ", max_diff);
-      CHECK(max_diff <= 1e-5);
+      const auto reference = scripted.forward(x);
+      const double module_diff = (module.forward(x) - reference).abs().max().item<double>();
+      const double native_diff = (native.forward(x) - reference).abs().max().item<double>();
+      MESSAGE("max |module - torchscript| ", module_diff, ", max |native - torchscript| ", native_diff, " on 1000 images");
+      CHECK(module_diff <= 1e-5);
+      CHECK(native_diff <= 1e-5);
     }
-    for (const Classifier* c : {&scripted, &native}) {
+    for (const Classifier* c : {&scripted, &module, &native}) {
       INFO(c->kind);
       const EvalReport report = evaluate(*c, test, EvalOptions{});
       CHECK(report.images == 10000);
@@ -55,7 +59,7 @@ TEST_SUITE("e2e") {
     }
   }
 
-  TEST_CASE("default PTQ on 1,000 calibration images: >= 86.9% on the test set, file <= 100 KB, reload bit-identical") {
+  TEST_CASE("default PTQ on 1,000 calibration images: >= 87.1% on the test set, file <= 100 KB, reload bit-identical") {
     using namespace resnet8;
     const auto data_dir = required_path("RESNET8_DATA_DIR");
     const auto model = required_path("RESNET8_FP32_MODEL");
@@ -63,14 +67,13 @@ TEST_SUITE("e2e") {
     const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest);
 
     c10::InferenceMode guard;
-    // Folding batch norm and the padding changes nothing that matters.
     const auto x = cifar10::to_model_input(test.images.slice(0, 0, 1000));
-    CHECK((folded.forward(x) - native_classifier(model).forward(x)).abs().max().item<double>() <= 1e-4);
 
     QuantizeOptions options;
     options.calib_per_class = 100;
     const QuantizedResNet8 q = quantize(folded, calibration_set(data_dir, 100, 0), options);
     CHECK(q.engine == default_engine());
+    CHECK(q.scheme.fits_int16_pairs());  // exact on every x86 CPU, so the file is correct wherever it loads
 
     testing::TempDir dir;
     const auto file = dir / "int8.pt";
@@ -79,6 +82,11 @@ TEST_SUITE("e2e") {
     MESSAGE("int8 file: ", bytes, " bytes");
     CHECK(bytes <= 100000);
     CHECK(recorded_engine(file) == q.engine);
+    const auto scheme = recorded_scheme(file);
+    REQUIRE(scheme.has_value());
+    CHECK(scheme->weight_bits == q.scheme.weight_bits);
+    CHECK(scheme->reduce_range == q.scheme.reduce_range);
+    CHECK_FALSE(recorded_scheme(model).has_value());  // the fp32 export is no resnet8-ptq file
 
     const at::Tensor in_memory = q.module->forward({x}).toTensor();
     const Classifier reloaded = torchscript_classifier(file);
@@ -87,6 +95,40 @@ TEST_SUITE("e2e") {
 
     const EvalReport report = evaluate(reloaded, test, EvalOptions{});
     MESSAGE("int8 accuracy: ", report.correct, "/10000");
-    CHECK(report.correct >= 8690);
+    CHECK(report.correct >= 8710);
+  }
+
+  TEST_CASE("a file with 8-bit weights and activations refuses to load where the kernels would saturate") {
+    using namespace resnet8;
+    const auto data_dir = required_path("RESNET8_DATA_DIR");
+    const auto model = required_path("RESNET8_FP32_MODEL");
+    // qnnpack computes in int32 on every CPU, so it can write the VNNI-only scheme anywhere.
+    const auto engines = available_engines();
+    REQUIRE(std::find(engines.begin(), engines.end(), "qnnpack") != engines.end());
+    QuantizeOptions options;
+    options.engine = "qnnpack";
+    options.weight_bits = 8;
+    options.reduce_range = false;
+    const QuantizedResNet8 q = quantize(fold(load_resnet8(model)), calibration_set(data_dir, 10, 0), options);
+    testing::TempDir dir;
+    const auto file = dir / "w8a8.pt";
+    save_quantized(q, file);
+
+    for (const std::string engine : {"x86", "onednn"}) {
+      INFO("engine ", engine);
+      const bool saturates = kernels_saturate_int16_pairs(engine);
+      // The C++ loader checks the recorded scheme (with a message naming the file) ...
+      const std::string why = saturates ? testing::error_of([&] { check_exact(*recorded_scheme(file), engine, file.string()); }) : "";
+      CHECK((why.find("w8a8.pt: 8-bit weights, 8-bit activations would silently saturate") != std::string::npos) == saturates);
+      // ... and the file's own __setstate__ probes the kernels, for loaders that do not (Python).
+      set_engine(engine);
+      bool refused = false;
+      try {
+        torch::jit::load(file.string());
+      } catch (const std::exception& e) {  // torch::jit::JITException is no c10::Error
+        refused = std::string(e.what()).find("resnet8: this int8 file uses 8-bit weights, 8-bit activations") != std::string::npos;
+      }
+      CHECK(refused == saturates);
+    }
   }
 }

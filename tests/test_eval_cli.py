@@ -19,7 +19,7 @@ def main():
     try:
         r = run("--help")
         expect("--help exits 0 and lists the flags", r.returncode == 0 and all(
-            f in r.stdout for f in ["--model", "--native", "--data", "--batch-size", "--threads", "--limit", "--json"]))
+            f in r.stdout for f in ["--model", "--native", "--module", "--data", "--batch-size", "--threads", "--limit", "--json"]))
 
         expect_error("no --model", run(), 2, "--model FILE is required")
         expect_error("unknown flag", run("--model", args.model, "--bogus"), 2, "bogus")
@@ -30,6 +30,8 @@ def main():
         junk.write_text("not a model")
         expect_error("junk model, TorchScript path", run("--model", junk), 1, "junk.pt: not a TorchScript file")
         expect_error("junk model, native path", run("--model", junk, "--native"), 1, "junk.pt: not a TorchScript file")
+        expect_error("--native with --module", run("--model", args.model, "--native", "--module"), 2,
+                     "--native and --module exclude each other")
         expect_error("missing data dir", run("--model", args.model, "--data", tmp / "nodata"), 1,
                      "nodata: CIFAR-10 directory not found")
         corrupt = tmp / "corrupt"
@@ -58,6 +60,18 @@ def main():
             expect("table and JSON agree", f"({j['correct']}/500)" in r.stdout, r.stdout)
         else:
             expect("JSON report written", False)
+        # The three ways to run the fp32 export agree image by image on the first 500 test images.
+        preds = {}
+        for runner in ["", "--native", "--module"]:
+            p = out / f"pred{runner}.txt"
+            r = run("--model", args.model, "--data", args.data, "--limit", "500", "--threads", "2", "--predictions", p,
+                    *([runner] if runner else []))
+            kind = runner.lstrip("-") or "torchscript"
+            expect(f"{kind} runs and names itself", r.returncode == 0 and f"({kind}," in r.stdout, r.stderr + r.stdout)
+            preds[kind] = p.read_text().split() if p.exists() else []
+            p.unlink(missing_ok=True)
+        expect("torchscript, native and module give the same 500 predictions",
+               len(preds["torchscript"]) == 500 and preds["torchscript"] == preds["native"] == preds["module"])
         expect("no temporary files left beside the report", sorted(p.name for p in out.iterdir()) == ["report.json"],
                str(list(out.iterdir())))
     finally:

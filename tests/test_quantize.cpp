@@ -2,10 +2,13 @@
 
 #include <resnet8/calibration.h>
 #include <resnet8/engine.h>
+#include <resnet8/int8_scheme.h>
 #include <resnet8/observer.h>
 #include <resnet8/quantize.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>
+
+#include <cstdlib>
 
 using resnet8::testing::error_of;
 
@@ -16,18 +19,22 @@ c10::IValue call_op(const char* name, const char* overload, torch::jit::Stack st
   return stack.at(0);
 }
 
-// The int8 conv resnet8 writes (per-channel symmetric weights, optionally with the stride-2 'same'
-// padding folded into a 4x4 kernel) against the float conv on the same dequantized values.
-void check_conv_within_one_lsb(int64_t stride, bool fold_padding, bool per_channel) {
-  resnet8::set_engine(resnet8::default_engine());
+// Max difference, in output LSB, between the int8 conv resnet8 writes (symmetric weights of the
+// scheme's bits, optionally with the stride-2 'same' padding folded into a 4x4 kernel) on `engine`
+// and the float conv on the same dequantized values. Inputs span the scheme's whole activation range.
+int conv_lsb_error(const std::string& engine, const resnet8::Int8Scheme& scheme, int64_t stride, bool fold_padding,
+                   bool per_channel) {
+  resnet8::set_engine(engine);
   torch::manual_seed(7);
   const auto w = torch::randn({32, 16, 3, 3}) * 0.1;
   const auto bias = torch::randn({32}) * 0.5;
-  const auto qx = torch::quantize_per_tensor(torch::rand({2, 16, 16, 16}) * 10, 0.05, 0, torch::kQUInt8)
+  const double in_scale = 0.05;
+  const auto qx = torch::quantize_per_tensor(torch::rand({2, 16, 16, 16}) * (in_scale * scheme.activation_qmax()),
+                                             in_scale, 0, torch::kQUInt8)
                       .contiguous(torch::MemoryFormat::ChannelsLast);
 
   torch::Tensor scales;
-  const auto w8 = resnet8::quantize_weight_int8(w, per_channel, scales);
+  const auto w8 = resnet8::quantize_weight(w, scheme.weight_bits, per_channel, scales);
   const auto wd = w8.to(torch::kFloat) * (per_channel ? scales.view({-1, 1, 1, 1}) : scales);
   const auto xd = qx.dequantize();
   const auto reference = fold_padding ? torch::conv2d(torch::constant_pad_nd(xd, {0, 1, 0, 1}), wd, bias, stride)
@@ -43,35 +50,115 @@ void check_conv_within_one_lsb(int64_t stride, bool fold_padding, bool per_chann
                               {qw, bias, c10::List<int64_t>({stride, stride}), c10::List<int64_t>({1, 1}),
                                c10::List<int64_t>({1, 1}), int64_t{1}});
   const auto y = call_op("quantized::conv2d", "new", {qx, packed, out.scale, out.zero_point}).toTensor();
-
   REQUIRE((y.sizes() == expected.sizes()));
-  const int max_lsb = (y.int_repr().to(torch::kInt) - expected.to(torch::kInt)).abs().max().item<int>();
-  INFO("max difference in LSB: ", max_lsb);
-  CHECK(max_lsb <= 1);
+  return (y.int_repr().to(torch::kInt) - expected.to(torch::kInt)).abs().max().item<int>();
+}
+
+// The engines whose int8 kernels the project uses on x86 (qnnpack is a fallback).
+std::vector<std::string> x86_engines() {
+  std::vector<std::string> out;
+  for (const auto& e : resnet8::available_engines()) {
+    if (e == "x86" || e == "fbgemm" || e == "onednn") out.push_back(e);
+  }
+  REQUIRE_FALSE(out.empty());
+  return out;
+}
+
+bool env_is(const char* name, const char* value) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::string(v) == value;
 }
 
 }  // namespace
 
-TEST_CASE("quantized 3x3 stride-1 conv is within 1 LSB of the float reference") {
-  check_conv_within_one_lsb(1, false, true);
-  check_conv_within_one_lsb(1, false, false);
+TEST_CASE("the scheme resnet8 chooses here is within 1 LSB of the float reference on every x86 engine") {
+  for (const auto& engine : x86_engines()) {
+    const resnet8::Int8Scheme scheme = resnet8::resolve_scheme(resnet8::QuantizeOptions{}, engine);
+    INFO("engine ", engine, ", ", scheme.describe());
+    CHECK(conv_lsb_error(engine, scheme, 1, false, true) <= 1);   // 3x3 stride 1, per-channel
+    CHECK(conv_lsb_error(engine, scheme, 1, false, false) <= 1);  // per-tensor
+    CHECK(conv_lsb_error(engine, scheme, 2, true, true) <= 1);    // stride 2, padding folded into 4x4
+  }
 }
 
-TEST_CASE("quantized stride-2 conv with the 'same' padding folded into a 4x4 kernel is within 1 LSB") {
-  check_conv_within_one_lsb(2, true, true);
+TEST_CASE("8-bit weights with 8-bit activations are off by more than 1 LSB exactly where the probe says the kernels saturate") {
+  for (const auto& engine : x86_engines()) {
+    const bool saturates = resnet8::kernels_saturate_int16_pairs(engine);
+    const int lsb = conv_lsb_error(engine, resnet8::Int8Scheme{8, false}, 1, false, true);
+    INFO("engine ", engine, ": probe says saturates = ", saturates, ", w8a8 conv off by ", lsb, " LSB");
+    CHECK((lsb > 1) == saturates);
+    CHECK(conv_lsb_error(engine, resnet8::Int8Scheme{8, true}, 1, false, true) <= 1);   // 7-bit activations
+    CHECK(conv_lsb_error(engine, resnet8::Int8Scheme{7, false}, 1, false, true) <= 1);  // 7-bit weights
+  }
 }
 
-TEST_CASE("symmetric int8 weights use [-127, 127] with max|w| / 127 per output channel") {
+TEST_CASE("the saturation probe agrees with the CPU's flags and with FBGEMM/oneDNN caps set for this process") {
+  // ctest runs the unit tests twice: as they are, and with both libraries capped at AVX2 (the
+  // kernels of a CPU without VNNI), so a VNNI machine checks both kinds of kernels.
+  const bool capped = env_is("FBGEMM_ENABLE_INSTRUCTIONS", "AVX2") && env_is("ONEDNN_MAX_CPU_ISA", "AVX2");
+  __builtin_cpu_init();
+  const bool avx512_vnni = __builtin_cpu_supports("avx512vnni");
+  const bool any_vnni = avx512_vnni || __builtin_cpu_supports("avxvnni");
+  MESSAGE("CPU: avx512_vnni ", avx512_vnni, ", avx_vnni ", any_vnni && !avx512_vnni, "; kernels capped at AVX2: ", capped);
+  for (const auto& engine : x86_engines()) {
+    // fbgemm (and x86, which uses fbgemm or, with AVX-512 VNNI, onednn) need AVX-512 VNNI;
+    // onednn also has AVX-VNNI kernels.
+    const bool expected = capped || !(engine == "onednn" ? any_vnni : avx512_vnni);
+    INFO("engine ", engine);
+    CHECK(resnet8::kernels_saturate_int16_pairs(engine) == expected);
+  }
+}
+
+TEST_CASE("a scheme that would saturate is refused, and the default is exact everywhere") {
+  using resnet8::QuantizeOptions;
+  for (const auto& engine : x86_engines()) {
+    INFO("engine ", engine);
+    const bool saturates = resnet8::kernels_saturate_int16_pairs(engine);
+    const auto chosen = resnet8::resolve_scheme(QuantizeOptions{}, engine);
+    CHECK(chosen.weight_bits == 7);
+    CHECK_FALSE(chosen.reduce_range);
+    CHECK(chosen.fits_int16_pairs());
+
+    QuantizeOptions w8;
+    w8.weight_bits = 8;
+    CHECK(resnet8::resolve_scheme(w8, engine).reduce_range == saturates);  // auto: 7-bit activations only if needed
+    w8.reduce_range = false;
+    if (saturates) {
+      CHECK(error_of([&] { resnet8::resolve_scheme(w8, engine); }).find("would silently saturate") != std::string::npos);
+    } else {
+      CHECK_FALSE(resnet8::resolve_scheme(w8, engine).reduce_range);
+    }
+  }
+  QuantizeOptions bad;
+  bad.weight_bits = 9;
+  CHECK(error_of([&] { resnet8::resolve_scheme(bad, resnet8::default_engine()); }).find("2..8") != std::string::npos);
+}
+
+TEST_CASE("int16 pair limits: 2 x 255 x 63 and 2 x 127 x 127 fit, 2 x 255 x 127 does not") {
+  CHECK(resnet8::Int8Scheme{7, false}.fits_int16_pairs());
+  CHECK(resnet8::Int8Scheme{8, true}.fits_int16_pairs());
+  CHECK_FALSE(resnet8::Int8Scheme{8, false}.fits_int16_pairs());
+  CHECK(resnet8::Int8Scheme{7, false}.weight_qmax() == 63);
+  CHECK(resnet8::Int8Scheme{4, false}.weight_qmax() == 7);
+}
+
+TEST_CASE("symmetric weights use [-qmax, qmax] with max|w| / qmax per output channel") {
   const auto w = torch::tensor({1.0f, -0.5f, 0.25f, 0.0f, -2.0f, 0.5f, 1.0f, 0.0f}).view({2, 4, 1, 1});
   torch::Tensor scales;
-  const auto q = resnet8::quantize_weight_int8(w, true, scales);
+  const auto q = resnet8::quantize_weight(w, 8, true, scales);
   CHECK((q.scalar_type() == torch::kChar));
   CHECK(scales[0].item<float>() == doctest::Approx(1.0 / 127));
   CHECK(scales[1].item<float>() == doctest::Approx(2.0 / 127));
   CHECK(torch::equal(q.view({-1}), torch::tensor({127, -64, 32, 0, -127, 32, 64, 0}, torch::kChar)));
-  const auto qt = resnet8::quantize_weight_int8(w, false, scales);
+  const auto qt = resnet8::quantize_weight(w, 8, false, scales);
   CHECK(scales.numel() == 1);
   CHECK(torch::equal(qt.view({-1}), torch::tensor({64, -32, 16, 0, -127, 32, 64, 0}, torch::kChar)));
+  const auto q7 = resnet8::quantize_weight(w, 7, true, scales);  // 7 bits: [-63, 63]
+  CHECK(scales[0].item<float>() == doctest::Approx(1.0 / 63));
+  CHECK(scales[1].item<float>() == doctest::Approx(2.0 / 63));
+  CHECK(q7.abs().amax({1, 2, 3}).equal(torch::tensor({63, 63}, torch::kChar)));
+  const auto step = scales.view({2, 1, 1, 1});
+  CHECK(((q7.to(torch::kFloat) * step - w).abs() - step / 2).max().item<float>() <= 1e-6f);  // nearest level
 }
 
 TEST_CASE("affine quantization parameters") {

@@ -16,12 +16,11 @@ using namespace resnet8;
 int main(int argc, char** argv) {
   return cli::run("resnet8-bench", [&] {
     cxxopts::Options options("resnet8-bench",
-                             "Measures images/s of a ResNet8 model file (fp32 or int8, TorchScript or --native) on\n"
+                             "Measures images/s of a ResNet8 model file (fp32 or int8, TorchScript, --native or --module) on\n"
                              "CIFAR-10 test images at several batch sizes and thread counts: a warm-up pass, then\n"
                              "--repeats timed passes; the median is reported, with p50/p99 latency at batch size 1.");
     options.add_options()
         ("m,model", "TorchScript model file; required", cxxopts::value<std::string>())
-        ("native", "run the native C++ fp32 path with the weights of --model (an fp32 export)")
         ("d,data", "CIFAR-10 binary directory (test images are the input)",
          cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
         ("batch-sizes", "comma-separated batch sizes", cxxopts::value<std::string>()->default_value("1,32,256,1000"))
@@ -29,6 +28,7 @@ int main(int argc, char** argv) {
         ("repeats", "timed passes per configuration (median reported)", cxxopts::value<int>()->default_value("5"))
         ("images", "images per timed pass", cxxopts::value<int64_t>()->default_value("2000"))
         ("json", "also write the results as JSON to PATH", cxxopts::value<std::string>());
+    cli::add_runner_options(options);
     const auto parsed = cli::parse(options, argc, argv);
     if (!parsed) return 0;
     const cxxopts::ParseResult& args = *parsed;
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     bench.images = cli::positive<int64_t>(args, "images");
     const std::optional<std::string> json = cli::output_path(args, "json");
     const std::string model = args["model"].as<std::string>();
-    const Classifier classifier = load_classifier(model, args.count("native") > 0);
+    const Classifier classifier = load_classifier(model, cli::runner(args));
     const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());
     const cifar10::Dataset test =
         cifar10::read_split(args["data"].as<std::string>(), cifar10::Split::kTest, std::max<int64_t>(needed, 1000));

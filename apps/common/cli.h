@@ -3,6 +3,7 @@
 // bad file or data, exit 2 for a bad command line) and flag checks.
 #include <resnet8/allocator.h>
 #include <resnet8/atomic_file.h>
+#include <resnet8/classifier.h>
 #include <resnet8/error.h>
 #include <resnet8/observer.h>
 
@@ -78,6 +79,21 @@ inline ObserverKind observer(const cxxopts::ParseResult& args) {
   } catch (const Error& e) {
     throw UsageError(std::string("--observer: ") + e.what());
   }
+}
+
+// --native / --module: the C++ fp32 paths with the weights of --model read as data (help text shared by the tools).
+inline void add_runner_options(cxxopts::Options& options) {
+  options.add_options()
+      ("native", "run the native C++ fp32 path instead of the file's TorchScript code: FoldedResNet8 (batch norm "
+                 "folded into the convolutions, oneDNN called directly) with the weights of --model (an fp32 export) "
+                 "read as data")
+      ("module", "run the unfolded C++ resnet8::ResNet8 torch::nn::Module (the reference port, slower) with the "
+                 "weights of --model read as data");
+}
+
+inline Runner runner(const cxxopts::ParseResult& args) {
+  if (args.count("native") && args.count("module")) throw UsageError("--native and --module exclude each other");
+  return args.count("native") ? Runner::kNative : args.count("module") ? Runner::kModule : Runner::kTorchScript;
 }
 
 // The path given to an output flag (e.g. --json), checked writable before any work; nothing if absent.

@@ -23,8 +23,6 @@ int main(int argc, char** argv) {
                              "Models take NHWC float32 input with raw 0..255 pixels and return [N, 10] scores.");
     options.add_options()
         ("m,model", "TorchScript model file (the fp32 export or a quantized file); required", cxxopts::value<std::string>())
-        ("native", "run the C++ ResNet8 module with the weights of --model (an fp32 export) read as data, "
-                   "instead of the file's TorchScript code")
         ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
         ("b,batch-size", "images per forward call", cxxopts::value<int64_t>()->default_value("1000"))
         ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"))
@@ -32,6 +30,7 @@ int main(int argc, char** argv) {
         ("json", "also write the full report as JSON to PATH", cxxopts::value<std::string>())
         ("predictions", "also write the predicted class (0..9) of every evaluated image to PATH, one per line",
          cxxopts::value<std::string>());
+    cli::add_runner_options(options);
     const auto parsed = cli::parse(options, argc, argv);
     if (!parsed) return 0;
     const cxxopts::ParseResult& args = *parsed;
@@ -47,7 +46,7 @@ int main(int argc, char** argv) {
     const std::optional<std::string> predictions = cli::output_path(args, "predictions");
 
     const Classifier classifier =
-        load_classifier(model_path, args.count("native") > 0);
+        load_classifier(model_path, cli::runner(args));
     const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest, limit > 0 ? limit : -1);
 
     Progress progress("evaluating");

@@ -73,9 +73,13 @@ int main(int argc, char** argv) {
         ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
         ("per-channel", "per-output-channel symmetric qint8 weights (the default)")
         ("per-tensor", "one symmetric qint8 scale per weight tensor")
-        ("engine", "quantized engine: " + fmt::format("{}", fmt::join(available_engines(), ", ")) + "; default: the first of x86, fbgemm, onednn, qnnpack",
+        ("engine", "quantized engine: " + fmt::format("{}", fmt::join(available_engines(), ", ")) +
+                   "; default: x86 where the int8 kernels have VNNI, else onednn",
          cxxopts::value<std::string>())
-        ("reduce-range", "7-bit activations: auto (on for fbgemm/x86 without VNNI), on or off",
+        ("weight-bits", "symmetric weight bits, 2..8; 7 ([-63, 63]) is exact on every x86 CPU, 8 only with VNNI "
+                        "or 7-bit activations", cxxopts::value<int>()->default_value("7"))
+        ("reduce-range", "7-bit activations: auto (on only for 8-bit weights on kernels without VNNI), on or off; "
+                         "a scheme that would saturate int16 here is refused",
          cxxopts::value<std::string>()->default_value("auto"))
         ("keep-float", "mixed precision: comma-separated layers kept in fp32 (stem.conv, stack1.conv1, ..., "
                        "stack3.shortcut, fc)", cxxopts::value<std::string>())
@@ -103,6 +107,13 @@ int main(int argc, char** argv) {
     if (rr == "on") q.reduce_range = true;
     else if (rr == "off") q.reduce_range = false;
     else if (rr != "auto") throw cli::UsageError(fmt::format("--reduce-range {}: expected auto, on or off", rr));
+    q.weight_bits = args["weight-bits"].as<int>();
+    if (q.weight_bits < 2 || q.weight_bits > 8) throw cli::UsageError(fmt::format("--weight-bits must be 2..8, got {}", q.weight_bits));
+    try {
+      resolve_scheme(q, q.engine.empty() ? default_engine() : q.engine);
+    } catch (const Error& e) {
+      throw cli::UsageError(fmt::format("--weight-bits {} --reduce-range {}: {}", q.weight_bits, rr, e.what()));
+    }
     q.calib_per_class = cli::positive<int64_t>(args, "calib-per-class");
     if (args.count("keep-float")) {
       std::stringstream in(args["keep-float"].as<std::string>());
@@ -143,8 +154,8 @@ int main(int argc, char** argv) {
     }
     progress.reset();
     save_quantized(quantized, output);
-    fmt::print("engine       {} (reduce_range {})\nwrote        {} ({} bytes)\n", quantized.engine,
-               quantized.reduce_range ? "on" : "off", output.string(), fs::file_size(output));
+    fmt::print("scheme       {}, engine {}\nwrote        {} ({} bytes)\n", quantized.scheme.describe(),
+               quantized.engine, output.string(), fs::file_size(output));
 
     std::string results = "null";
     if (!args.count("no-eval")) {

@@ -1,7 +1,8 @@
 #pragma once
 // What evaluation runs: any function from a float32 NHWC 0..255 batch [N, 32, 32, 3] to
 // probabilities (or scores) [N, 10]. A model file becomes one through TorchScript (any file,
-// fp32 or quantized, its forward code runs) or through the native C++ module (weights only).
+// fp32 or quantized, its forward code runs), or natively in C++ with the weights read as data: the
+// fast folded network (FoldedResNet8) or the unfolded resnet8::ResNet8 torch::nn::Module.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -13,7 +14,7 @@ namespace resnet8 {
 
 struct Classifier {
   std::function<at::Tensor(const at::Tensor&)> forward;
-  std::string kind;             // "torchscript" or "native"
+  std::string kind;             // "torchscript", "native" (folded) or "module"
   std::string engine;           // quantized engine the file recorded and that was set ("" for fp32)
   std::filesystem::path file;   // where its weights came from
   std::uintmax_t file_bytes = 0;
@@ -24,10 +25,16 @@ struct Classifier {
 // current at load time). Throws resnet8::Error when the file is missing or is not a TorchScript module.
 Classifier torchscript_classifier(const std::filesystem::path& file);
 
-// The C++ ResNet8 module with weights loaded (data only) from the fp32 TorchScript export `file`.
+// The native fp32 path: FoldedResNet8 (batch norm folded into the convolutions, oneDNN called
+// directly) built from the weights of the fp32 TorchScript export `file`, read as data only.
 Classifier native_classifier(const std::filesystem::path& file);
 
-// native_classifier(file) when `native`, else torchscript_classifier(file): what the tools' --native picks.
-Classifier load_classifier(const std::filesystem::path& file, bool native);
+// The unfolded resnet8::ResNet8 torch::nn::Module (the reference port: separate batch norms, SameConv2d
+// padding) with the weights of `file` read as data only. Slower than native_classifier.
+Classifier module_classifier(const std::filesystem::path& file);
+
+// What runs a model file: the tools' default, --native and --module.
+enum class Runner { kTorchScript, kNative, kModule };
+Classifier load_classifier(const std::filesystem::path& file, Runner runner);
 
 }  // namespace resnet8

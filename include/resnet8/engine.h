@@ -2,8 +2,10 @@
 // LibTorch's quantized engines (the kernels behind quantized::conv2d & co.).
 //
 // A quantized model's packed weights are re-packed for the engine that is current when the model
-// is loaded, so the engine must be set before torch::jit::load. Preference when none is asked for:
-// x86 (fbgemm, with onednn where it is faster), fbgemm, onednn, qnnpack.
+// is loaded, so the engine must be set before torch::jit::load. Default when none is asked for,
+// chosen by measurement (README, "PTQ choices"): x86 where the int8 kernels have VNNI (it runs the
+// convolutions on onednn there); onednn where they do not (1.8x faster than x86, which falls back to
+// fbgemm's AVX2 kernels); else the first of fbgemm, qnnpack.
 #include <string>
 #include <vector>
 
@@ -13,11 +15,5 @@ std::vector<std::string> available_engines();  // this build's, by name
 std::string default_engine();
 std::string current_engine();
 void set_engine(const std::string& name);  // throws resnet8::Error naming the available engines
-
-// Whether activations should use 7 bits on `engine` here: fbgemm/x86 int8 kernels multiply u8 x s8
-// pairs into 16-bit sums that can saturate on CPUs without VNNI; with VNNI (and on onednn/qnnpack)
-// the full 8 bits are safe.
-bool default_reduce_range(const std::string& engine);
-bool cpu_has_vnni();
 
 }  // namespace resnet8

@@ -1,0 +1,46 @@
+#pragma once
+// Which integer ranges the int8 network uses, and whether LibTorch's int8 kernels compute them
+// exactly on this CPU.
+//
+// Without VNNI, the x86, fbgemm and onednn engines multiply u8 activations by s8 weights with
+// vpmaddubsw, which adds each pair of adjacent products in a saturating int16 before widening. A
+// pair can reach 2 * activation_qmax * weight_qmax:
+//   8-bit activations (0..255) x 8-bit weights (-127..127): 64,770  -> saturates
+//   7-bit activations (0..127) x 8-bit weights:             32,258  -> exact
+//   8-bit activations          x 7-bit weights (-63..63):    32,130  -> exact
+// With AVX-512 VNNI (vpdpbusd) the products go straight into int32 and every scheme is exact.
+// Whether the kernels saturate is not guessed from CPU flags: a probe convolution asks them
+// (kernels_saturate_int16_pairs), so FBGEMM_ENABLE_INSTRUCTIONS / ONEDNN_MAX_CPU_ISA caps count too.
+#include <cstdint>
+#include <string>
+
+namespace resnet8 {
+
+struct Int8Scheme {
+  int weight_bits = 7;        // symmetric weights in [-(2^(bits-1) - 1), 2^(bits-1) - 1]; 2..8
+  bool reduce_range = false;  // 7-bit activations (0..127) instead of 8-bit (0..255)
+
+  int64_t weight_qmax() const { return (int64_t{1} << (weight_bits - 1)) - 1; }
+  int64_t activation_qmax() const { return reduce_range ? 127 : 255; }
+  int activation_bits() const { return reduce_range ? 7 : 8; }
+  // Whether a pair of u8 x s8 products always fits in int16: then the scheme is exact on every x86
+  // CPU, with or without VNNI.
+  bool fits_int16_pairs() const { return 2 * activation_qmax() * weight_qmax() <= 32767; }
+  std::string describe() const;  // "7-bit weights, 8-bit activations"
+};
+
+// The probe: a 3x3 convolution of 16 channels of 255 with weights of 127 on `engine`. True when its
+// result shows pairs of products clamped to int16 (CPUs without VNNI, or kernels capped below it).
+// The engine current before the call is restored. Cached per engine for the process.
+bool kernels_saturate_int16_pairs(const std::string& engine);
+
+// The probe as TorchScript statements (indented 4 spaces) that leave the bool `saturates`, shared by
+// the C++ check above and by quantized files whose scheme does not fit int16 pairs: their
+// __setstate__ refuses to load where the probe saturates. Needs the ops/torch resolver of quantize.cpp.
+const std::string& saturation_probe_body();
+
+// Throws resnet8::Error explaining the saturation when `scheme` is not exact on `engine` here.
+// `what` names the thing being checked (a file, or the flags).
+void check_exact(const Int8Scheme& scheme, const std::string& engine, const std::string& what);
+
+}  // namespace resnet8
