@@ -74,6 +74,8 @@ BenchReport benchmark(const Classifier& classifier, const at::Tensor& images, co
   report.images = options.images;
 
   c10::InferenceMode guard;
+  // The model's output is checked once (shape, dtype, finite) before anything is timed.
+  classify(classifier, cifar10::to_model_input(images.slice(0, 0, std::min<int64_t>(8, images.size(0)))));
   for (const int threads : options.threads) {
     at::set_num_threads(threads);
     for (const int64_t batch : options.batch_sizes) {

@@ -63,18 +63,26 @@ Dataset read_batch_file(const fs::path& file, int64_t limit) {
   return {images, labels};
 }
 
+std::vector<fs::path> batch_files(const fs::path& dir, Split split) {
+  if (split == Split::kTest) return {dir / "test_batch.bin"};
+  std::vector<fs::path> files;
+  for (int k = 1; k <= 5; ++k) files.push_back(dir / fmt::format("data_batch_{}.bin", k));
+  return files;
+}
+
 Dataset read_split(const fs::path& dir, Split split, int64_t limit) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     throw Error(fmt::format("{}: CIFAR-10 directory not found (expected cifar-10-batches-bin/; "
                             "scripts/fetch_data.py creates it)", dir.string()));
   }
-  if (split == Split::kTest) return read_batch_file(dir / "test_batch.bin", limit);
+  const auto files = batch_files(dir, split);
+  if (split == Split::kTest) return read_batch_file(files.front(), limit);
 
   std::vector<at::Tensor> images, labels;
   int64_t remaining = limit;
-  for (int k = 1; k <= 5 && (k == 1 || remaining != 0); ++k) {
-    Dataset part = read_batch_file(dir / fmt::format("data_batch_{}.bin", k), remaining);
+  for (size_t k = 0; k < files.size() && (k == 0 || remaining != 0); ++k) {
+    Dataset part = read_batch_file(files[k], remaining);
     if (remaining > 0) remaining -= part.size();
     images.push_back(part.images);
     labels.push_back(part.labels);

@@ -9,6 +9,7 @@
 #include <resnet8/weights.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/script.h>
 
 namespace fs = std::filesystem;
@@ -33,10 +34,8 @@ Classifier torchscript_classifier(const fs::path& file) {
   torch::jit::Module module;
   try {
     module = torch::jit::load(file.string(), torch::kCPU);
-  } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    throw Error(fmt::format("{}: not a loadable TorchScript module ({})", file.string(),
-                            what.substr(0, what.find('\n'))));
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("{}: not a loadable TorchScript module ({})", file.string(), one_line_reason(e)));
   }
   module.eval();
   auto forward = [module](const at::Tensor& x) mutable { return module.forward({x}).toTensor(); };
@@ -56,6 +55,28 @@ Classifier module_classifier(const fs::path& file) {
   model->eval();
   auto forward = [model](const at::Tensor& x) mutable { return model->forward(x); };
   return {forward, "module", "", file, bytes};
+}
+
+at::Tensor classify(const Classifier& c, const at::Tensor& x) {
+  at::Tensor scores;
+  try {
+    scores = c.forward(x);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("{}: the model's forward failed: {}", c.file.string(), one_line_reason(e)));
+  }
+  const int64_t n = x.size(0), k = 10;
+  if (!scores.defined() || !at::isFloatingType(scores.scalar_type()) || scores.dim() != 2 || scores.size(0) != n ||
+      scores.size(1) != k) {
+    throw Error(fmt::format("{}: the model returned {} {}, expected floating-point scores of shape [{}, {}]",
+                            c.file.string(), scores.defined() ? c10::toString(scores.scalar_type()) : "nothing",
+                            scores.defined() ? fmt::format("[{}]", fmt::join(scores.sizes(), ", ")) : "", n, k));
+  }
+  if (!scores.isfinite().all().item<bool>()) {
+    throw Error(fmt::format("{}: the model returned NaN or infinite scores", c.file.string()));
+  }
+  return scores;
 }
 
 Classifier load_classifier(const fs::path& file, Runner runner) {

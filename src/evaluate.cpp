@@ -41,17 +41,7 @@ EvalReport evaluate(const Classifier& classifier, const cifar10::Dataset& data, 
   const auto start = std::chrono::steady_clock::now();
   for (int64_t begin = 0; begin < data.size(); begin += options.batch_size) {
     const int64_t end = std::min(begin + options.batch_size, data.size());
-    at::Tensor scores;
-    try {
-      scores = classifier.forward(cifar10::to_model_input(data.images.slice(0, begin, end)));
-    } catch (const c10::Error& e) {
-      const std::string what = e.what_without_backtrace();
-      throw Error(fmt::format("{}: forward failed ({})", report.model_path, what.substr(0, what.find('\n'))));
-    }
-    if (scores.dim() != 2 || scores.size(0) != end - begin || scores.size(1) != k) {
-      throw Error(fmt::format("{}: model returned shape [{}], expected [{}, {}]", report.model_path,
-                              fmt::join(scores.sizes(), ", "), end - begin, k));
-    }
+    const at::Tensor scores = classify(classifier, cifar10::to_model_input(data.images.slice(0, begin, end)));
     const at::Tensor predicted = scores.argmax(1);
     confusion += at::bincount(data.labels.slice(0, begin, end) * k + predicted, {}, k * k);
     const at::Tensor p8 = predicted.to(at::kByte);

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/serialization/import_read.h>
+#include <torch/csrc/jit/serialization/storage_context.h>
 #include <torch/torch.h>
 
 #include <vector>
@@ -23,15 +24,78 @@ std::string describe(const at::Tensor& t) {
   return fmt::format("{} {}", c10::toString(t.scalar_type()), shape_str(t.sizes()));
 }
 
-void collect(const c10::IValue& value, const std::string& path, NamedTensors& out) {
+// Limits far above what a ResNet8 export needs (5 levels of modules, 42 tensors, ~370 KB), far below
+// what could exhaust the stack or memory on a hostile file.
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxRecords = 10000;
+constexpr size_t kMaxArchiveBytes = size_t{256} << 20;
+// data.pkl of the export is 4.5 KB. 256 KiB bounds the nesting a pickle can encode to ~10,000 levels,
+// whose recursive destruction still fits on the stack (a 2.5 MB pickle nested 100,000 deep did not).
+constexpr size_t kMaxPickleBytes = size_t{256} << 10;
+
+// Whether every element the tensor's sizes, strides and offset can address lies inside its storage.
+bool storage_covers(const at::Tensor& t) {
+  if (t.numel() == 0) return t.storage_offset() >= 0;
+  int64_t last = t.storage_offset();
+  if (last < 0) return false;
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.stride(d) < 0) return false;
+    last += (t.size(d) - 1) * t.stride(d);
+  }
+  const auto bytes = static_cast<int64_t>(t.storage().nbytes());
+  return last < bytes / static_cast<int64_t>(t.element_size());
+}
+
+void collect(const c10::IValue& value, const std::string& path, int depth, const fs::path& file, NamedTensors& out) {
+  if (depth > kMaxDepth) {
+    throw Error(fmt::format("{}: objects nested deeper than {} levels (at '{}'); not a model export", file.string(),
+                            kMaxDepth, path.substr(0, 200)));
+  }
   if (value.isTensor()) {
-    out.emplace(path, value.toTensor());
+    const at::Tensor& t = value.toTensor();
+    if (!storage_covers(t)) {
+      throw Error(fmt::format("{}: tensor '{}' ({} elements) reaches past the end of its storage record ({} bytes)",
+                              file.string(), path, t.numel(), t.storage().nbytes()));
+    }
+    out.emplace(path, t);
   } else if (value.isObject()) {
     const auto object = value.toObject();
     const auto type = object->type();
     for (size_t i = 0; i < type->numAttributes(); ++i) {
       const std::string& name = type->getAttributeName(i);
-      collect(object->getSlot(i), path.empty() ? name : path + "." + name, out);
+      collect(object->getSlot(i), path.empty() ? name : path + "." + name, depth + 1, file, out);
+    }
+  }
+}
+
+// Every data/<key> record as a storage of exactly the record's size. LibTorch's unpickler would
+// otherwise size a storage by the element count the pickle claims, over a buffer of the record's
+// size: a short record then reads past its end. collect() checks each tensor against these sizes.
+std::shared_ptr<torch::jit::DeserializationStorageContext> storages_as_recorded(
+    caffe2::serialize::PyTorchStreamReader& reader) {
+  auto context = std::make_shared<torch::jit::DeserializationStorageContext>();
+  for (const auto& name : reader.getAllRecords()) {
+    if (name.rfind("data/", 0) != 0 || name.find('/', 5) != std::string::npos) continue;
+    auto [data, bytes] = reader.getRecord(name);
+    context->addStorage(name.substr(5), at::Storage(c10::Storage::use_byte_size_t(), bytes, std::move(data), nullptr,
+                                                    /*resizable=*/false));
+  }
+  return context;
+}
+
+// Refuses archives with more records or more (uncompressed) bytes than any model export here has.
+void check_archive_size(caffe2::serialize::PyTorchStreamReader& reader, const fs::path& file) {
+  const auto records = reader.getAllRecords();
+  if (records.size() > kMaxRecords) {
+    throw Error(fmt::format("{}: {} records in the archive; a model export has far fewer (limit {})", file.string(),
+                            records.size(), kMaxRecords));
+  }
+  size_t total = 0;
+  for (const auto& name : records) {
+    total += reader.getRecordSize(name);
+    if (total > kMaxArchiveBytes) {
+      throw Error(fmt::format("{}: more than {} MiB uncompressed; not a ResNet8 export", file.string(),
+                              kMaxArchiveBytes >> 20));
     }
   }
 }
@@ -48,9 +112,14 @@ NamedTensors read_torchscript_tensors(const fs::path& file) {
   } catch (const c10::Error&) {
     throw Error(fmt::format("{}: not a TorchScript file (not a PyTorch zip archive)", file.string()));
   }
+  check_archive_size(*reader, file);
   if (!reader->hasRecord("data.pkl") || !reader->hasRecord("constants.pkl")) {
     throw Error(fmt::format("{}: not a TorchScript module (no data.pkl/constants.pkl in the archive)",
                             file.string()));
+  }
+  if (const size_t bytes = reader->getRecordSize("data.pkl"); bytes > kMaxPickleBytes) {
+    throw Error(fmt::format("{}: data.pkl is {} bytes; a ResNet8 export's is a few KB (limit {} KiB)", file.string(),
+                            bytes, kMaxPickleBytes >> 10));
   }
 
   // Classes are resolved to empty types of our own: the file's code/ is never compiled or run.
@@ -76,7 +145,8 @@ NamedTensors read_torchscript_tensors(const fs::path& file) {
 
   c10::IValue root;
   try {
-    root = torch::jit::readArchiveAndTensors("data", "", "", resolve_type, load_object, at::kCPU, *reader);
+    root = torch::jit::readArchiveAndTensors("data", "", "", resolve_type, load_object, at::kCPU, *reader,
+                                             torch::jit::Unpickler::defaultTypeParser, storages_as_recorded(*reader));
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -85,7 +155,7 @@ NamedTensors read_torchscript_tensors(const fs::path& file) {
                             what.substr(0, what.find('\n'))));
   }
   NamedTensors tensors;
-  collect(root, "", tensors);
+  collect(root, "", 0, file, tensors);
   return tensors;
 }
 
@@ -116,8 +186,13 @@ void load_weights(torch::nn::Module& module, const NamedTensors& tensors, const 
     if (!used.count(name)) problems.push_back(fmt::format("unexpected tensor '{}' ({})", name, describe(t)));
   }
   if (!problems.empty()) {
-    throw Error(fmt::format("{}: weights do not match {} ({} problem{}):\n  {}", source, module.name(),
-                            problems.size(), problems.size() == 1 ? "" : "s", fmt::join(problems, "\n  ")));
+    // One line: the first few problems, then how many more.
+    constexpr size_t kShown = 3;
+    const size_t shown = std::min(problems.size(), kShown);
+    throw Error(fmt::format("{}: weights do not match {} ({} problem{}): {}{}", source, module.name(), problems.size(),
+                            problems.size() == 1 ? "" : "s",
+                            fmt::join(problems.begin(), problems.begin() + static_cast<std::ptrdiff_t>(shown), "; "),
+                            problems.size() > shown ? fmt::format("; and {} more", problems.size() - shown) : ""));
   }
   torch::NoGradGuard no_grad;
   for (auto& [target, src] : copies) target.copy_(*src);

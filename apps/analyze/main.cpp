@@ -84,8 +84,9 @@ int main(int argc, char** argv) {
     const int64_t per_class = cli::positive<int64_t>(args, "calib-per-class");
     const std::optional<std::string> json = cli::output_path(args, "json");
     EvalOptions eval;
-    eval.threads = cli::positive<int>(args, "threads", 0);
+    eval.threads = cli::threads(args);
     const std::string data_dir = args["data"].as<std::string>();
+    cli::check_distinct_outputs(args["model"].as<std::string>(), data_dir, {{"--json", json.value_or("")}});
 
     const FoldedResNet8 folded = fold(load_resnet8(args["model"].as<std::string>()));
     const cifar10::Dataset calibration = calibration_set(data_dir, per_class, args["seed"].as<uint64_t>());

@@ -35,11 +35,12 @@ int main(int argc, char** argv) {
     if (!args.count("model")) throw cli::UsageError("--model FILE is required");
     BenchOptions bench;
     bench.batch_sizes = cli::int_list<int64_t>("batch-sizes", args["batch-sizes"].as<std::string>(), 1, 100000);
-    bench.threads = cli::int_list<int>("threads", args["threads"].as<std::string>(), 1, 1024);
+    bench.threads = cli::int_list<int>("threads", args["threads"].as<std::string>(), 1, cli::kMaxThreads);
     bench.repeats = cli::positive<int>(args, "repeats");
     bench.images = cli::positive<int64_t>(args, "images");
     const std::optional<std::string> json = cli::output_path(args, "json");
     const std::string model = args["model"].as<std::string>();
+    cli::check_distinct_outputs(model, args["data"].as<std::string>(), {{"--json", json.value_or("")}});
     const Classifier classifier = load_classifier(model, cli::runner(args));
     const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());
     const cifar10::Dataset test =

@@ -3,9 +3,11 @@
 // bad file or data, exit 2 for a bad command line) and flag checks.
 #include <resnet8/allocator.h>
 #include <resnet8/atomic_file.h>
+#include <resnet8/cifar10.h>
 #include <resnet8/classifier.h>
 #include <resnet8/error.h>
 #include <resnet8/observer.h>
+#include <resnet8/output_guard.h>
 
 #include <c10/util/Exception.h>
 #include <cxxopts.hpp>
@@ -32,6 +34,17 @@ template <typename T>
 T positive(const cxxopts::ParseResult& args, const std::string& flag, T minimum = 1) {
   const T value = args[flag].as<T>();
   if (value < minimum) throw UsageError(fmt::format("--{} must be >= {}, got {}", flag, minimum, value));
+  return value;
+}
+
+// At most this many LibTorch threads: far above any useful count, far below what makes libgomp run out
+// of memory or crash (--threads 100000 did).
+inline constexpr int kMaxThreads = 1024;
+
+// --threads N: 0 (one per hardware thread) .. kMaxThreads.
+inline int threads(const cxxopts::ParseResult& args) {
+  const int value = positive<int>(args, "threads", 0);
+  if (value > kMaxThreads) throw UsageError(fmt::format("--threads must be <= {}, got {}", kMaxThreads, value));
   return value;
 }
 
@@ -104,6 +117,24 @@ inline std::optional<std::string> output_path(const cxxopts::ParseResult& args, 
   return path;
 }
 
+// Refuses (exit 2) outputs that are the same file as the model, a CIFAR-10 batch file or another output.
+inline void check_distinct_outputs(const std::string& model, const std::string& data_dir,
+                                   const std::vector<NamedPath>& outputs) {
+  std::vector<NamedPath> inputs = {{"--model", model}};
+  for (const auto split : {cifar10::Split::kTest, cifar10::Split::kTrain}) {
+    for (const auto& f : cifar10::batch_files(data_dir, split)) inputs.push_back({"--data", f});
+  }
+  std::vector<NamedPath> present;
+  for (const auto& o : outputs) {
+    if (!o.path.empty()) present.push_back(o);
+  }
+  try {
+    check_distinct(inputs, present);
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+}
+
 // LibTorch warns once that creating quantized tensors (quantize_per_tensor & co.) is deprecated.
 // The quantized TorchScript these tools write depends on exactly those ops, so the tools drop that
 // one warning (README.md, "Quantized ops deprecation") and print any other as "warning: ...".
@@ -121,9 +152,12 @@ class WarningFilter : public c10::WarningHandler {
 };
 
 // Runs body(); turns every exception into one clear line and the right exit code.
+// Runs body() with all-or-nothing outputs (output_guard.h): kept only when it returns 0.
 template <typename Body>
 int run(const char* tool, Body&& body) {
   keep_freed_memory_for_reuse();
+  OutputGuard outputs;
+  install_signal_cleanup();
   static WarningFilter filter(tool);
   c10::WarningUtils::set_warning_handler(&filter);
   auto fail = [tool](int code, const std::string& message) {
@@ -132,7 +166,9 @@ int run(const char* tool, Body&& body) {
     return code;
   };
   try {
-    return body();
+    const int code = body();
+    if (code == 0) outputs.commit();
+    return code;
   } catch (const cxxopts::exceptions::exception& e) {
     return fail(kExitUsage, e.what());
   } catch (const UsageError& e) {
@@ -140,10 +176,9 @@ int run(const char* tool, Body&& body) {
   } catch (const Error& e) {
     return fail(kExitError, e.what());
   } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    return fail(kExitError, "libtorch: " + what.substr(0, what.find('\n')));
+    return fail(kExitError, "libtorch: " + one_line_reason(e));
   } catch (const std::exception& e) {
-    return fail(kExitError, e.what());
+    return fail(kExitError, one_line_reason(e));
   }
 }
 

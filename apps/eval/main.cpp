@@ -40,10 +40,12 @@ int main(int argc, char** argv) {
     const std::string data_dir = args["data"].as<std::string>();
     EvalOptions eval;
     eval.batch_size = cli::positive<int64_t>(args, "batch-size");
-    eval.threads = cli::positive<int>(args, "threads", 0);
+    eval.threads = cli::threads(args);
     const int64_t limit = cli::positive<int64_t>(args, "limit", 0);
     const std::optional<std::string> json = cli::output_path(args, "json");
     const std::optional<std::string> predictions = cli::output_path(args, "predictions");
+    cli::check_distinct_outputs(model_path, data_dir,
+                                {{"--json", json.value_or("")}, {"--predictions", predictions.value_or("")}});
 
     const Classifier classifier =
         load_classifier(model_path, cli::runner(args));

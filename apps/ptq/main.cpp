@@ -121,16 +121,18 @@ int main(int argc, char** argv) {
       while (std::getline(in, layer, ',')) {
         if (!layer.empty()) q.float_layers.insert(layer);
       }
+      if (q.float_layers.empty()) throw cli::UsageError("--keep-float: expected a comma-separated list of layer names");
     }
     q.seed = args["seed"].as<uint64_t>();
     EvalOptions eval;
     eval.batch_size = cli::positive<int64_t>(args, "batch-size");
-    eval.threads = cli::positive<int>(args, "threads", 0);
+    eval.threads = cli::threads(args);
     const fs::path model_path = args["model"].as<std::string>();
     const fs::path data_dir = args["data"].as<std::string>();
     const fs::path output = args["output"].as<std::string>();
     check_writable(output, "--output");
     const std::optional<std::string> json = cli::output_path(args, "json");
+    cli::check_distinct_outputs(model_path.string(), data_dir.string(), {{"--output", output}, {"--json", json.value_or("")}});
     at::set_num_threads(resolve_threads(eval.threads));
 
     const FoldedResNet8 folded = fold(load_resnet8(model_path));

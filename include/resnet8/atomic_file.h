@@ -1,10 +1,12 @@
 #pragma once
 // Output files are written to a temporary name beside the target and renamed into place, so a
-// failure never leaves a half-written model or report behind.
+// failure never leaves a half-written model or report behind (see output_guard.h for whole runs).
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace resnet8 {
 
@@ -16,8 +18,19 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 void write_file_atomic(const std::filesystem::path& path,
                        const std::function<void(const std::filesystem::path&)>& write);
 
-// Throws resnet8::Error naming `flag` and `path` unless a file can be created at `path` (the
-// directory exists and is writable). Tools call it before long work.
+// Throws resnet8::Error naming `flag` and `path` unless a file can be created at `path`: the
+// directory exists and is writable, and `path` is absent or a regular file. A symbolic link, device,
+// FIFO, socket or directory is refused (the rename would swap a regular file in for it). Tools call
+// it before long work.
 void check_writable(const std::filesystem::path& path, std::string_view flag);
+
+struct NamedPath {
+  std::string flag;  // "--json"
+  std::filesystem::path path;
+};
+
+// Throws resnet8::Error when an output is the same file as an input or as another output:
+// std::filesystem::equivalent for files that exist, the same absolute normal path otherwise.
+void check_distinct(const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs);
 
 }  // namespace resnet8

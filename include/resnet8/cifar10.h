@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string_view>
+#include <vector>
 
 namespace resnet8::cifar10 {
 
@@ -32,6 +33,9 @@ enum class Split { kTrain, kTest };
 // file (and the record) when the file is missing, its size is not a multiple of 3073 bytes, or a
 // label is greater than 9.
 Dataset read_batch_file(const std::filesystem::path& file, int64_t limit = -1);
+
+// The files of a split: test_batch.bin, or data_batch_1..5.bin in order.
+std::vector<std::filesystem::path> batch_files(const std::filesystem::path& dir, Split split);
 
 // The test split (test_batch.bin) or the training split (data_batch_1..5.bin, in order) of dir.
 Dataset read_split(const std::filesystem::path& dir, Split split, int64_t limit = -1);

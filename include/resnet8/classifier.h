@@ -33,6 +33,11 @@ Classifier native_classifier(const std::filesystem::path& file);
 // padding) with the weights of `file` read as data only. Slower than native_classifier.
 Classifier module_classifier(const std::filesystem::path& file);
 
+// c.forward(x), checked: any exception from the model (a TorchScript `raise`, a LibTorch op failing,
+// running out of memory) becomes one resnet8::Error line naming c.file; the result must be a floating
+// tensor of shape [N, 10] (N = x.size(0)) with finite values, else resnet8::Error says what it was.
+at::Tensor classify(const Classifier& c, const at::Tensor& x);
+
 // What runs a model file: the tools' default, --native and --module.
 enum class Runner { kTorchScript, kNative, kModule };
 Classifier load_classifier(const std::filesystem::path& file, Runner runner);
