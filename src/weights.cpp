@@ -100,27 +100,40 @@ void check_archive_size(caffe2::serialize::PyTorchStreamReader& reader, const fs
   }
 }
 
+// The archive, checked against the limits above. A damaged zip directory makes LibTorch's reader throw
+// from any call (the fuzzer found getAllRecords); every such error names the file.
+std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(const fs::path& file) {
+  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
+  try {
+    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(file.string());
+  } catch (const std::exception&) {
+    throw Error(fmt::format("{}: not a TorchScript file (not a PyTorch zip archive)", file.string()));
+  }
+  try {
+    check_archive_size(*reader, file);
+    if (!reader->hasRecord("data.pkl") || !reader->hasRecord("constants.pkl")) {
+      throw Error(fmt::format("{}: not a TorchScript module (no data.pkl/constants.pkl in the archive)",
+                              file.string()));
+    }
+    if (const size_t bytes = reader->getRecordSize("data.pkl"); bytes > kMaxPickleBytes) {
+      throw Error(fmt::format("{}: data.pkl is {} bytes; a ResNet8 export's is a few KB (limit {} KiB)",
+                              file.string(), bytes, kMaxPickleBytes >> 10));
+    }
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("{}: damaged TorchScript archive ({})", file.string(), one_line_reason(e)));
+  }
+  return reader;
+}
+
 }  // namespace
 
 NamedTensors read_torchscript_tensors(const fs::path& file) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) throw Error(fmt::format("{}: model file not found", file.string()));
 
-  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
-  try {
-    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(file.string());
-  } catch (const c10::Error&) {
-    throw Error(fmt::format("{}: not a TorchScript file (not a PyTorch zip archive)", file.string()));
-  }
-  check_archive_size(*reader, file);
-  if (!reader->hasRecord("data.pkl") || !reader->hasRecord("constants.pkl")) {
-    throw Error(fmt::format("{}: not a TorchScript module (no data.pkl/constants.pkl in the archive)",
-                            file.string()));
-  }
-  if (const size_t bytes = reader->getRecordSize("data.pkl"); bytes > kMaxPickleBytes) {
-    throw Error(fmt::format("{}: data.pkl is {} bytes; a ResNet8 export's is a few KB (limit {} KiB)", file.string(),
-                            bytes, kMaxPickleBytes >> 10));
-  }
+  const auto reader = open_archive(file);
 
   // Classes are resolved to empty types of our own: the file's code/ is never compiled or run.
   auto unit = std::make_shared<torch::jit::CompilationUnit>();
@@ -150,9 +163,7 @@ NamedTensors read_torchscript_tensors(const fs::path& file) {
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
-    const std::string what = e.what();
-    throw Error(fmt::format("{}: cannot read the module's data.pkl ({})", file.string(),
-                            what.substr(0, what.find('\n'))));
+    throw Error(fmt::format("{}: cannot read the module's data.pkl ({})", file.string(), one_line_reason(e)));
   }
   NamedTensors tensors;
   collect(root, "", 0, file, tensors);
