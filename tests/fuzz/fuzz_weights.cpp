@@ -1,0 +1,18 @@
+// libFuzzer target: the data-only TorchScript reader and the weight loader on arbitrary bytes. Any
+// outcome but weights loaded or a resnet8::Error is a finding (crash, sanitizer report, other
+// exception, hang, out of memory).
+#include "fuzz_file.h"
+
+#include <resnet8/error.h>
+#include <resnet8/model.h>
+#include <resnet8/weights.h>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const auto file = resnet8::fuzz::write_input("model.pt", data, size);
+  try {
+    resnet8::ResNet8 model;
+    resnet8::load_weights(*model, resnet8::read_torchscript_tensors(file), file.string());
+  } catch (const resnet8::Error&) {
+  }
+  return 0;
+}
