@@ -5,6 +5,8 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <vector>
 
@@ -14,6 +16,7 @@ namespace resnet8::cifar10 {
 namespace {
 
 constexpr int64_t kPixels = kImageSize * kImageSize;
+constexpr int64_t kMaxRecordsPerFile = 10 * kImagesPerBatch;
 
 std::vector<uint8_t> read_records(const fs::path& file, int64_t limit) {
   std::error_code ec;
@@ -27,10 +30,16 @@ std::vector<uint8_t> read_records(const fs::path& file, int64_t limit) {
   }
   int64_t records = bytes / kRecordBytes;
   if (limit >= 0 && limit < records) records = limit;
+  // A batch holds 10,000 records; a (possibly sparse) file of many more is no CIFAR-10 batch, and
+  // reading it whole would exhaust memory.
+  if (records > kMaxRecordsPerFile) {
+    throw Error(fmt::format("{}: {} records; a CIFAR-10 batch file has {} (limit {})", file.string(), records,
+                            kImagesPerBatch, kMaxRecordsPerFile));
+  }
   std::vector<uint8_t> raw(static_cast<size_t>(records * kRecordBytes));
   std::ifstream in(file, std::ios::binary);
   if (!in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size()))) {
-    throw Error(fmt::format("{}: read error", file.string()));
+    throw Error(fmt::format("{}: cannot read ({})", file.string(), std::strerror(errno)));
   }
   return raw;
 }

@@ -1,5 +1,7 @@
 #include <resnet8/weights.h>
 
+#include "pickle_check.h"
+
 #include <resnet8/error.h>
 #include <resnet8/model.h>
 
@@ -118,6 +120,11 @@ std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(const fs::p
     if (const size_t bytes = reader->getRecordSize("data.pkl"); bytes > kMaxPickleBytes) {
       throw Error(fmt::format("{}: data.pkl is {} bytes; a ResNet8 export's is a few KB (limit {} KiB)",
                               file.string(), bytes, kMaxPickleBytes >> 10));
+    }
+    const auto [pickle, bytes] = reader->getRecord("data.pkl");
+    if (const std::string problem = detail::pickle_problem(static_cast<const char*>(pickle.get()), bytes);
+        !problem.empty()) {
+      throw Error(fmt::format("{}: data.pkl is not a valid pickle ({})", file.string(), problem));
     }
   } catch (const Error&) {
     throw;

@@ -124,6 +124,15 @@ def main():
         check("ptq fails on the test batch after writing --output", 1, "test_batch.bin", args.ptq, "--data", data,
               "-m", model, "-o", work / "q.pt", "--calib-per-class", "1", "--threads", "2")
 
+        sparse = work / "sparse"
+        sparse.mkdir()
+        with open(sparse / "test_batch.bin", "wb") as f:  # 3 GB of nothing: 1,000,000 records
+            f.truncate(3073 * 1000000)
+        check("a huge sparse test batch", 1, "1000000 records; a CIFAR-10 batch file has 10000",
+              args.eval, "--data", sparse, "-m", model)
+        (sparse / "test_batch.bin").unlink()
+        sparse.rmdir()
+
         # 4. Thread counts are bounded.
         check("--threads 100000", 2, "--threads must be <= 1024", *eval_("-m", model, "-t", "100000"))
         check("--threads 2147483647", 2, "--threads must be <= 1024", args.ptq, "-m", model, "-t", "2147483647")
@@ -135,6 +144,12 @@ def main():
         check("a pickle nested 100,000 deep (2.5 MB)", 1, "data.pkl is", *eval_("-m", deep, "--native"))
         replace_record(model, deep, "/data.pkl", nested_pickle(5000))
         check("a pickle nested 5,000 deep", 1, "nested deeper than 64 levels", *eval_("-m", deep, "--native"))
+        huge = work / "huge.pt"  # found by fuzz_weights: the unpickler allocates what a length field claims
+        replace_record(model, huge, "/data.pkl", b"\x80\x02X" + struct.pack("<I", 0xFFFFFFF0) + b"abc")
+        check("a pickle string claiming 4 GB", 1, "claims 4294967280 bytes, 3 are left", *eval_("-m", huge, "--native"))
+        replace_record(model, huge, "/data.pkl", b"\x80\x02N" + b"r" + struct.pack("<I", 1665426533) + b".")
+        check("a memo index of 1.6e9 (26 GB of memo)", 1, "memo index 1665426533", *eval_("-m", huge, "--native"))
+        huge.unlink()
         stray = work / "stray.pt"  # found by fuzz_weights: LibTorch's getAllRecords() threw past the reader
         replace_record(model, stray, "/no-such-record", b"", extra={"stray": b"x"})
         check("a record outside the archive's directory", 1, "damaged TorchScript archive", *eval_("-m", stray, "--native"))
