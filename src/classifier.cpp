@@ -1,5 +1,6 @@
 #include <resnet8/classifier.h>
 
+#include <resnet8/cifar10.h>
 #include <resnet8/engine.h>
 #include <resnet8/error.h>
 #include <resnet8/folded.h>
@@ -66,7 +67,7 @@ at::Tensor classify(const Classifier& c, const at::Tensor& x) {
   } catch (const std::exception& e) {
     throw Error(fmt::format("{}: the model's forward failed: {}", c.file.string(), one_line_reason(e)));
   }
-  const int64_t n = x.size(0), k = 10;
+  const int64_t n = x.size(0), k = cifar10::kNumClasses;
   if (!scores.defined() || !at::isFloatingType(scores.scalar_type()) || scores.dim() != 2 || scores.size(0) != n ||
       scores.size(1) != k) {
     throw Error(fmt::format("{}: the model returned {} {}, expected floating-point scores of shape [{}, {}]",
