@@ -3,6 +3,7 @@
 # TorchScript reader + weight loader (tests/fuzz). Builds them with clang, libFuzzer, AddressSanitizer
 # and UBSan in build-fuzz/, seeds them from the real files (scripts/fuzz_corpus.py), and runs each for
 # SECONDS (default 60). A finding is written to build-fuzz/findings/<target>/ and fails the script.
+# The build compiles only the reader sources (about 2 minutes); scripts/test.sh runs it for 50 s each.
 #   scripts/fuzz.sh          # 60 s per target
 #   scripts/fuzz.sh 600      # 10 minutes per target
 set -euo pipefail
@@ -15,6 +16,7 @@ scripts/setup.sh >/dev/null
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
   echo "installing clang and its libFuzzer runtime"
   SUDO=; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
 fi
 cmake -S . -B "$FUZZ_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
