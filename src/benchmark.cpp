@@ -1,6 +1,7 @@
 #include <resnet8/benchmark.h>
 
 #include <resnet8/cifar10.h>
+#include <resnet8/json.h>
 #include <resnet8/error.h>
 #include <resnet8/report.h>
 
@@ -124,22 +125,6 @@ std::string to_table(const BenchReport& r) {
   return out;
 }
 
-std::string to_json(const BenchReport& r) {
-  std::vector<std::string> rows;
-  for (const auto& x : r.results) {
-    rows.push_back(fmt::format(
-        "    {{\"threads\": {}, \"batch_size\": {}, \"images_per_second\": {:.1f}, \"runs\": [{}]{}}}", x.threads,
-        x.batch_size, x.median_images_per_second(), fmt::join(x.images_per_second, ", "),
-        x.latency_ms.empty() ? std::string()
-                             : fmt::format(", \"latency_ms\": {{\"p50\": {:.4f}, \"p99\": {:.4f}}}",
-                                           x.latency_percentile_ms(50), x.latency_percentile_ms(99))));
-  }
-  return fmt::format(
-      "{{\n  \"model\": {{\"path\": {}, \"kind\": \"{}\", \"bytes\": {}, \"quantized_engine\": \"{}\"}},\n"
-      "  \"libtorch_version\": \"{}\",\n  \"repeats\": {},\n  \"images_per_pass\": {},\n"
-      "  \"peak_rss_bytes\": {},\n  \"results\": [\n{}\n  ]\n}}\n",
-      json_quote(r.model_path), r.model_kind, r.model_bytes, r.quantized_engine, r.libtorch_version, r.repeats, r.images,
-      r.peak_rss_bytes, fmt::join(rows, ",\n"));
-}
+std::string to_json(const BenchReport& r) { return json_text(nlohmann::json(r)); }
 
 }  // namespace resnet8

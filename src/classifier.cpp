@@ -6,7 +6,7 @@
 #include <resnet8/folded.h>
 #include <resnet8/int8_scheme.h>
 #include <resnet8/model.h>
-#include <resnet8/quantize.h>
+#include <resnet8/quantized_file.h>
 #include <resnet8/weights.h>
 
 #include <fmt/format.h>

@@ -91,7 +91,7 @@ at::Tensor FoldedResNet8::forward(const at::Tensor& x, const Observe& observe, c
     return transform ? transform(point, t) : t;
   };
   at::Tensor h = seen("input", x).permute({0, 3, 1, 2});
-  h = seen("stem", run(stem, h));
+  h = seen(stem.name, run(stem, h));
   for (const auto& s : stacks) {
     at::Tensor y = seen(s.name + ".conv1", run(s.conv1, h));
     y = seen(s.name + ".conv2", run(s.conv2, y));

@@ -18,7 +18,7 @@ def main():
 
     try:
         expect_error("bad --bits", analyze("--bits", "8,1"), 2, "--bits 8,1")
-        expect_error("bad --mixed", analyze("--mixed", "w4x8"), 2, "--mixed w4x8")
+        expect_error("bad --mixed", analyze("--mixed", "w4x8"), 2, "--mixed", "w4x8")
         expect_error("bad --observer", analyze("--observer", "kl"), 2, "--observer")
         report = tmp / "a.json"
         r = analyze("--bits", "8", "--sensitivity", "w8a8", "--mixed", "w8a8", "--calib-per-class", "10", "--json", report)

@@ -1,10 +1,11 @@
+// The simulated writer (fake_quant.h) and the affine quantize-dequantize it applies.
 #include "testing.h"
 
+#include <resnet8/activation_ranges.h>
 #include <resnet8/fake_quant.h>
 #include <resnet8/folded.h>
 #include <resnet8/model.h>
-
-using resnet8::testing::error_of;
+#include <resnet8/planner.h>
 
 TEST_CASE("fake_quant_affine: scale, zero point, rounding half to even, clamping") {
   const auto x = torch::tensor({-1.0f, 0.0f, 0.26f, 0.74f, 2.0f, 5.0f, 0.25f, 0.75f, -3.0f});
@@ -13,51 +14,49 @@ TEST_CASE("fake_quant_affine: scale, zero point, rounding half to even, clamping
   CHECK(torch::allclose(y, torch::tensor({-1.0f, 0.0f, 0.5f, 0.5f, 2.0f, 2.5f, 0.0f, 1.0f, -1.0f})));
 }
 
-TEST_CASE("fake_quant_weight: symmetric, per output channel (dim 0) or per tensor") {
+TEST_CASE("plan_weight: the plan's integers times their scales, per output channel or per tensor") {
+  resnet8::LayerPlan l;
+  l.weight_shape = {2, 2, 2, 1};
   const auto w = torch::tensor({0.3f, -0.15f, 0.1f, 0.0f, -6.0f, 1.0f, 2.5f, 4.0f}).view({2, 2, 2, 1});
+  torch::Tensor scales;
   // 3 bits: integers -3..3. Channel 0: scale 0.1; channel 1: scale 2.
-  const auto pc = resnet8::fake_quant_weight(w, 3, true).view({-1});
-  CHECK(torch::allclose(pc, torch::tensor({0.3f, -0.2f, 0.1f, 0.0f, -6.0f, 0.0f, 2.0f, 4.0f})));
+  auto q = resnet8::quantize_weight(w, 3, true, scales);
+  l.weight.assign(q.data_ptr<int32_t>(), q.data_ptr<int32_t>() + q.numel());
+  l.weight_scales.assign(scales.data_ptr<float>(), scales.data_ptr<float>() + scales.numel());
+  CHECK(torch::allclose(resnet8::plan_weight(l).view({-1}), torch::tensor({0.3f, -0.2f, 0.1f, 0.0f, -6.0f, 0.0f, 2.0f, 4.0f})));
   // Per tensor: one scale, 6 / 3 = 2; channel 0 rounds to zero.
-  const auto pt = resnet8::fake_quant_weight(w, 3, false).view({-1});
-  CHECK(torch::allclose(pt, torch::tensor({0.0f, 0.0f, 0.0f, 0.0f, -6.0f, 0.0f, 2.0f, 4.0f})));
-  // 8 bits: max |w| maps to 127 exactly.
-  CHECK(resnet8::fake_quant_weight(w, 8, true).abs().amax({1, 2, 3}).allclose(torch::tensor({0.3f, 6.0f})));
-  CHECK(error_of([&] { resnet8::fake_quant_weight(w, 1, true); }).find("2..16") != std::string::npos);
+  q = resnet8::quantize_weight(w, 3, false, scales);
+  l.weight.assign(q.data_ptr<int32_t>(), q.data_ptr<int32_t>() + q.numel());
+  l.weight_scales.assign(scales.data_ptr<float>(), scales.data_ptr<float>() + scales.numel());
+  CHECK(torch::allclose(resnet8::plan_weight(l).view({-1}), torch::tensor({0.0f, 0.0f, 0.0f, 0.0f, -6.0f, 0.0f, 2.0f, 4.0f})));
+  CHECK_THROWS_AS(resnet8::quantize_weight(w, 1, true, scales), resnet8::OptionError);
 }
 
-TEST_CASE("fake_quantize: all-fp32 is the float model, 16 bits is close to it, unknown layers refused") {
+TEST_CASE("simulate: an all-fp32 plan is the float model, 16 bits is close to it, 3 bits is not") {
   torch::manual_seed(5);
   resnet8::ResNet8 net;
   net->eval();
   const auto folded = resnet8::fold(net);
   resnet8::cifar10::Dataset calib{torch::randint(0, 256, {40, 32, 32, 3}, torch::kByte),
                                   torch::arange(40, torch::kLong) % 10};
-  const resnet8::ActivationRanges ranges(folded, calib, resnet8::ObserverKind::kMinMax);
-  CHECK(ranges.qparams("input", 8).scale == doctest::Approx(1.0));
-  CHECK(ranges.qparams("input", 4).scale == doctest::Approx(17.0));
-  CHECK(ranges.qparams("stem", 8).zero_point == 0);  // a ReLU output
-
+  const auto ranges = resnet8::calibrate(folded, calib, {resnet8::ObserverKind::kMinMax, 16, nullptr});
   torch::NoGradGuard no_grad;
   const auto x = resnet8::cifar10::to_model_input(calib.images.slice(0, 0, 8));
   const auto reference = folded.forward(x);
 
-  resnet8::FakeQuantConfig none;
-  const auto layers = resnet8::quantizable_layers(folded);
+  resnet8::PlanOptions none;
+  const auto layers = resnet8::layer_names(folded);
   none.float_layers = {layers.begin(), layers.end()};
-  none.input_and_adds = false;
-  CHECK(torch::equal(resnet8::fake_quantize(folded, ranges, none).forward(x), reference));
+  none.float_points = {ranges.points().begin(), ranges.points().end()};
+  CHECK(torch::equal(resnet8::simulate(folded, resnet8::make_plan(folded, ranges, none)).forward(x), reference));
 
-  resnet8::FakeQuantConfig fine;
+  resnet8::PlanOptions fine;
   fine.weight_bits = fine.activation_bits = 16;
-  CHECK((resnet8::fake_quantize(folded, ranges, fine).forward(x) - reference).abs().max().item<double>() < 1e-3);
+  const auto fine_out = resnet8::simulate(folded, resnet8::make_plan(folded, ranges, fine)).forward(x);
+  CHECK((fine_out - reference).abs().max().item<double>() < 1e-3);
 
-  resnet8::FakeQuantConfig coarse;
+  resnet8::PlanOptions coarse;
   coarse.weight_bits = coarse.activation_bits = 3;
-  CHECK((resnet8::fake_quantize(folded, ranges, coarse).forward(x) - reference).abs().max().item<double>() > 1e-3);
-
-  resnet8::FakeQuantConfig bad;
-  bad.float_layers = {"stack9.conv1"};
-  CHECK(error_of([&] { resnet8::fake_quantize(folded, ranges, bad); }).find("unknown layer 'stack9.conv1'") !=
-        std::string::npos);
+  const auto coarse_out = resnet8::simulate(folded, resnet8::make_plan(folded, ranges, coarse)).forward(x);
+  CHECK((coarse_out - reference).abs().max().item<double>() > 1e-3);
 }

@@ -4,6 +4,7 @@
 #include <resnet8/engine.h>
 #include <resnet8/int8_scheme.h>
 #include <resnet8/observer.h>
+#include <resnet8/planner.h>
 #include <resnet8/quantize.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -34,7 +35,7 @@ int conv_lsb_error(const std::string& engine, const resnet8::Int8Scheme& scheme,
                       .contiguous(torch::MemoryFormat::ChannelsLast);
 
   torch::Tensor scales;
-  const auto w8 = resnet8::quantize_weight(w, scheme.weight_bits, per_channel, scales);
+  const auto w8 = resnet8::quantize_weight(w, scheme.weight_bits, per_channel, scales).to(torch::kChar);
   const auto wd = w8.to(torch::kFloat) * (per_channel ? scales.view({-1, 1, 1, 1}) : scales);
   const auto xd = qx.dequantize();
   const auto reference = fold_padding ? torch::conv2d(torch::constant_pad_nd(xd, {0, 1, 0, 1}), wd, bias, stride)
@@ -125,6 +126,7 @@ TEST_CASE("a scheme that would saturate is refused, and the default is exact eve
     w8.reduce_range = false;
     if (saturates) {
       CHECK(error_of([&] { resnet8::resolve_scheme(w8, engine); }).find("would silently saturate") != std::string::npos);
+      CHECK_THROWS_AS(resnet8::resolve_scheme(w8, engine), resnet8::OptionError);  // a usage error, by type
     } else {
       CHECK_FALSE(resnet8::resolve_scheme(w8, engine).reduce_range);
     }
@@ -132,6 +134,12 @@ TEST_CASE("a scheme that would saturate is refused, and the default is exact eve
   QuantizeOptions bad;
   bad.weight_bits = 9;
   CHECK(error_of([&] { resnet8::resolve_scheme(bad, resnet8::default_engine()); }).find("2..8") != std::string::npos);
+  try {
+    resnet8::resolve_scheme(bad, resnet8::default_engine());
+    FAIL("9-bit weights accepted");
+  } catch (const resnet8::OptionError& e) {
+    CHECK(e.option() == "weight_bits");
+  }
 }
 
 TEST_CASE("int16 pair limits: 2 x 255 x 63 and 2 x 127 x 127 fit, 2 x 255 x 127 does not") {
@@ -146,17 +154,17 @@ TEST_CASE("symmetric weights use [-qmax, qmax] with max|w| / qmax per output cha
   const auto w = torch::tensor({1.0f, -0.5f, 0.25f, 0.0f, -2.0f, 0.5f, 1.0f, 0.0f}).view({2, 4, 1, 1});
   torch::Tensor scales;
   const auto q = resnet8::quantize_weight(w, 8, true, scales);
-  CHECK((q.scalar_type() == torch::kChar));
+  CHECK((q.scalar_type() == torch::kInt));
   CHECK(scales[0].item<float>() == doctest::Approx(1.0 / 127));
   CHECK(scales[1].item<float>() == doctest::Approx(2.0 / 127));
-  CHECK(torch::equal(q.view({-1}), torch::tensor({127, -64, 32, 0, -127, 32, 64, 0}, torch::kChar)));
+  CHECK(torch::equal(q.view({-1}), torch::tensor({127, -64, 32, 0, -127, 32, 64, 0}, torch::kInt)));
   const auto qt = resnet8::quantize_weight(w, 8, false, scales);
   CHECK(scales.numel() == 1);
-  CHECK(torch::equal(qt.view({-1}), torch::tensor({64, -32, 16, 0, -127, 32, 64, 0}, torch::kChar)));
+  CHECK(torch::equal(qt.view({-1}), torch::tensor({64, -32, 16, 0, -127, 32, 64, 0}, torch::kInt)));
   const auto q7 = resnet8::quantize_weight(w, 7, true, scales);  // 7 bits: [-63, 63]
   CHECK(scales[0].item<float>() == doctest::Approx(1.0 / 63));
   CHECK(scales[1].item<float>() == doctest::Approx(2.0 / 63));
-  CHECK(q7.abs().amax({1, 2, 3}).equal(torch::tensor({63, 63}, torch::kChar)));
+  CHECK(q7.abs().amax({1, 2, 3}).equal(torch::tensor({63, 63}, torch::kInt)));
   const auto step = scales.view({2, 1, 1, 1});
   CHECK(((q7.to(torch::kFloat) * step - w).abs() - step / 2).max().item<float>() <= 1e-6f);  // nearest level
 }

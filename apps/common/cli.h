@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <exception>
 #include <limits>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -85,13 +86,21 @@ std::vector<T> int_list(const std::string& flag, const std::string& text, T mini
   return out;
 }
 
+// Runs f(); an OptionError from the library becomes a usage error that names the tool's flag for
+// that option (`flags`: library option -> flag text, e.g. {"float_layers", "--keep-float"}).
+template <typename F>
+auto naming_flags(const std::map<std::string, std::string>& flags, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const OptionError& e) {
+    const auto it = flags.find(e.option());
+    throw UsageError(it == flags.end() ? std::string(e.what()) : it->second + ": " + e.what());
+  }
+}
+
 // The --observer flag as an ObserverKind; an unknown name is a usage error.
 inline ObserverKind observer(const cxxopts::ParseResult& args) {
-  try {
-    return parse_observer(args["observer"].as<std::string>());
-  } catch (const Error& e) {
-    throw UsageError(std::string("--observer: ") + e.what());
-  }
+  return naming_flags({{"observer", "--observer"}}, [&] { return parse_observer(args["observer"].as<std::string>()); });
 }
 
 // --native / --module: the C++ fp32 paths with the weights of --model read as data (help text shared by the tools).
@@ -172,6 +181,8 @@ int run(const char* tool, Body&& body) {
   } catch (const cxxopts::exceptions::exception& e) {
     return fail(kExitUsage, e.what());
   } catch (const UsageError& e) {
+    return fail(kExitUsage, e.what());
+  } catch (const OptionError& e) {
     return fail(kExitUsage, e.what());
   } catch (const Error& e) {
     return fail(kExitError, e.what());

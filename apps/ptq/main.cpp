@@ -9,6 +9,7 @@
 #include <resnet8/engine.h>
 #include <resnet8/evaluate.h>
 #include <resnet8/folded.h>
+#include <resnet8/json.h>
 #include <resnet8/model.h>
 #include <resnet8/progress.h>
 #include <resnet8/quantize.h>
@@ -18,6 +19,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <array>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -27,6 +29,95 @@ using namespace resnet8;
 namespace fs = std::filesystem;
 
 namespace {
+
+void add_options(cxxopts::Options& options) {
+  options.add_options()
+      ("m,model", "fp32 TorchScript export (weights are read as data)",
+       cxxopts::value<std::string>()->default_value("data/resnet8_fp32.pt"))
+      ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
+      ("o,output", "quantized TorchScript file to write", cxxopts::value<std::string>()->default_value("data/resnet8_int8.pt"))
+      ("calib-per-class", "calibration images per class (1..5000)", cxxopts::value<int64_t>()->default_value("100"))
+      ("seed", "calibration sample seed", cxxopts::value<uint64_t>()->default_value("0"))
+      ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
+      ("per-channel", "per-output-channel symmetric qint8 weights (the default)")
+      ("per-tensor", "one symmetric qint8 scale per weight tensor")
+      ("engine", "quantized engine: " + fmt::format("{}", fmt::join(available_engines(), ", ")) +
+                 "; default: x86 where the int8 kernels have VNNI, else onednn",
+       cxxopts::value<std::string>())
+      ("weight-bits", "symmetric weight bits, 2..8; 7 ([-63, 63]) is exact on every x86 CPU, 8 only with VNNI "
+                      "or 7-bit activations", cxxopts::value<int>()->default_value("7"))
+      ("reduce-range", "7-bit activations: auto (on only for 8-bit weights on kernels without VNNI), on or off; "
+                       "a scheme that would saturate int16 here is refused",
+       cxxopts::value<std::string>()->default_value("auto"))
+      ("keep-float", "mixed precision: comma-separated layers kept in fp32 (stem.conv, stack1.conv1, ..., "
+                     "stack3.shortcut, fc)", cxxopts::value<std::string>())
+      ("json", "write the quantization plan (per-layer scales/zero points, weight ranges), sizes and results as JSON",
+       cxxopts::value<std::string>())
+      ("no-eval", "only write the quantized file")
+      ("b,batch-size", "images per forward call in evaluation", cxxopts::value<int64_t>()->default_value("1000"))
+      ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
+}
+
+std::string engine_flag(const cxxopts::ParseResult& args) {
+  if (!args.count("engine")) return "";
+  const std::string engine = args["engine"].as<std::string>();
+  const auto engines = available_engines();
+  if (std::find(engines.begin(), engines.end(), engine) == engines.end()) {
+    throw cli::UsageError(fmt::format("--engine {}: not available in this LibTorch build; available: {}", engine,
+                                      fmt::join(engines, ", ")));
+  }
+  return engine;
+}
+
+std::optional<bool> reduce_range_flag(const std::string& text) {
+  if (text == "on") return true;
+  if (text == "off") return false;
+  if (text != "auto") throw cli::UsageError(fmt::format("--reduce-range {}: expected auto, on or off", text));
+  return std::nullopt;
+}
+
+std::set<std::string> keep_float_flag(const cxxopts::ParseResult& args) {
+  std::set<std::string> layers;
+  if (!args.count("keep-float")) return layers;
+  std::stringstream in(args["keep-float"].as<std::string>());
+  std::string layer;
+  while (std::getline(in, layer, ',')) {
+    if (!layer.empty()) layers.insert(layer);
+  }
+  if (layers.empty()) throw cli::UsageError("--keep-float: expected a comma-separated list of layer names");
+  return layers;
+}
+
+QuantizeOptions quantize_options(const cxxopts::ParseResult& args) {
+  if (args.count("per-channel") && args.count("per-tensor")) throw cli::UsageError("--per-channel and --per-tensor exclude each other");
+  QuantizeOptions q;
+  q.observer = cli::observer(args);
+  q.per_channel = !args.count("per-tensor");
+  q.engine = engine_flag(args);
+  const std::string rr = args["reduce-range"].as<std::string>();
+  q.reduce_range = reduce_range_flag(rr);
+  q.weight_bits = args["weight-bits"].as<int>();
+  if (q.weight_bits < 2 || q.weight_bits > 8) throw cli::UsageError(fmt::format("--weight-bits must be 2..8, got {}", q.weight_bits));
+  const std::string flags = fmt::format("--weight-bits {} --reduce-range {}", q.weight_bits, rr);
+  cli::naming_flags({{"weight_bits", flags}, {"reduce_range", flags}},
+                    [&] { return resolve_scheme(q, q.engine.empty() ? default_engine() : q.engine); });
+  q.calib_per_class = cli::positive<int64_t>(args, "calib-per-class");
+  q.float_layers = keep_float_flag(args);
+  q.seed = args["seed"].as<uint64_t>();
+  return q;
+}
+
+// Quantizes with a progress bar per calibration pass.
+QuantizedResNet8 quantize_with_progress(const FoldedResNet8& folded, const cifar10::Dataset& calibration,
+                                        QuantizeOptions q) {
+  std::unique_ptr<Progress> progress;
+  std::string stage;
+  q.on_progress = [&](const std::string& s, int64_t done, int64_t total) {
+    if (s != stage) progress = std::make_unique<Progress>(stage = s);
+    progress->update(done, total);
+  };
+  return cli::naming_flags({{"float_layers", "--keep-float"}}, [&] { return quantize(folded, calibration, q); });
+}
 
 std::string comparison_table(const EvalReport& f, const EvalReport& q) {
   auto pct = [](int64_t a, int64_t b) { return b ? 100.0 * double(a) / double(b) : 0.0; };
@@ -48,9 +139,23 @@ std::string comparison_table(const EvalReport& f, const EvalReport& q) {
   return out;
 }
 
-std::string eval_summary_json(const EvalReport& r) {
-  return fmt::format("{{\"path\": {}, \"bytes\": {}, \"correct\": {}, \"accuracy\": {:.6f}, \"images_per_second\": {:.1f}}}",
-                     json_quote(r.model_path), r.model_bytes, r.correct, r.accuracy(), r.images_per_second());
+nlohmann::json eval_summary(const EvalReport& r) {
+  return {{"path", r.model_path}, {"bytes", r.model_bytes}, {"correct", r.correct}, {"accuracy", r.accuracy()},
+          {"images_per_second", r.images_per_second()}};
+}
+
+// Evaluates the fp32 and the int8 file on the test set, prints the comparison, returns its JSON.
+nlohmann::json compare(const fs::path& fp32, const fs::path& int8, const fs::path& data_dir, EvalOptions eval) {
+  const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest);
+  std::array<EvalReport, 2> reports;
+  const std::array<fs::path, 2> files = {fp32, int8};
+  for (int i = 0; i < 2; ++i) {
+    Progress bar(i == 0 ? "evaluating fp32" : "evaluating int8");
+    eval.on_progress = [&](int64_t done, int64_t total) { bar.update(done, total); };
+    reports[i] = evaluate(torchscript_classifier(files[i]), test, eval);
+  }
+  fmt::print("\n{}", comparison_table(reports[0], reports[1]));
+  return {{"fp32", eval_summary(reports[0])}, {"int8", eval_summary(reports[1])}};
 }
 
 }  // namespace
@@ -63,72 +168,15 @@ int main(int argc, char** argv) {
         "Calibrates on a stratified, seeded sample of the CIFAR-10 training batches (never the test set),\n"
         "writes a quantized TorchScript file any LibTorch (C++ or Python torch.jit.load) can run, then\n"
         "evaluates fp32 and int8 on the 10,000 test images and prints one comparison table.");
-    options.add_options()
-        ("m,model", "fp32 TorchScript export (weights are read as data)",
-         cxxopts::value<std::string>()->default_value("data/resnet8_fp32.pt"))
-        ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
-        ("o,output", "quantized TorchScript file to write", cxxopts::value<std::string>()->default_value("data/resnet8_int8.pt"))
-        ("calib-per-class", "calibration images per class (1..5000)", cxxopts::value<int64_t>()->default_value("100"))
-        ("seed", "calibration sample seed", cxxopts::value<uint64_t>()->default_value("0"))
-        ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
-        ("per-channel", "per-output-channel symmetric qint8 weights (the default)")
-        ("per-tensor", "one symmetric qint8 scale per weight tensor")
-        ("engine", "quantized engine: " + fmt::format("{}", fmt::join(available_engines(), ", ")) +
-                   "; default: x86 where the int8 kernels have VNNI, else onednn",
-         cxxopts::value<std::string>())
-        ("weight-bits", "symmetric weight bits, 2..8; 7 ([-63, 63]) is exact on every x86 CPU, 8 only with VNNI "
-                        "or 7-bit activations", cxxopts::value<int>()->default_value("7"))
-        ("reduce-range", "7-bit activations: auto (on only for 8-bit weights on kernels without VNNI), on or off; "
-                         "a scheme that would saturate int16 here is refused",
-         cxxopts::value<std::string>()->default_value("auto"))
-        ("keep-float", "mixed precision: comma-separated layers kept in fp32 (stem.conv, stack1.conv1, ..., "
-                       "stack3.shortcut, fc)", cxxopts::value<std::string>())
-        ("json", "write per-layer scales/zero points, weight ranges, sizes and results as JSON", cxxopts::value<std::string>())
-        ("no-eval", "only write the quantized file")
-        ("b,batch-size", "images per forward call in evaluation", cxxopts::value<int64_t>()->default_value("1000"))
-        ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
+    add_options(options);
     const auto parsed = cli::parse(options, argc, argv);
     if (!parsed) return 0;
     const cxxopts::ParseResult& args = *parsed;
-    if (args.count("per-channel") && args.count("per-tensor")) throw cli::UsageError("--per-channel and --per-tensor exclude each other");
-
-    QuantizeOptions q;
-    q.observer = cli::observer(args);
-    q.per_channel = !args.count("per-tensor");
-    if (args.count("engine")) {
-      q.engine = args["engine"].as<std::string>();
-      const auto engines = available_engines();
-      if (std::find(engines.begin(), engines.end(), q.engine) == engines.end()) {
-        throw cli::UsageError(fmt::format("--engine {}: not available in this LibTorch build; available: {}", q.engine,
-                                          fmt::join(engines, ", ")));
-      }
-    }
-    const std::string rr = args["reduce-range"].as<std::string>();
-    if (rr == "on") q.reduce_range = true;
-    else if (rr == "off") q.reduce_range = false;
-    else if (rr != "auto") throw cli::UsageError(fmt::format("--reduce-range {}: expected auto, on or off", rr));
-    q.weight_bits = args["weight-bits"].as<int>();
-    if (q.weight_bits < 2 || q.weight_bits > 8) throw cli::UsageError(fmt::format("--weight-bits must be 2..8, got {}", q.weight_bits));
-    try {
-      resolve_scheme(q, q.engine.empty() ? default_engine() : q.engine);
-    } catch (const Error& e) {
-      throw cli::UsageError(fmt::format("--weight-bits {} --reduce-range {}: {}", q.weight_bits, rr, e.what()));
-    }
-    q.calib_per_class = cli::positive<int64_t>(args, "calib-per-class");
-    if (args.count("keep-float")) {
-      std::stringstream in(args["keep-float"].as<std::string>());
-      std::string layer;
-      while (std::getline(in, layer, ',')) {
-        if (!layer.empty()) q.float_layers.insert(layer);
-      }
-      if (q.float_layers.empty()) throw cli::UsageError("--keep-float: expected a comma-separated list of layer names");
-    }
-    q.seed = args["seed"].as<uint64_t>();
+    const QuantizeOptions q = quantize_options(args);
     EvalOptions eval;
     eval.batch_size = cli::positive<int64_t>(args, "batch-size");
     eval.threads = cli::threads(args);
-    const fs::path model_path = args["model"].as<std::string>();
-    const fs::path data_dir = args["data"].as<std::string>();
+    const fs::path model_path = args["model"].as<std::string>(), data_dir = args["data"].as<std::string>();
     const fs::path output = args["output"].as<std::string>();
     check_writable(output, "--output");
     const std::optional<std::string> json = cli::output_path(args, "json");
@@ -138,45 +186,19 @@ int main(int argc, char** argv) {
     const FoldedResNet8 folded = fold(load_resnet8(model_path));
     std::vector<int64_t> calibration_indices;
     const cifar10::Dataset calibration = calibration_set(data_dir, q.calib_per_class, q.seed, &calibration_indices);
-    fmt::print("calibration  {} training images ({} per class, seed {}), observer {}, {} weights\n",
-               calibration.size(), q.calib_per_class, q.seed, observer_name(q.observer),
-               q.per_channel ? "per-channel" : "per-tensor");
-    std::unique_ptr<Progress> progress;
-    std::string stage;
-    q.on_progress = [&](const std::string& s, int64_t done, int64_t total) {
-      if (s != stage) progress = std::make_unique<Progress>(stage = s);
-      progress->update(done, total);
-    };
-    QuantizedResNet8 quantized;
-    try {
-      quantized = quantize(folded, calibration, q);
-    } catch (const Error& e) {
-      if (std::string(e.what()).rfind("unknown layer", 0) == 0) throw cli::UsageError(std::string("--keep-float: ") + e.what());
-      throw;
-    }
-    progress.reset();
+    fmt::print("calibration  {} training images ({} per class, seed {}), observer {}, {} weights\n", calibration.size(),
+               q.calib_per_class, q.seed, observer_name(q.observer), q.per_channel ? "per-channel" : "per-tensor");
+    const QuantizedResNet8 quantized = quantize_with_progress(folded, calibration, q);
     save_quantized(quantized, output);
     fmt::print("scheme       {}, engine {}\nwrote        {} ({} bytes)\n", quantized.scheme.describe(),
                quantized.engine, output.string(), fs::file_size(output));
-
-    std::string results = "null";
-    if (!args.count("no-eval")) {
-      const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest);
-      std::array<EvalReport, 2> reports;
-      const std::array<fs::path, 2> files = {model_path, output};
-      for (int i = 0; i < 2; ++i) {
-        Progress bar(i == 0 ? "evaluating fp32" : "evaluating int8");
-        eval.on_progress = [&](int64_t done, int64_t total) { bar.update(done, total); };
-        reports[i] = evaluate(torchscript_classifier(files[i]), test, eval);
-      }
-      fmt::print("\n{}", comparison_table(reports[0], reports[1]));
-      results = fmt::format("{{\"fp32\": {}, \"int8\": {}}}", eval_summary_json(reports[0]), eval_summary_json(reports[1]));
-    }
+    const nlohmann::json results = args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, eval);
     if (json) {
-      write_file_atomic(*json, fmt::format("{{\n\"ptq\": {},\n\"fp32_bytes\": {},\n\"int8_bytes\": {},\n"
-                                           "\"evaluation\": {},\n\"calibration_indices\": [{}]\n}}\n",
-                                           quantized.report_json(), fs::file_size(model_path), fs::file_size(output),
-                                           results, fmt::join(calibration_indices, ", ")));
+      write_file_atomic(*json, json_text({{"ptq", {{"metadata", ptq_metadata(quantized)}, {"plan", quantized.plan}}},
+                                          {"fp32_bytes", fs::file_size(model_path)},
+                                          {"int8_bytes", fs::file_size(output)},
+                                          {"evaluation", results},
+                                          {"calibration_indices", calibration_indices}}));
       fmt::print("report       {}\n", *json);
     }
     return 0;

@@ -1,15 +1,29 @@
 #pragma once
-// The one exception type the library throws for bad input: a message that names the file, flag or
-// tensor at fault and what was expected. Tools print it as "error: <message>" and exit non-zero.
+// The exception types the library throws for bad input, each with a message that names the file,
+// option or tensor at fault and what was expected. Tools print it as "error: <message>" and map the
+// type to an exit code: Error (a bad file, bad data, a failed write) exits 1; OptionError (a value
+// the caller chose, e.g. an unknown layer or an out-of-range bit-width) exits 2 like a bad flag.
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace resnet8 {
 
 class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+// A bad option value, naming the library option (e.g. "float_layers", "weight_bits") so that a tool
+// can name its own flag for it.
+class OptionError : public Error {
+ public:
+  OptionError(std::string option, const std::string& message) : Error(message), option_(std::move(option)) {}
+  const std::string& option() const { return option_; }
+
+ private:
+  std::string option_;
 };
 
 // The reason an exception from LibTorch, the TorchScript interpreter or the standard library gives,

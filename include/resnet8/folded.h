@@ -39,7 +39,7 @@ struct FoldedResNet8 {
   at::Tensor fc_weight;  // [10, 64]
   at::Tensor fc_bias;    // [10]
 
-  // Called with every activation int8 inference quantizes, by point name: "input", "stem",
+  // Called with every activation int8 inference quantizes, by point name: "input", "stem.conv",
   // "stackN.conv1", "stackN.conv2", "stackN.shortcut", "stackN.add" (after its ReLU), "fc" (logits).
   using Observe = std::function<void(const std::string& point, const at::Tensor& value)>;
 

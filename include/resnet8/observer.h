@@ -9,6 +9,8 @@
 //   percentile  the 0.01th and 99.99th percentiles
 //   mse         [a*min, a*max] for the a in (0, 1] that minimises the expected squared
 //               quantization error (clipping + rounding) over the histogram
+#include <resnet8/quant_params.h>
+
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -16,19 +18,6 @@
 #include <vector>
 
 namespace resnet8 {
-
-enum class ObserverKind { kMinMax, kPercentile, kMse };
-
-ObserverKind parse_observer(const std::string& name);  // throws resnet8::Error listing the choices
-std::string observer_name(ObserverKind kind);
-
-struct QParams {
-  double scale = 1.0;
-  int64_t zero_point = 0;
-};
-
-// Affine parameters mapping [lo, hi] (widened to contain 0) onto integers [qmin, qmax].
-QParams affine_qparams(double lo, double hi, int64_t qmin, int64_t qmax);
 
 class RangeObserver {
  public:

@@ -1,18 +1,20 @@
 #pragma once
-// Static int8 post-training quantization of ResNet8 with LibTorch's quantized ops, written as a
-// self-contained TorchScript module.
+// Static post-training quantization of ResNet8 into an int8 TorchScript file: the stages in order.
 //
-// Layout of the int8 network: the NHWC 0..255 input is quantized exactly (quint8, scale 1, zero
-// point 0); convolutions with their batch norm folded in run as quantized::conv2d(_relu) with
-// packed qint8 weights (per-channel or per-tensor symmetric, N-bit: range [-(2^(N-1)-1), 2^(N-1)-1],
-// by default 7-bit [-63, 63], which int8_scheme.h shows exact on every x86 CPU); residual adds as
-// quantized::add_relu; the 8x8 average pool on quantized tensors; the classifier as
-// quantized::linear; the logits are dequantized before the softmax. Activation ranges come from a
-// calibration set through an observer (observer.h); ReLU outputs keep zero point 0.
+//   calibrate()    FoldedResNet8 + calibration images -> ActivationRanges   (activation_ranges.h)
+//   make_plan()    FoldedResNet8 + ActivationRanges + PlanOptions -> QuantPlan (planner.h, quant_plan.h)
+//   int8_module()  QuantPlan -> quantized TorchScript module                 (int8_module.h)
+//   save_quantized() module -> file, with engine and metadata records        (quantized_file.h)
+//
+// quantize() runs the first three for the options of resnet8-ptq; every stage can also be called alone.
+// The default scheme, 7-bit weights [-63, 63] with 8-bit activations, is exact on every x86 CPU
+// (int8_scheme.h).
+#include <resnet8/activation_ranges.h>
 #include <resnet8/cifar10.h>
 #include <resnet8/folded.h>
 #include <resnet8/int8_scheme.h>
-#include <resnet8/observer.h>
+#include <resnet8/quant_plan.h>
+#include <resnet8/quantized_file.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -21,7 +23,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <vector>
 
 namespace torch::jit {
 struct Module;
@@ -48,59 +49,26 @@ struct QuantizeOptions {
   std::function<void(const std::string&, int64_t, int64_t)> on_progress;
 };
 
-struct ActivationQuant {
-  std::string point;              // FoldedResNet8 observation point
-  double observed_min = 0, observed_max = 0;
-  double range_min = 0, range_max = 0;  // after the observer's choice
-  QParams qparams;
-};
-
-struct LayerQuant {
-  std::string name;  // "stem.conv", "stack2.shortcut", "fc"
-  std::vector<int64_t> weight_shape;
-  double weight_min = 0, weight_max = 0;
-  std::vector<double> weight_scales;  // one per output channel, or one; empty when kept_float
-  QParams output;
-  bool kept_float = false;
-};
-
 struct QuantizedResNet8 {
   std::shared_ptr<torch::jit::Module> module;  // forward(NHWC float 0..255) -> probabilities
   std::string engine;
   Int8Scheme scheme;
   QuantizeOptions options;
-  std::vector<ActivationQuant> activations;
-  std::vector<LayerQuant> layers;
+  QuantPlan plan;
 
   std::string metadata_json() const;  // what produced it; stored in the file as extra/resnet8_ptq.json
-  std::string report_json() const;    // metadata + per-activation and per-layer parameters
 };
 
-// Symmetric `bits`-bit weights in [-qmax, qmax], qmax = 2^(bits-1) - 1: round(w / scale) with
-// scale = max|w| / qmax per output channel (dim 0) or per tensor, the scales rounded to float32 first
-// (as stored). Returns int8 values; `scales` receives the float32 scales.
-at::Tensor quantize_weight(const at::Tensor& w, int bits, bool per_channel, at::Tensor& scales);
-
 // The options' scheme on `engine`: weight bits, and reduce_range resolved as documented above.
-// Throws resnet8::Error for weight bits outside 2..8 or a scheme that would saturate here.
+// Throws OptionError for weight bits outside 2..8 or a scheme that would saturate here.
 Int8Scheme resolve_scheme(const QuantizeOptions& options, const std::string& engine);
 
-// Sets the engine, calibrates `model` on `calibration` and builds the int8 module.
+// Calibrates `model` on `calibration`, plans and builds the int8 module on the options' engine
+// (made current).
 QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& calibration,
                           const QuantizeOptions& options);
 
-// Saves q.module with its metadata, via a temporary file and a rename.
+// Saves q.module with its engine and metadata records (quantized_file.h).
 void save_quantized(const QuantizedResNet8& q, const std::filesystem::path& file);
-
-// The quantized engine recorded in a TorchScript file written by save_quantized(), or "" for any
-// other TorchScript file. Throws resnet8::Error if the file is not a TorchScript archive.
-std::string recorded_engine(const std::filesystem::path& file);
-
-// The scheme a file written by save_quantized() records (files from before weight_bits was recorded
-// used 8-bit weights), or nothing for any other TorchScript file.
-std::optional<Int8Scheme> recorded_scheme(const std::filesystem::path& file);
-
-inline constexpr const char* kMetadataRecord = "resnet8_ptq.json";
-inline constexpr const char* kEngineRecord = "quantized_engine";
 
 }  // namespace resnet8

@@ -34,8 +34,6 @@ struct EvalReport {
 };
 
 std::string to_table(const EvalReport& report);
-// A JSON string literal for `s`, quotes included (escapes quotes, backslashes, control characters).
-std::string json_quote(std::string_view s);
 // The JSON report; predictions are not included (see resnet8-eval --predictions).
 std::string to_json(const EvalReport& report);
 

@@ -1,0 +1,84 @@
+#pragma once
+// Simulated-quantization analysis of the folded fp32 network (resnet8-analyze): plans at any
+// bit-width, written as simulated models (fake_quant.h) and evaluated on a test set.
+//   sweep()                   accuracy for every (weight bits, activation bits) pair, per-tensor and
+//                             per-channel weights; every layer, the input and the residual adds quantized
+//   layer_sensitivity()       the accuracy drop with only one layer (weights and output) quantized
+//   mixed_precision_search()  keep the most sensitive layers in fp32, one more at a time, until the drop
+//                             is within a bound (input and residual adds stay quantized)
+// Accuracies and drops are in percent / percentage points.
+#include <resnet8/activation_ranges.h>
+#include <resnet8/cifar10.h>
+#include <resnet8/evaluate.h>
+#include <resnet8/folded.h>
+#include <resnet8/planner.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace resnet8 {
+
+struct BitWidths {
+  int weight_bits = 8;
+  int activation_bits = 8;
+  std::string name() const;  // "w4a8"
+};
+
+// "w4a8,w8a8" -> {{4, 8}, {8, 8}}; bit-widths 2..16. Throws OptionError(option) naming the text.
+std::vector<BitWidths> parse_bit_widths(const std::string& option, const std::string& text);
+
+struct SweepPoint {
+  bool per_channel = true;
+  BitWidths bits;
+  double accuracy = 0;
+};
+
+struct LayerSensitivity {
+  std::string layer;
+  BitWidths bits;
+  double drop = 0;  // fp32 accuracy minus the accuracy with only this layer quantized
+};
+
+struct MixedPrecisionStep {
+  std::vector<std::string> fp32_layers;  // k = its size
+  double accuracy = 0, drop = 0;
+};
+
+struct MixedPrecision {
+  BitWidths bits;
+  double max_drop = 0;
+  std::vector<MixedPrecisionStep> steps;  // k = 0, 1, ... up to the first within max_drop (or all layers)
+};
+
+// Called after each simulated evaluation: (evaluations done, evaluations in total).
+using AnalysisProgress = std::function<void(int64_t, int64_t)>;
+
+// A folded model, its calibrated ranges and a test set: simulated accuracy of any plan options.
+class Analyzer {
+ public:
+  Analyzer(const FoldedResNet8& model, const ActivationRanges& ranges, const cifar10::Dataset& test, EvalOptions eval);
+  double fp32_accuracy() const { return fp32_; }
+  double accuracy(const PlanOptions& options) const;
+  const std::vector<std::string>& layers() const { return layers_; }
+  const std::vector<std::string>& points() const { return ranges_.points(); }
+
+ private:
+  const FoldedResNet8& model_;
+  const ActivationRanges& ranges_;
+  const cifar10::Dataset& test_;
+  EvalOptions eval_;
+  std::vector<std::string> layers_;
+  double fp32_ = 0;
+};
+
+std::vector<SweepPoint> sweep(const Analyzer& analyzer, const std::vector<int>& bits,
+                              const AnalysisProgress& progress = nullptr);
+std::vector<LayerSensitivity> layer_sensitivity(const Analyzer& analyzer, const std::vector<BitWidths>& configs,
+                                                const AnalysisProgress& progress = nullptr);
+// Ranks layers by their drop at `bits`, taken from `known` where it has them (else measured).
+MixedPrecision mixed_precision_search(const Analyzer& analyzer, const BitWidths& bits, double max_drop,
+                                      const std::vector<LayerSensitivity>& known = {});
+
+}  // namespace resnet8

@@ -1,0 +1,41 @@
+#pragma once
+// Stage 2 of quantization, plan: from the folded float network and its calibrated activation ranges
+// to a QuantPlan (quant_plan.h). One symmetric weight quantizer and one affine activation quantizer
+// serve every bit-width; int8 is the 8-bit case.
+#include <resnet8/activation_ranges.h>
+#include <resnet8/folded.h>
+#include <resnet8/quant_plan.h>
+
+#include <ATen/core/Tensor.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace resnet8 {
+
+struct PlanOptions {
+  int weight_bits = 7;      // 2..16 (int8 files: 2..8)
+  int activation_bits = 8;  // 2..16 (int8 files: 7 or 8)
+  bool per_channel = true;  // one weight scale per output channel, else one per tensor
+  std::set<std::string> float_layers;  // layers whose weights stay fp32 (layer_names())
+  // Activation points left unquantized (activation_ranges.h names them). For simulation only: an int8
+  // file quantizes every point, the outputs of fp32 layers included.
+  std::set<std::string> float_points;
+};
+
+// The quantizable layers in execution order: "stem.conv", "stack1.conv1", ..., "stack3.shortcut", "fc".
+std::vector<std::string> layer_names(const FoldedResNet8& model);
+
+// Throws OptionError("float_layers") naming the first unknown layer and the known ones.
+void check_float_layers(const FoldedResNet8& model, const std::set<std::string>& layers);
+
+// Symmetric `bits`-bit weights (2..16) in [-qmax, qmax], qmax = 2^(bits-1) - 1: round(w / scale),
+// scale = max|w| / qmax per output channel (dim 0) or per tensor, the scales rounded to float32 first
+// (as stored). Returns the integers as int32; `scales` receives the float32 scales.
+at::Tensor quantize_weight(const at::Tensor& w, int bits, bool per_channel, at::Tensor& scales);
+
+// The plan. Throws OptionError for bit-widths outside 2..16 or unknown layer/point names.
+QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, const PlanOptions& options);
+
+}  // namespace resnet8

@@ -1,0 +1,112 @@
+#include <resnet8/planner.h>
+
+#include <resnet8/error.h>
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <numeric>
+
+namespace resnet8 {
+namespace {
+
+template <typename T>
+std::vector<T> values(const at::Tensor& t) {
+  const at::Tensor c = t.contiguous();
+  return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
+}
+
+void check_bits(const char* option, int bits) {
+  if (bits < 2 || bits > 16) throw OptionError(option, fmt::format("{} must be 2..16, got {}", option, bits));
+}
+
+void check_names(const char* option, const std::set<std::string>& names, const std::vector<std::string>& known) {
+  for (const auto& n : names) {
+    if (std::find(known.begin(), known.end(), n) == known.end()) {
+      throw OptionError(option, fmt::format("unknown {} '{}'; known: {}", option == std::string("float_layers") ? "layer" : "activation point",
+                                            n, fmt::join(known, ", ")));
+    }
+  }
+}
+
+LayerPlan plan_layer(const std::string& name, const at::Tensor& w, const at::Tensor& bias, const PlanOptions& options) {
+  LayerPlan l;
+  l.name = name;
+  l.kind = w.dim() == 2 ? LayerKind::kLinear : LayerKind::kConv;
+  l.weight_shape = w.sizes().vec();
+  l.weight_min = w.min().item<double>();
+  l.weight_max = w.max().item<double>();
+  l.bias = values<float>(bias.to(at::kFloat));
+  l.kept_float = options.float_layers.count(name) > 0;
+  if (l.kept_float) {
+    l.float_weight = values<float>(w.to(at::kFloat));
+  } else {
+    at::Tensor scales;
+    l.weight = values<int32_t>(quantize_weight(w, options.weight_bits, options.per_channel, scales));
+    l.weight_scales = values<float>(scales);
+  }
+  return l;
+}
+
+LayerPlan plan_conv(const FoldedConv& c, const PlanOptions& options) {
+  LayerPlan l = plan_layer(c.name, c.original_weight(), c.bias, options);
+  l.stride = c.stride;
+  l.relu = c.relu;
+  // A padded 4x4 kernel with padding 1 is the 3x3 kernel with no padding before and 1 after.
+  l.pad_before = c.padded_kernel ? c.padding - 1 : c.padding;
+  l.pad_after = c.padding;
+  return l;
+}
+
+}  // namespace
+
+std::vector<std::string> layer_names(const FoldedResNet8& model) {
+  std::vector<std::string> out;
+  for (const FoldedConv* c : model.convs()) out.push_back(c->name);
+  out.push_back("fc");
+  return out;
+}
+
+void check_float_layers(const FoldedResNet8& model, const std::set<std::string>& layers) {
+  check_names("float_layers", layers, layer_names(model));
+}
+
+at::Tensor quantize_weight(const at::Tensor& w, int bits, bool per_channel, at::Tensor& scales) {
+  check_bits("weight_bits", bits);
+  const double qmax = static_cast<double>(symmetric_qmax(bits));
+  std::vector<int64_t> dims(w.dim() - 1), shape(w.dim(), 1);
+  std::iota(dims.begin(), dims.end(), 1);
+  const at::Tensor amax = per_channel ? w.abs().amax(dims) : w.abs().max().reshape({1});
+  scales = (amax / qmax).clamp_min(1e-12).to(at::kFloat);
+  if (per_channel) shape[0] = w.size(0);
+  return at::round(w / scales.to(at::kDouble).view(shape)).clamp(-qmax, qmax).to(at::kInt);
+}
+
+QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, const PlanOptions& options) {
+  check_bits("weight_bits", options.weight_bits);
+  check_bits("activation_bits", options.activation_bits);
+  check_float_layers(model, options.float_layers);
+  check_names("float_points", options.float_points, ranges.points());
+  QuantPlan plan;
+  plan.weight_bits = options.weight_bits;
+  plan.activation_bits = options.activation_bits;
+  plan.per_channel = options.per_channel;
+  plan.observer = ranges.observer();
+  const int64_t qmax = unsigned_qmax(options.activation_bits);
+  for (const auto& point : ranges.points()) {
+    ActivationPlan a;
+    a.point = point;
+    a.observed_min = ranges.observed(point).min();
+    a.observed_max = ranges.observed(point).max();
+    std::tie(a.range_min, a.range_max) = ranges.range(point, qmax + 1);
+    a.qparams = affine_qparams(a.range_min, a.range_max, 0, qmax);
+    a.kept_float = options.float_points.count(point) > 0;
+    plan.activations.push_back(a);
+  }
+  for (const FoldedConv* c : model.convs()) plan.layers.push_back(plan_conv(*c, options));
+  plan.layers.push_back(plan_layer("fc", model.fc_weight, model.fc_bias, options));
+  return plan;
+}
+
+}  // namespace resnet8

@@ -1,0 +1,41 @@
+#include <resnet8/quant_plan.h>
+
+#include <resnet8/error.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace resnet8 {
+
+bool QuantPlan::has_layer(const std::string& name) const {
+  return std::any_of(layers.begin(), layers.end(), [&](const LayerPlan& l) { return l.name == name; });
+}
+
+const LayerPlan& QuantPlan::layer(const std::string& name) const {
+  for (const auto& l : layers) {
+    if (l.name == name) return l;
+  }
+  throw Error(fmt::format("the quantization plan has no layer '{}'", name));
+}
+
+const ActivationPlan& QuantPlan::activation(const std::string& point) const {
+  for (const auto& a : activations) {
+    if (a.point == point) return a;
+  }
+  throw Error(fmt::format("the quantization plan has no activation point '{}'", point));
+}
+
+std::vector<std::string> QuantPlan::float_layers() const {
+  std::vector<std::string> out;
+  for (const auto& l : layers) {
+    if (l.kept_float) out.push_back(l.name);
+  }
+  return out;
+}
+
+bool QuantPlan::fully_quantized_activations() const {
+  return std::none_of(activations.begin(), activations.end(), [](const ActivationPlan& a) { return a.kept_float; });
+}
+
+}  // namespace resnet8
