@@ -2,6 +2,7 @@
 #include "testing.h"
 
 #include <resnet8/activation_ranges.h>
+#include <resnet8/error.h>
 #include <resnet8/fake_quant.h>
 #include <resnet8/folded.h>
 #include <resnet8/model.h>

@@ -2,6 +2,7 @@
 
 #include <resnet8/calibration.h>
 #include <resnet8/engine.h>
+#include <resnet8/error.h>
 #include <resnet8/int8_scheme.h>
 #include <resnet8/observer.h>
 #include <resnet8/planner.h>
