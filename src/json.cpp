@@ -24,6 +24,7 @@ void to_json(json& j, const ActivationPlan& a) {
 
 void to_json(json& j, const LayerPlan& l) {
   j = {{"layer", l.name},
+       {"input", l.input},
        {"kind", l.kind == LayerKind::kConv ? "conv" : "linear"},
        {"weight_shape", l.weight_shape},
        {"weight_range", {l.weight_min, l.weight_max}},

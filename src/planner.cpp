@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
+#include <map>
 #include <numeric>
 
 namespace resnet8 {
@@ -47,6 +49,29 @@ LayerPlan plan_layer(const std::string& name, const at::Tensor& w, const at::Ten
     l.weight_scales = values<float>(scales);
   }
   return l;
+}
+
+// Rounds the bias to int32 steps of input scale x weight scale (per channel), as integer kernels hold it.
+void quantize_bias(LayerPlan& l, const ActivationPlan& input) {
+  if (l.kept_float || input.kept_float) return;
+  for (size_t c = 0; c < l.bias.size(); ++c) {
+    const float step = static_cast<float>(input.qparams.scale * l.weight_scales[l.weight_scales.size() == 1 ? 0 : c]);
+    l.bias[c] = static_cast<float>(std::nearbyint(double(l.bias[c]) / double(step)) * double(step));
+  }
+}
+
+// The activation point each layer reads, from the network's structure.
+void set_inputs(const FoldedResNet8& model, std::vector<LayerPlan>& layers) {
+  std::map<std::string, std::string> input = {{"stem.conv", "input"}};
+  std::string h = "stem.conv";
+  for (const auto& s : model.stacks) {
+    input[s.conv1.name] = h;
+    input[s.conv2.name] = s.conv1.name;
+    if (s.has_shortcut) input[s.shortcut.name] = h;
+    h = s.name + ".add";
+  }
+  input["fc"] = h;  // the average pool keeps its input's quantization parameters
+  for (auto& l : layers) l.input = input.at(l.name);
 }
 
 LayerPlan plan_conv(const FoldedConv& c, const PlanOptions& options) {
@@ -106,6 +131,8 @@ QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, 
   }
   for (const FoldedConv* c : model.convs()) plan.layers.push_back(plan_conv(*c, options));
   plan.layers.push_back(plan_layer("fc", model.fc_weight, model.fc_bias, options));
+  set_inputs(model, plan.layers);
+  for (auto& l : plan.layers) quantize_bias(l, plan.activation(l.input));
   return plan;
 }
 

@@ -11,6 +11,7 @@
 #include <resnet8/folded.h>
 #include <resnet8/json.h>
 #include <resnet8/model.h>
+#include <resnet8/onnx_export.h>
 #include <resnet8/progress.h>
 #include <resnet8/quantize.h>
 #include <resnet8/report.h>
@@ -36,6 +37,8 @@ void add_options(cxxopts::Options& options) {
        cxxopts::value<std::string>()->default_value("data/resnet8_fp32.pt"))
       ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
       ("o,output", "quantized TorchScript file to write", cxxopts::value<std::string>()->default_value("data/resnet8_int8.pt"))
+      ("onnx", "also write the same quantized model as ONNX (QDQ, opset 13: uint8 activations, int8 weights) to PATH, "
+               "for ONNX Runtime and other runtimes", cxxopts::value<std::string>())
       ("calib-per-class", "calibration images per class (1..5000)", cxxopts::value<int64_t>()->default_value("100"))
       ("seed", "calibration sample seed", cxxopts::value<uint64_t>()->default_value("0"))
       ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
@@ -180,7 +183,9 @@ int main(int argc, char** argv) {
     const fs::path output = args["output"].as<std::string>();
     check_writable(output, "--output");
     const std::optional<std::string> json = cli::output_path(args, "json");
-    cli::check_distinct_outputs(model_path.string(), data_dir.string(), {{"--output", output}, {"--json", json.value_or("")}});
+    const std::optional<std::string> onnx = cli::output_path(args, "onnx");
+    cli::check_distinct_outputs(model_path.string(), data_dir.string(),
+                                {{"--output", output}, {"--json", json.value_or("")}, {"--onnx", onnx.value_or("")}});
     at::set_num_threads(resolve_threads(eval.threads));
 
     const FoldedResNet8 folded = fold(load_resnet8(model_path));
@@ -192,6 +197,10 @@ int main(int argc, char** argv) {
     save_quantized(quantized, output);
     fmt::print("scheme       {}, engine {}\nwrote        {} ({} bytes)\n", quantized.scheme.describe(),
                quantized.engine, output.string(), fs::file_size(output));
+    if (onnx) {
+      write_file_atomic(*onnx, onnx_model(quantized.plan, ptq_metadata(quantized)["producer"].get<std::string>()));
+      fmt::print("wrote        {} ({} bytes, ONNX QDQ)\n", *onnx, fs::file_size(*onnx));
+    }
     const nlohmann::json results = args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, eval);
     if (json) {
       write_file_atomic(*json, json_text({{"ptq", {{"metadata", ptq_metadata(quantized)}, {"plan", quantized.plan}}},

@@ -28,6 +28,7 @@ enum class LayerKind { kConv, kLinear };
 
 struct LayerPlan {
   std::string name;  // "stem.conv", "stackN.conv1", "stackN.conv2", "stackN.shortcut", "fc"
+  std::string input;  // the activation point it reads ("input", a layer name, "stackN.add"); its output point is `name`
   LayerKind kind = LayerKind::kConv;
   std::vector<int64_t> weight_shape;  // [out, in, kh, kw] or [out, in]
   // Convolution geometry: the same in both spatial dimensions. Zero padding of pad_before rows and
@@ -39,7 +40,9 @@ struct LayerPlan {
   std::vector<int32_t> weight;        // quantized weights, row-major; empty when kept_float
   std::vector<float> weight_scales;   // one per output channel or one; empty when kept_float
   std::vector<float> float_weight;    // the fp32 weights when kept_float; else empty
-  std::vector<float> bias;            // fp32 (batch norm folded in)
+  // fp32 (batch norm folded in). When the layer and its input are quantized, each value is an integer
+  // times input scale x weight scale, as integer kernels and runtimes hold a bias (int32).
+  std::vector<float> bias;
   double weight_min = 0, weight_max = 0;  // of the fp32 weights, for reports
 };
 
