@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Speed of every ResNet8 deployment path, measured side by side in one run on this machine.
 
-Paths: the C++ tools (resnet8-bench: fp32 TorchScript, fp32 native, int8), ONNX Runtime CPU (fp32,
-and int8 QDQ from its own quantize_static on the same 1,000 calibration images as resnet8-ptq), and
-PyTorch in Python (eager and TorchScript). Same weights everywhere, real CIFAR-10 test images,
+Paths: the C++ tools (resnet8-bench: fp32 TorchScript, fp32 native, int8), ONNX Runtime CPU (fp32;
+int8 QDQ from its own quantize_static on the same 1,000 calibration images as resnet8-ptq; and the
+ONNX QDQ file resnet8-ptq --onnx writes from the same plan as the C++ int8 file, so that the two int8
+rows differ only by runtime), and PyTorch in Python (eager and TorchScript). Same weights everywhere, real CIFAR-10 test images,
 uint8 -> float conversion included in the timing. Each round measures every path once at every
 batch size (interleaved, so machine noise hits all alike); the median of the rounds is reported,
 with each path's ratio to ONNX Runtime fp32 at the best batch size of each.
 
 Writes a Markdown table to stdout, the raw numbers as JSON and a PNG plot (images/s vs batch size).
-Needs: build/ (scripts/setup.sh), data/resnet8_fp32.pt and data/resnet8_int8.pt, and the PyPI
-packages in scripts/requirements-peers.txt.
+Needs: build/ (scripts/setup.sh), data/resnet8_fp32.pt, and the PyPI packages in
+scripts/requirements-peers.txt. The int8 files are written afresh by resnet8-ptq (defaults) into data/peers/.
 """
 import argparse
 import ctypes
@@ -71,13 +72,17 @@ def main():
     import torch
 
     torch.set_num_threads(args.threads)
-    fp32_pt, int8_pt = REPO / "data" / "resnet8_fp32.pt", REPO / "data" / "resnet8_int8.pt"
+    fp32_pt = REPO / "data" / "resnet8_fp32.pt"
     bench = args.build / "resnet8-bench"
-    for f in (fp32_pt, int8_pt, bench):
+    for f in (fp32_pt, bench):
         if not f.exists():
             die(f"{f} not found: run scripts/run.sh first")
     cache = REPO / "data" / "peers"
     cache.mkdir(parents=True, exist_ok=True)
+    int8_pt, int8_onnx = cache / "resnet8_int8.pt", cache / "resnet8_int8_ptq.onnx"
+    say("resnet8-ptq (defaults) --onnx: the C++ int8 file and its ONNX export from one plan ...")
+    subprocess.run([str(args.build / "resnet8-ptq"), "--data", str(args.data), "--no-eval", "--output", str(int8_pt),
+                    "--onnx", str(int8_onnx), "--threads", str(args.threads)], check=True, capture_output=True)
 
     # Same calibration images as resnet8-ptq's defaults (its JSON lists their indices).
     indices = calibration_indices(args.build, args.data, cache)
@@ -89,7 +94,8 @@ def main():
     quantize_onnx(onnx_fp32, onnx_int8, train_images(args.data, indices))
 
     sessions = {name: ort_session(p, args.threads)
-                for name, p in [("ONNX Runtime fp32", onnx_fp32), ("ONNX Runtime int8 QDQ", onnx_int8)]}
+                for name, p in [("ONNX Runtime fp32", onnx_fp32), ("ONNX Runtime int8 QDQ", onnx_int8),
+                                ("ONNX Runtime int8 (resnet8-ptq --onnx)", int8_onnx)]}
     scripted = torch.jit.load(str(fp32_pt)).eval()
     images = test_set(args.data)[0]
 
@@ -104,6 +110,7 @@ def main():
 
     python_paths = {"ONNX Runtime fp32": ort_runner(sessions["ONNX Runtime fp32"]),
                     "ONNX Runtime int8 QDQ": ort_runner(sessions["ONNX Runtime int8 QDQ"]),
+                    "ONNX Runtime int8 (resnet8-ptq --onnx)": ort_runner(sessions["ONNX Runtime int8 (resnet8-ptq --onnx)"]),
                     "PyTorch eager (Python)": torch_runner(model),
                     "PyTorch TorchScript (Python)": torch_runner(scripted)}
     cpp_paths = {"C++ fp32 TorchScript": ["--model", str(fp32_pt)],
