@@ -1,6 +1,7 @@
 """Small helpers shared by the fetch and export scripts: hashing, atomic writes, messages."""
 import hashlib
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -38,3 +39,9 @@ def write_atomic(path, data):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def cpu_flags():
+    """The CPU features that decide the int8 kernels: "avx2", "avx512f", "avx512_vnni" present here."""
+    text = Path("/proc/cpuinfo").read_text()
+    return " ".join(sorted(set(re.findall(r"\b(avx512_vnni|avx512f|avx2)\b", text))))

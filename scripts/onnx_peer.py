@@ -50,8 +50,10 @@ def export_onnx(model, path):
     write_atomic(path, buf.getvalue())
 
 
-def quantize_onnx(fp32_path, out_path, calibration, activations="QUInt8", weights="QInt8", per_channel=False):
-    """ONNX Runtime quantize_static: QDQ format, MinMax calibration."""
+def quantize_onnx(fp32_path, out_path, calibration, activations="QUInt8", weights="QInt8", per_channel=False,
+                  method="MinMax", reduce_range=False):
+    """ONNX Runtime quantize_static: QDQ format; method MinMax, Percentile or Entropy; reduce_range is
+    ONNX Runtime's documented remedy for int8 on CPUs without VNNI (7-bit weights)."""
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     class Reader(CalibrationDataReader):
@@ -65,7 +67,8 @@ def quantize_onnx(fp32_path, out_path, calibration, activations="QUInt8", weight
         out = Path(tmp) / "q.onnx"
         quantize_static(str(fp32_path), str(out), Reader(), quant_format=QuantFormat.QDQ,
                         activation_type=getattr(QuantType, activations), weight_type=getattr(QuantType, weights),
-                        per_channel=per_channel, calibrate_method=CalibrationMethod.MinMax)
+                        per_channel=per_channel, reduce_range=reduce_range,
+                        calibrate_method=getattr(CalibrationMethod, method))
         write_atomic(out_path, out.read_bytes())
 
 

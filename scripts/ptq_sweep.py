@@ -9,18 +9,12 @@ machine with AVX-512 VNNI measures the kernels of a CPU without it."""
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from common import REPO
-
-
-def cpu_flags():
-    text = Path("/proc/cpuinfo").read_text()
-    return " ".join(sorted(set(re.findall(r"\b(avx512_vnni|avx512f|avx2)\b", text))))
+from common import REPO, cpu_flags
 
 
 def rows():
