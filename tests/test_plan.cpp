@@ -96,6 +96,19 @@ TEST_CASE("make_plan: plain data per layer, N-bit integers in range, 'same' padd
   CHECK((c2.stride == 2 && c2.pad_before == 0 && c2.pad_after == 1));
   CHECK((plan.layer("stack1.conv1").pad_before == 1 && plan.layer("stack1.conv1").pad_after == 1));
   CHECK(plan.layer("fc").kind == resnet8::LayerKind::kLinear);
+  CHECK(plan.layer("stack2.shortcut").input == "stack1.add");
+  CHECK(plan.layer("stack2.conv2").input == "stack2.conv1");
+  CHECK(plan.layer("fc").input == "stack3.add");
+  // Quantized layers hold their bias in int32 steps of input scale x weight scale (as integer kernels do).
+  for (const auto& l : plan.layers) {
+    if (l.kept_float) continue;
+    INFO(l.name);
+    const double in_scale = plan.activation(l.input).qparams.scale;
+    for (size_t c = 0; c < l.bias.size(); ++c) {
+      const double steps = double(l.bias[c]) / (in_scale * double(l.weight_scales[c]));
+      CHECK(std::abs(steps - std::nearbyint(steps)) < 1e-3);
+    }
+  }
 
   resnet8::PlanOptions bad = o;
   bad.float_layers = {"stack9.conv1"};
