@@ -11,8 +11,8 @@
 namespace resnet8 {
 namespace {
 
-PlanOptions plan_options(const BitWidths& bits, bool per_channel = true) {
-  PlanOptions o;
+PlanOptions plan_options(const Analyzer& analyzer, const BitWidths& bits, bool per_channel = true) {
+  PlanOptions o = analyzer.base();
   o.weight_bits = bits.weight_bits;
   o.activation_bits = bits.activation_bits;
   o.per_channel = per_channel;
@@ -32,7 +32,7 @@ int parse_bits(const std::string& text) {
 
 // Only `layer` quantized: its weights and its output; every other layer and point stays float.
 double drop_with_only(const Analyzer& analyzer, const std::string& layer, const BitWidths& bits) {
-  PlanOptions o = plan_options(bits);
+  PlanOptions o = plan_options(analyzer, bits);
   for (const auto& l : analyzer.layers()) {
     if (l != layer) o.float_layers.insert(l);
   }
@@ -63,8 +63,9 @@ std::vector<BitWidths> parse_bit_widths(const std::string& option, const std::st
 }
 
 Analyzer::Analyzer(const FoldedResNet8& model, const ActivationRanges& ranges, const cifar10::Dataset& test,
-                   EvalOptions eval)
-    : model_(model), ranges_(ranges), test_(test), eval_(std::move(eval)), layers_(layer_names(model)) {
+                   EvalOptions eval, PlanOptions base)
+    : model_(model), ranges_(ranges), test_(test), eval_(std::move(eval)), base_(std::move(base)),
+      layers_(layer_names(model)) {
   const Classifier fp32{[this](const at::Tensor& x) { return model_.forward(x); }, "native", "", "", 0};
   fp32_ = 100.0 * evaluate(fp32, test_, eval_).accuracy();
 }
@@ -82,7 +83,7 @@ std::vector<SweepPoint> sweep(const Analyzer& analyzer, const std::vector<int>& 
     for (int w : bits) {
       for (int a : bits) {
         const BitWidths b{w, a};
-        out.push_back({per_channel, b, analyzer.accuracy(plan_options(b, per_channel))});
+        out.push_back({per_channel, b, analyzer.accuracy(plan_options(analyzer, b, per_channel))});
         if (progress) progress(static_cast<int64_t>(out.size()), total);
       }
     }
@@ -114,7 +115,7 @@ MixedPrecision mixed_precision_search(const Analyzer& analyzer, const BitWidths&
   }
   std::stable_sort(ranking.begin(), ranking.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   MixedPrecision out{bits, max_drop, {}};
-  PlanOptions o = plan_options(bits);
+  PlanOptions o = plan_options(analyzer, bits);
   for (size_t k = 0; k <= ranking.size(); ++k) {
     if (k > 0) {
       o.float_layers.insert(ranking[k - 1].first);

@@ -41,6 +41,7 @@ void to_json(json& j, const QuantPlan& plan) {
   j = {{"weight_bits", plan.weight_bits},
        {"activation_bits", plan.activation_bits},
        {"weights", plan.per_channel ? "per_channel_symmetric" : "per_tensor_symmetric"},
+       {"weight_range", plan.weight_mse ? "mse" : "max"},
        {"observer", observer_name(plan.observer)},
        {"activations", plan.activations},
        {"layers", plan.layers}};
@@ -55,6 +56,7 @@ json ptq_metadata(const QuantizedResNet8& q) {
           {"activation_bits", q.scheme.activation_bits()},
           {"observer", observer_name(q.options.observer)},
           {"weights", q.options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8"},
+          {"weight_range", q.plan.weight_mse ? "mse" : "max"},
           {"fp32_layers", q.options.float_layers},
           {"calibration", {{"split", "train"}, {"per_class", q.options.calib_per_class}, {"seed", q.options.seed}}}};
 }

@@ -37,6 +37,7 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
   plan_options.weight_bits = q.scheme.weight_bits;
   plan_options.activation_bits = q.scheme.activation_bits();
   plan_options.per_channel = options.per_channel;
+  plan_options.weight_range = options.weight_range;
   plan_options.float_layers = options.float_layers;
   // Names are checked before the calibration pass, so a typo costs nothing.
   check_float_layers(model, options.float_layers);

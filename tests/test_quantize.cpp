@@ -170,6 +170,31 @@ TEST_CASE("symmetric weights use [-qmax, qmax] with max|w| / qmax per output cha
   CHECK(((q7.to(torch::kFloat) * step - w).abs() - step / 2).max().item<float>() <= 1e-6f);  // nearest level
 }
 
+TEST_CASE("weight range mse: clips outliers when that lowers the weights' squared error, never widens the range") {
+  torch::manual_seed(3);
+  // Channel 0: Gaussian with one large outlier; channel 1: uniform (clipping cannot help much).
+  auto w = torch::randn({2, 64, 3, 3});
+  w[0][0][0][0] = 12.0;
+  w[1] = torch::rand({64, 3, 3}) * 2 - 1;
+  for (int bits : {4, 8}) {
+    INFO("bits ", bits);
+    torch::Tensor s_max, s_mse;
+    const auto q_max = resnet8::quantize_weight(w, bits, true, s_max, resnet8::WeightRange::kMax);
+    const auto q_mse = resnet8::quantize_weight(w, bits, true, s_mse, resnet8::WeightRange::kMse);
+    auto err = [&](const torch::Tensor& q, const torch::Tensor& s) {
+      return (q.to(torch::kFloat) * s.view({2, 1, 1, 1}) - w).pow(2).sum({1, 2, 3});
+    };
+    CHECK((s_mse <= s_max).all().item<bool>());
+    CHECK((err(q_mse, s_mse) <= err(q_max, s_max) + 1e-6).all().item<bool>());
+    // At 4 bits the outlier costs more in rounding error (step 12/7) than clipping it does; at 8 bits not.
+    if (bits == 4) CHECK(s_mse[0].item<float>() < 0.5f * s_max[0].item<float>());
+    const int64_t qmax = (int64_t{1} << (bits - 1)) - 1;
+    CHECK(q_mse.abs().max().item<int64_t>() <= qmax);
+  }
+  CHECK(resnet8::parse_weight_range("mse") == resnet8::WeightRange::kMse);
+  CHECK_THROWS_AS(resnet8::parse_weight_range("p99"), resnet8::OptionError);
+}
+
 TEST_CASE("affine quantization parameters") {
   auto q = resnet8::affine_qparams(0.0, 2.55, 0, 255);
   CHECK(q.scale == doctest::Approx(0.01));

@@ -32,6 +32,7 @@ void add_options(cxxopts::Options& options) {
       ("calib-per-class", "calibration images per class", cxxopts::value<int64_t>()->default_value("100"))
       ("seed", "calibration sample seed", cxxopts::value<uint64_t>()->default_value("0"))
       ("observer", "activation ranges: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
+      ("weight-range", "weight scales: max (max|w|) or mse (squared-error search)", cxxopts::value<std::string>()->default_value("max"))
       ("bits", "bit-widths swept for weights and activations", cxxopts::value<std::string>()->default_value("4,5,6,7,8"))
       ("sensitivity", "weight/activation bit-widths of the per-layer sensitivity runs", cxxopts::value<std::string>()->default_value("w8a8,w4a8,w8a4"))
       ("mixed", "weight/activation bit-widths of the mixed-precision search", cxxopts::value<std::string>()->default_value("w4a8"))
@@ -102,6 +103,9 @@ int main(int argc, char** argv) {
     if (!parsed) return 0;
     const cxxopts::ParseResult& args = *parsed;
     const ObserverKind observer = cli::observer(args);
+    PlanOptions base;
+    base.weight_range = cli::naming_flags({{"weight_range", "--weight-range"}},
+                                          [&] { return parse_weight_range(args["weight-range"].as<std::string>()); });
     const auto bits = cli::int_list<int>("bits", args["bits"].as<std::string>(), 2, 16);
     const auto sens_configs = bit_widths_flag(args, "sensitivity");
     const BitWidths mixed = bit_widths_flag(args, "mixed").at(0);
@@ -118,9 +122,9 @@ int main(int argc, char** argv) {
     const cifar10::Dataset calibration = calibration_set(data_dir, per_class, args["seed"].as<uint64_t>());
     const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest);
     const ActivationRanges ranges = calibrate(folded, calibration, {observer, 500, nullptr});
-    const Analyzer analyzer(folded, ranges, test, eval);
-    fmt::print("fp32 (folded)   {:.2f}%\nobserver        {}, calibration {} images\n\n", analyzer.fp32_accuracy(),
-               observer_name(observer), calibration.size());
+    const Analyzer analyzer(folded, ranges, test, eval, base);
+    fmt::print("fp32 (folded)   {:.2f}%\nobserver        {}, weight range {}, calibration {} images\n\n",
+               analyzer.fp32_accuracy(), observer_name(observer), weight_range_name(base.weight_range), calibration.size());
 
     Progress sweep_bar("sweeping");
     const auto sweep_points = sweep(analyzer, bits, [&](int64_t d, int64_t t) { sweep_bar.update(d, t); });
@@ -134,6 +138,7 @@ int main(int argc, char** argv) {
     if (json) {
       write_file_atomic(*json, json_text({{"fp32_accuracy", analyzer.fp32_accuracy()},
                                           {"observer", observer_name(observer)},
+                                          {"weight_range", weight_range_name(base.weight_range)},
                                           {"calibration_images", calibration.size()},
                                           {"sweep", sweep_points},
                                           {"sensitivity", sensitivity},

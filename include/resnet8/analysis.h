@@ -56,9 +56,13 @@ struct MixedPrecision {
 using AnalysisProgress = std::function<void(int64_t, int64_t)>;
 
 // A folded model, its calibrated ranges and a test set: simulated accuracy of any plan options.
+// `base` holds what every analysis plan shares (e.g. the weight range); bit-widths, granularity and the
+// float layers/points are set per run.
 class Analyzer {
  public:
-  Analyzer(const FoldedResNet8& model, const ActivationRanges& ranges, const cifar10::Dataset& test, EvalOptions eval);
+  Analyzer(const FoldedResNet8& model, const ActivationRanges& ranges, const cifar10::Dataset& test, EvalOptions eval,
+           PlanOptions base = {});
+  const PlanOptions& base() const { return base_; }
   double fp32_accuracy() const { return fp32_; }
   double accuracy(const PlanOptions& options) const;
   const std::vector<std::string>& layers() const { return layers_; }
@@ -69,6 +73,7 @@ class Analyzer {
   const ActivationRanges& ranges_;
   const cifar10::Dataset& test_;
   EvalOptions eval_;
+  PlanOptions base_;
   std::vector<std::string> layers_;
   double fp32_ = 0;
 };

@@ -14,10 +14,19 @@
 
 namespace resnet8 {
 
+// How a weight scale is chosen: max|w| / qmax (nothing clipped), or the scale alpha * max|w| / qmax
+// with alpha in [0.30, 1] (step 0.005) that minimises the squared quantization error of the weights
+// (rounding + clipping), per output channel or per tensor.
+enum class WeightRange { kMax, kMse };
+
+WeightRange parse_weight_range(const std::string& name);  // "max" | "mse"; throws OptionError("weight_range")
+std::string weight_range_name(WeightRange range);
+
 struct PlanOptions {
   int weight_bits = 7;      // 2..16 (int8 files: 2..8)
   int activation_bits = 8;  // 2..16 (int8 files: 7 or 8)
   bool per_channel = true;  // one weight scale per output channel, else one per tensor
+  WeightRange weight_range = WeightRange::kMax;
   std::set<std::string> float_layers;  // layers whose weights stay fp32 (layer_names())
   // Activation points left unquantized (activation_ranges.h names them). For simulation only: an int8
   // file quantizes every point, the outputs of fp32 layers included.
@@ -30,10 +39,11 @@ std::vector<std::string> layer_names(const FoldedResNet8& model);
 // Throws OptionError("float_layers") naming the first unknown layer and the known ones.
 void check_float_layers(const FoldedResNet8& model, const std::set<std::string>& layers);
 
-// Symmetric `bits`-bit weights (2..16) in [-qmax, qmax], qmax = 2^(bits-1) - 1: round(w / scale),
-// scale = max|w| / qmax per output channel (dim 0) or per tensor, the scales rounded to float32 first
-// (as stored). Returns the integers as int32; `scales` receives the float32 scales.
-at::Tensor quantize_weight(const at::Tensor& w, int bits, bool per_channel, at::Tensor& scales);
+// Symmetric `bits`-bit weights (2..16) in [-qmax, qmax], qmax = 2^(bits-1) - 1: clamp(round(w / scale)),
+// scale per output channel (dim 0) or per tensor as `range` says, rounded to float32 first (as stored).
+// Returns the integers as int32; `scales` receives the float32 scales.
+at::Tensor quantize_weight(const at::Tensor& w, int bits, bool per_channel, at::Tensor& scales,
+                           WeightRange range = WeightRange::kMax);
 
 // The plan. Throws OptionError for bit-widths outside 2..16 or unknown layer/point names.
 QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, const PlanOptions& options);

@@ -50,6 +50,7 @@ struct QuantPlan {
   int weight_bits = 7;
   int activation_bits = 8;
   bool per_channel = true;
+  bool weight_mse = false;  // weight scales chosen by squared-error search instead of max|w| (planner.h)
   ObserverKind observer = ObserverKind::kPercentile;
   std::vector<ActivationPlan> activations;  // in the order the network writes them
   std::vector<LayerPlan> layers;            // in execution order; output activation point = layer name

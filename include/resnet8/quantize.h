@@ -13,6 +13,7 @@
 #include <resnet8/cifar10.h>
 #include <resnet8/folded.h>
 #include <resnet8/int8_scheme.h>
+#include <resnet8/planner.h>
 #include <resnet8/quant_plan.h>
 #include <resnet8/quantized_file.h>
 
@@ -33,6 +34,7 @@ namespace resnet8 {
 struct QuantizeOptions {
   ObserverKind observer = ObserverKind::kPercentile;
   bool per_channel = true;
+  WeightRange weight_range = WeightRange::kMax;  // how weight scales are chosen (planner.h)
   std::string engine;                // empty = default_engine()
   int weight_bits = 7;               // 2..8; 7 cannot overflow the int16 pair sums of non-VNNI kernels
   // 7-bit activations. Unset: only where the weights alone would not make the scheme exact here
