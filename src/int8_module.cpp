@@ -76,16 +76,6 @@ void Blobs::layer(const LayerPlan& l, bool per_channel) {
                   : fmt::format("    self.{}_packed = ops.quantized.linear_prepack(w, {})\n", a, bias);
 }
 
-// The stacks' names in execution order ("stack1", ...), from their first convolutions.
-std::vector<std::string> stacks(const QuantPlan& plan) {
-  std::vector<std::string> out;
-  for (const auto& l : plan.layers) {
-    const auto dot = l.name.find(".conv1");
-    if (dot != std::string::npos) out.push_back(l.name.substr(0, dot));
-  }
-  return out;
-}
-
 // The statements that fill the module from its state, in the order the state is laid out.
 Blobs pack(const QuantPlan& plan) {
   Blobs blobs;
@@ -95,7 +85,7 @@ Blobs pack(const QuantPlan& plan) {
     blobs.layer(l, plan.per_channel);
     blobs.qparams(attr_name(l.name), plan.activation(l.name).qparams);
   }
-  for (const auto& s : stacks(plan)) blobs.qparams(s + "_add", plan.activation(s + ".add").qparams);
+  for (const auto& s : plan.stacks()) blobs.qparams(s + "_add", plan.activation(s + ".add").qparams);
   blobs.layer(plan.layer("fc"), plan.per_channel);
   blobs.qparams("fc", plan.activation("fc").qparams);
   return blobs;
@@ -120,7 +110,7 @@ std::string forward_code(const QuantPlan& plan) {
       "    h = torch.quantize_per_tensor(x.permute([0, 3, 1, 2]), self.input_scale, self.input_zero_point, "
       "torch.quint8)\n";
   src += fmt::format("    h = {}\n", conv_code(plan.layer("stem.conv"), "h"));
-  for (const auto& s : stacks(plan)) {
+  for (const auto& s : plan.stacks()) {
     src += fmt::format("    y = {}\n", conv_code(plan.layer(s + ".conv1"), "h"));
     src += fmt::format("    y = {}\n", conv_code(plan.layer(s + ".conv2"), "y"));
     if (plan.has_layer(s + ".shortcut")) src += fmt::format("    h = {}\n", conv_code(plan.layer(s + ".shortcut"), "h"));
@@ -176,7 +166,7 @@ void register_attributes(torch::jit::Module& module, const QuantPlan& plan) {
       module.register_attribute(a + "_packed", v.type(), v);
     }
   }
-  for (const auto& s : stacks(plan)) qparams.push_back(s + "_add");
+  for (const auto& s : plan.stacks()) qparams.push_back(s + "_add");
   for (const auto& name : qparams) {
     module.register_attribute(name + "_scale", c10::FloatType::get(), 1.0);
     module.register_attribute(name + "_zero_point", c10::IntType::get(), int64_t{0});
@@ -186,15 +176,7 @@ void register_attributes(torch::jit::Module& module, const QuantPlan& plan) {
 }  // namespace
 
 Int8Scheme int8_scheme(const QuantPlan& plan) {
-  if (plan.weight_bits < 2 || plan.weight_bits > 8) {
-    throw OptionError("weight_bits", fmt::format("int8 files take 2..8-bit weights, got {}", plan.weight_bits));
-  }
-  if (plan.activation_bits != 7 && plan.activation_bits != 8) {
-    throw OptionError("activation_bits", fmt::format("int8 files take 7- or 8-bit activations, got {}", plan.activation_bits));
-  }
-  if (!plan.fully_quantized_activations()) {
-    throw OptionError("float_points", "int8 files quantize every activation point; the plan keeps some in float");
-  }
+  check_int8_plan(plan);
   return Int8Scheme{plan.weight_bits, plan.activation_bits == 7};
 }
 

@@ -13,6 +13,14 @@ namespace resnet8 {
 
 using nlohmann::json;
 
+namespace {
+
+json model_json(const std::string& path, const std::string& kind, std::uintmax_t bytes, const std::string& engine) {
+  return {{"path", path}, {"kind", kind}, {"bytes", bytes}, {"quantized_engine", engine}};
+}
+
+}  // namespace
+
 void to_json(json& j, const ActivationPlan& a) {
   j = {{"point", a.point},
        {"observed", {a.observed_min, a.observed_max}},
@@ -71,7 +79,7 @@ void to_json(json& j, const EvalReport& r) {
                          {"total", total},
                          {"accuracy", total ? double(r.class_correct(c)) / double(total) : 0.0}});
   }
-  j = {{"model", {{"path", r.model_path}, {"kind", r.model_kind}, {"bytes", r.model_bytes}, {"quantized_engine", r.quantized_engine}}},
+  j = {{"model", model_json(r.model_path, r.model_kind, r.model_bytes, r.quantized_engine)},
        {"data", r.data_dir},
        {"libtorch_version", r.libtorch_version},
        {"threads", r.threads},
@@ -94,7 +102,7 @@ void to_json(json& j, const BenchResult& r) {
 }
 
 void to_json(json& j, const BenchReport& r) {
-  j = {{"model", {{"path", r.model_path}, {"kind", r.model_kind}, {"bytes", r.model_bytes}, {"quantized_engine", r.quantized_engine}}},
+  j = {{"model", model_json(r.model_path, r.model_kind, r.model_bytes, r.quantized_engine)},
        {"libtorch_version", r.libtorch_version},
        {"repeats", r.repeats},
        {"images_per_pass", r.images},

@@ -16,25 +16,6 @@
 namespace resnet8 {
 namespace {
 
-const LayerPlan* find_layer(const QuantPlan& plan, const std::string& name) {
-  for (const auto& l : plan.layers) {
-    if (l.name == name) return &l;
-  }
-  return nullptr;
-}
-
-const LayerPlan& layer(const QuantPlan& plan, const std::string& name) {
-  if (const LayerPlan* l = find_layer(plan, name)) return *l;
-  throw Error(fmt::format("ONNX export: the plan has no layer '{}'", name));
-}
-
-const ActivationPlan& point(const QuantPlan& plan, const std::string& name) {
-  for (const auto& a : plan.activations) {
-    if (a.point == name) return a;
-  }
-  throw Error(fmt::format("ONNX export: the plan has no activation point '{}'", name));
-}
-
 // A graph under construction: initializers and nodes with unique output names.
 class Graph {
  public:
@@ -154,7 +135,7 @@ std::string bias(Graph& g, const LayerPlan& l, bool per_channel, double input_sc
 
 // Conv (+ Relu) + Q/DQ at the layer's output parameters; `in` is its input point's activation.
 Activation conv(Graph& g, const QuantPlan& plan, const std::string& name, const Activation& in) {
-  const LayerPlan& l = layer(plan, name);
+  const LayerPlan& l = plan.layer(name);
   const std::string w = weight(g, l, plan.per_channel);
   const std::string b = bias(g, l, plan.per_channel, in.point->qparams.scale);
   const std::string x = l.kept_float ? float_input(g, in, l.weight_shape[1], name) : in.dq;
@@ -163,18 +144,18 @@ Activation conv(Graph& g, const QuantPlan& plan, const std::string& name, const 
   set_ints(c, "strides", {l.stride, l.stride});
   set_ints(c, "pads", {l.pad_before, l.pad_before, l.pad_after, l.pad_after});
   const std::string y = l.relu ? Graph::out(g.node("Relu", {Graph::out(c)}, name + ".relu")) : Graph::out(c);
-  return qdq(g, y, point(plan, name));
+  return qdq(g, y, plan.activation(name));
 }
 
 // The classifier: Gemm on the pooled features, then Q/DQ (int8) or not (fp32), then Softmax.
 std::string classifier(Graph& g, const QuantPlan& plan, const Activation& features) {
-  const LayerPlan& fc = layer(plan, "fc");
+  const LayerPlan& fc = plan.layer("fc");
   const std::string w = weight(g, fc, plan.per_channel);
   const std::string b = bias(g, fc, plan.per_channel, features.point->qparams.scale);
   const std::string x = fc.kept_float ? float_input(g, features, fc.weight_shape[1], "fc") : features.dq;
   auto* gemm = g.node("Gemm", {x, w, b}, "fc");
   set_int(gemm, "transB", 1);
-  const std::string logits = fc.kept_float ? Graph::out(gemm) : qdq(g, Graph::out(gemm), point(plan, "fc")).dq;
+  const std::string logits = fc.kept_float ? Graph::out(gemm) : qdq(g, Graph::out(gemm), plan.activation("fc")).dq;
   auto* softmax = g.node("Softmax", {logits}, "probs", "probs");
   set_int(softmax, "axis", 1);
   return Graph::out(softmax);
@@ -184,13 +165,12 @@ std::string classifier(Graph& g, const QuantPlan& plan, const Activation& featur
 std::string network(Graph& g, const QuantPlan& plan, const std::string& x) {
   auto* t = g.node("Transpose", {x}, "nchw");
   set_ints(t, "perm", {0, 3, 1, 2});
-  Activation h = conv(g, plan, "stem.conv", qdq(g, Graph::out(t), point(plan, "input")));
-  for (int s = 1; find_layer(plan, fmt::format("stack{}.conv1", s)); ++s) {
-    const std::string stack = fmt::format("stack{}", s);
+  Activation h = conv(g, plan, "stem.conv", qdq(g, Graph::out(t), plan.activation("input")));
+  for (const auto& stack : plan.stacks()) {
     const Activation y = conv(g, plan, stack + ".conv2", conv(g, plan, stack + ".conv1", h));
-    if (find_layer(plan, stack + ".shortcut")) h = conv(g, plan, stack + ".shortcut", h);
+    if (plan.has_layer(stack + ".shortcut")) h = conv(g, plan, stack + ".shortcut", h);
     const auto* add = g.node("Add", {y.dq, h.dq}, stack + ".add");
-    h = qdq(g, Graph::out(g.node("Relu", {Graph::out(add)}, stack + ".add.relu")), point(plan, stack + ".add"));
+    h = qdq(g, Graph::out(g.node("Relu", {Graph::out(add)}, stack + ".add.relu")), plan.activation(stack + ".add"));
   }
   // The pool keeps its input's quantization parameters, as LibTorch's quantized pool does.
   const std::string s = activation_scale(g, *h.point), z = activation_zero_point(g, *h.point);
@@ -210,22 +190,10 @@ void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name, const std
   for (int64_t d : dims) shape->add_dim()->set_dim_value(d);
 }
 
-void check_exportable(const QuantPlan& plan) {
-  if (plan.weight_bits < 2 || plan.weight_bits > 8) {
-    throw Error(fmt::format("ONNX export: weights must be 2..8 bits (stored as int8), the plan has {}", plan.weight_bits));
-  }
-  if (plan.activation_bits != 7 && plan.activation_bits != 8) {
-    throw Error(fmt::format("ONNX export: activations must be 7 or 8 bits (uint8), the plan has {}", plan.activation_bits));
-  }
-  for (const auto& a : plan.activations) {
-    if (a.kept_float) throw Error(fmt::format("ONNX export: activation point '{}' is not quantized", a.point));
-  }
-}
-
 }  // namespace
 
 std::string onnx_model(const QuantPlan& plan, const std::string& producer_version) {
-  check_exportable(plan);
+  check_int8_plan(plan);
   onnx::ModelProto model;
   model.set_ir_version(onnx::IR_VERSION);
   model.set_producer_name("resnet8-ptq");

@@ -24,11 +24,12 @@ void check_bits(const char* option, int bits) {
   if (bits < 2 || bits > 16) throw OptionError(option, fmt::format("{} must be 2..16, got {}", option, bits));
 }
 
-void check_names(const char* option, const std::set<std::string>& names, const std::vector<std::string>& known) {
+// `what` names one of `names` in the message ("layer", "activation point").
+void check_names(const char* option, const char* what, const std::set<std::string>& names,
+                 const std::vector<std::string>& known) {
   for (const auto& n : names) {
     if (std::find(known.begin(), known.end(), n) == known.end()) {
-      throw OptionError(option, fmt::format("unknown {} '{}'; known: {}", option == std::string("float_layers") ? "layer" : "activation point",
-                                            n, fmt::join(known, ", ")));
+      throw OptionError(option, fmt::format("unknown {} '{}'; known: {}", what, n, fmt::join(known, ", ")));
     }
   }
 }
@@ -111,7 +112,7 @@ std::vector<std::string> layer_names(const FoldedResNet8& model) {
 }
 
 void check_float_layers(const FoldedResNet8& model, const std::set<std::string>& layers) {
-  check_names("float_layers", layers, layer_names(model));
+  check_names("float_layers", "layer", layers, layer_names(model));
 }
 
 WeightRange parse_weight_range(const std::string& name) {
@@ -139,7 +140,7 @@ QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, 
   check_bits("weight_bits", options.weight_bits);
   check_bits("activation_bits", options.activation_bits);
   check_float_layers(model, options.float_layers);
-  check_names("float_points", options.float_points, ranges.points());
+  check_names("float_points", "activation point", options.float_points, ranges.points());
   QuantPlan plan;
   plan.weight_bits = options.weight_bits;
   plan.activation_bits = options.activation_bits;

@@ -34,8 +34,29 @@ std::vector<std::string> QuantPlan::float_layers() const {
   return out;
 }
 
+std::vector<std::string> QuantPlan::stacks() const {
+  std::vector<std::string> out;
+  for (const auto& l : layers) {
+    const auto dot = l.name.find(".conv1");
+    if (dot != std::string::npos) out.push_back(l.name.substr(0, dot));
+  }
+  return out;
+}
+
 bool QuantPlan::fully_quantized_activations() const {
   return std::none_of(activations.begin(), activations.end(), [](const ActivationPlan& a) { return a.kept_float; });
+}
+
+void check_int8_plan(const QuantPlan& plan) {
+  if (plan.weight_bits < 2 || plan.weight_bits > 8) {
+    throw OptionError("weight_bits", fmt::format("int8 files take 2..8-bit weights, got {}", plan.weight_bits));
+  }
+  if (plan.activation_bits != 7 && plan.activation_bits != 8) {
+    throw OptionError("activation_bits", fmt::format("int8 files take 7- or 8-bit activations, got {}", plan.activation_bits));
+  }
+  if (!plan.fully_quantized_activations()) {
+    throw OptionError("float_points", "int8 files quantize every activation point; the plan keeps some in float");
+  }
 }
 
 }  // namespace resnet8

@@ -59,7 +59,12 @@ struct QuantPlan {
   const LayerPlan& layer(const std::string& name) const;                // throws resnet8::Error if absent
   const ActivationPlan& activation(const std::string& point) const;     // throws resnet8::Error if absent
   std::vector<std::string> float_layers() const;                        // the layers kept in fp32
+  std::vector<std::string> stacks() const;  // the residual stacks in order ("stack1", ...), from their conv1
   bool fully_quantized_activations() const;  // no activation point kept float
 };
+
+// Throws OptionError unless integer kernels and int8 formats can hold the plan: weights of 2..8 bits,
+// activations of 7 or 8 bits, every activation point quantized.
+void check_int8_plan(const QuantPlan& plan);
 
 }  // namespace resnet8
