@@ -37,7 +37,12 @@ at::Tensor plan_weight(const LayerPlan& layer) {
 
 SimulatedModel simulate(const FoldedResNet8& model, const QuantPlan& plan) {
   SimulatedModel out{model, nullptr};
-  auto set_conv = [&](FoldedConv& c) { c.weight = folded_weight(c, plan.layer(c.name)); };
+  // The plan's weights and biases (a quantized layer's bias is rounded to int32 steps, as int8 kernels hold it).
+  auto set_conv = [&](FoldedConv& c) {
+    const LayerPlan& l = plan.layer(c.name);
+    c.weight = folded_weight(c, l).contiguous(at::MemoryFormat::ChannelsLast);
+    c.bias = from_values(l.bias, {l.weight_shape[0]});
+  };
   set_conv(out.model.stem);
   for (auto& s : out.model.stacks) {
     set_conv(s.conv1);
@@ -45,11 +50,14 @@ SimulatedModel simulate(const FoldedResNet8& model, const QuantPlan& plan) {
     if (s.has_shortcut) set_conv(s.shortcut);
   }
   out.model.fc_weight = plan_weight(plan.layer("fc"));
+  out.model.fc_bias = from_values(plan.layer("fc").bias, {plan.layer("fc").weight_shape[0]});
 
   std::map<std::string, QParams> points;
   for (const auto& a : plan.activations) {
     if (!a.kept_float) points[a.point] = a.qparams;
   }
+  // The pooled features keep the grid of the add they average (int8 quantized pooling).
+  if (const auto it = points.find(plan.layer("fc").input); it != points.end()) points["pool"] = it->second;
   const int64_t qmax = unsigned_qmax(plan.activation_bits);
   out.transform = [points, qmax](const std::string& point, const at::Tensor& t) {
     const auto it = points.find(point);

@@ -98,7 +98,9 @@ at::Tensor FoldedResNet8::forward(const at::Tensor& x, const Observe& observe, c
     const at::Tensor skip = s.has_shortcut ? seen(s.name + ".shortcut", run(s.shortcut, h)) : h;
     h = seen(s.name + ".add", at::relu_(y.add_(skip)));
   }
-  const at::Tensor logits = seen("fc", at::linear(h.mean({2, 3}), fc_weight, fc_bias));
+  at::Tensor pooled = h.mean({2, 3});
+  if (transform) pooled = transform("pool", pooled);
+  const at::Tensor logits = seen("fc", at::linear(pooled, fc_weight, fc_bias));
   return at::softmax(logits, 1);
 }
 

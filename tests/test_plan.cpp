@@ -134,12 +134,13 @@ TEST_CASE("the int8 writer and the simulated writer of one plan agree; plans int
   torch::NoGradGuard no_grad;
   const auto real = module->forward({x}).toTensor();
   const auto simulated = resnet8::simulate(f.folded, plan).forward(x);
-  // The int8 average pool rounds its mean to the activation grid and the kernels round once per
-  // layer, the simulation does neither: the two differ, but far less than either differs from fp32.
+  // Both round every activation to the same grids (the pooled features included) and use the same int32
+  // biases; they differ only where float and integer arithmetic put a value on different sides of a
+  // rounding boundary: far less than either differs from fp32.
   const double to_sim = (real - simulated).abs().mean().item<double>();
   const double to_fp32 = (real - f.folded.forward(x)).abs().mean().item<double>();
   MESSAGE("mean |int8 - simulated| ", to_sim, ", mean |int8 - fp32| ", to_fp32);
-  CHECK(to_sim < 0.25 * to_fp32);
+  CHECK(to_sim < 0.05 * to_fp32);
 
   auto wide = plan;
   wide.weight_bits = 9;

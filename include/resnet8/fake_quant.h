@@ -1,7 +1,9 @@
 #pragma once
 // A writer of the quantization plan: the simulated ("fake-quant") model, for analysis at bit-widths
 // LibTorch has no kernels for. Weights are the plan's integers times their scales; every activation
-// point the plan quantizes is quantized and immediately dequantized; the network runs in float.
+// point the plan quantizes is quantized and immediately dequantized, and so are the pooled features fc
+// reads (at the last add's parameters, as int8 pooling keeps them); the network runs in float with the
+// plan's biases (int32 steps for quantized layers).
 #include <resnet8/folded.h>
 #include <resnet8/quant_plan.h>
 

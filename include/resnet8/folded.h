@@ -43,7 +43,9 @@ struct FoldedResNet8 {
   // "stackN.conv1", "stackN.conv2", "stackN.shortcut", "stackN.add" (after its ReLU), "fc" (logits).
   using Observe = std::function<void(const std::string& point, const at::Tensor& value)>;
 
-  // Replaces an activation on its way (fake quantization); called after `observe`.
+  // Replaces an activation on its way (fake quantization); called after `observe`. It is also called
+  // with "pool", the averaged features the classifier reads, which `observe` does not see: int8
+  // inference rounds them to the grid of the last residual add, whose parameters they keep.
   using Transform = std::function<at::Tensor(const std::string& point, const at::Tensor& value)>;
 
   // x: float32 NHWC [N, 32, 32, 3], 0..255 -> softmax probabilities [N, 10].
