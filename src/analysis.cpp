@@ -1,5 +1,6 @@
 #include <resnet8/analysis.h>
 
+#include <resnet8/equalize.h>
 #include <resnet8/error.h>
 #include <resnet8/fake_quant.h>
 
@@ -62,16 +63,39 @@ std::vector<BitWidths> parse_bit_widths(const std::string& option, const std::st
   return out;
 }
 
-Analyzer::Analyzer(const FoldedResNet8& model, const ActivationRanges& ranges, const cifar10::Dataset& test,
-                   EvalOptions eval, PlanOptions base)
-    : model_(model), ranges_(ranges), test_(test), eval_(std::move(eval)), base_(std::move(base)),
-      layers_(layer_names(model)) {
+Analyzer::Analyzer(const FoldedResNet8& model, const cifar10::Dataset& calibration, ObserverKind observer,
+                   const cifar10::Dataset& test, EvalOptions eval, PlanOptions base, PlanMethods methods)
+    : model_(model), calibration_(calibration), test_(test), eval_(std::move(eval)), base_(std::move(base)),
+      methods_(std::move(methods)), ranges_(calibrate(model, calibration, {observer, 500, nullptr})),
+      equalized_ranges_(observer), layers_(layer_names(model)) {
   const Classifier fp32{[this](const at::Tensor& x) { return model_.forward(x); }, "native", "", "", 0};
   fp32_ = 100.0 * evaluate(fp32, test_, eval_).accuracy();
 }
 
-double Analyzer::accuracy(const PlanOptions& options) const {
-  const SimulatedModel m = simulate(model_, make_plan(model_, ranges_, options));
+const FoldedResNet8& Analyzer::network(bool equalized) const {
+  if (!equalized) return model_;
+  if (!equalized_.fc_weight.defined()) {  // first use: equalize and calibrate once
+    equalized_ = equalize(model_);
+    equalized_ranges_ = calibrate(equalized_, calibration_, {ranges_.observer(), 500, nullptr});
+  }
+  return equalized_;
+}
+
+const ActivationRanges& Analyzer::ranges(bool equalized) const {
+  network(equalized);
+  return equalized ? equalized_ranges_ : ranges_;
+}
+
+QuantPlan Analyzer::plan(const PlanOptions& options, const PlanMethods& methods) const {
+  const FoldedResNet8& net = network(methods.equalize);
+  QuantPlan plan = make_plan(net, ranges(methods.equalize), options);
+  plan.equalized = methods.equalize;
+  if (methods.refine.changes_anything()) refine(net, calibration_, plan, methods.refine);
+  return plan;
+}
+
+double Analyzer::accuracy(const PlanOptions& options, const PlanMethods& methods) const {
+  const SimulatedModel m = simulate(network(methods.equalize), plan(options, methods));
   const Classifier c{[&m](const at::Tensor& x) { return m.forward(x); }, "simulated", "", "", 0};
   return 100.0 * evaluate(c, test_, eval_).accuracy();
 }
@@ -127,6 +151,46 @@ MixedPrecision mixed_precision_search(const Analyzer& analyzer, const BitWidths&
     step.drop = analyzer.fp32_accuracy() - step.accuracy;
     out.steps.push_back(step);
     if (step.drop <= max_drop) break;
+  }
+  return out;
+}
+
+}  // namespace resnet8
+
+namespace resnet8 {
+
+std::vector<PlanMethod> plan_methods(const AdaRoundOptions& adaround) {
+  PlanMethods cle, cle_bc, ada, all;
+  cle.equalize = true;
+  cle_bc = cle;
+  cle_bc.refine.bias_correction = true;
+  ada.refine.rounding = Rounding::kAdaRound;
+  ada.refine.adaround = adaround;
+  all = cle_bc;
+  all.refine.rounding = Rounding::kAdaRound;
+  all.refine.adaround = adaround;
+  return {{"nearest", WeightRange::kMax, {}},
+          {"+weight MSE", WeightRange::kMse, {}},
+          {"+CLE", WeightRange::kMse, cle},
+          {"+bias correction", WeightRange::kMse, cle_bc},
+          {"AdaRound", WeightRange::kMse, ada},
+          {"all", WeightRange::kMse, all}};
+}
+
+std::vector<MethodComparison> compare_methods(const Analyzer& analyzer, const std::vector<BitWidths>& bits,
+                                              const std::vector<PlanMethod>& methods, const AnalysisProgress& progress) {
+  std::vector<MethodComparison> out;
+  const auto total = static_cast<int64_t>(bits.size() * methods.size());
+  int64_t done = 0;
+  for (const BitWidths& b : bits) {
+    MethodComparison row{b, {}};
+    for (const PlanMethod& m : methods) {
+      PlanOptions o = plan_options(analyzer, b);
+      o.weight_range = m.weight_range;
+      row.accuracy.push_back(analyzer.accuracy(o, m.methods));
+      if (progress) progress(++done, total);
+    }
+    out.push_back(row);
   }
   return out;
 }

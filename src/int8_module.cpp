@@ -2,6 +2,7 @@
 
 #include "script_resolver.h"
 
+#include <resnet8/bit_pack.h>
 #include <resnet8/engine.h>
 #include <resnet8/error.h>
 
@@ -27,7 +28,7 @@ c10::IValue call_op(const char* name, torch::jit::Stack stack) {
 
 // The flat state (see int8_module.h), and the __setstate__ statements that unpack it.
 struct Blobs {
-  std::vector<int8_t> weights;
+  std::vector<int32_t> weights;  // bit-packed into the file (bit_pack.h)
   std::vector<float> reals;
   std::vector<int64_t> ints;
   std::string setstate;
@@ -63,7 +64,7 @@ void Blobs::layer(const LayerPlan& l, bool per_channel) {
                             w.second, shape, pad, a, a, bias);
     return;
   }
-  const auto w = append(weights, std::vector<int8_t>(l.weight.begin(), l.weight.end()));
+  const auto w = append(weights, l.weight);
   const auto s = append(reals, l.weight_scales);
   setstate += fmt::format("    w = q[{}:{}].view([{}])\n{}", w.first, w.second, shape, pad);
   setstate += per_channel ? fmt::format("    w = torch._make_per_channel_quantized_tensor(w, f[{}:{}].double(), "
@@ -143,8 +144,9 @@ std::string state_code(const QuantPlan& plan, const Blobs& blobs) {
       "def __setstate__(self, state: Tuple[Tensor, Tensor, Tensor, str, str, bool]) -> None:\n"
       "    self.qweights = state[0]\n    self.reals = state[1]\n    self.ints = state[2]\n"
       "    self.engine = state[3]\n    self.metadata = state[4]\n    self.training = state[5]\n"
-      "{}    q = self.qweights\n    f = self.reals\n    z = self.ints\n{}",
-      saturation_guard(int8_scheme(plan)), blobs.setstate);
+      "{}{}    f = self.reals\n    z = self.ints\n{}",
+      saturation_guard(int8_scheme(plan)), unpack_bits_script("q", "self.qweights", plan.weight_bits, blobs.weights.size()),
+      blobs.setstate);
 }
 
 // Typed placeholders for what __setstate__ assigns, so that define() can compile the methods.
@@ -184,7 +186,7 @@ std::shared_ptr<torch::jit::Module> int8_module(const QuantPlan& plan, const std
                                                 const std::string& metadata) {
   set_engine(engine);
   const Blobs blobs = pack(plan);
-  const at::Tensor weights = at::tensor(c10::ArrayRef<int8_t>(blobs.weights), at::kChar);
+  const at::Tensor weights = at::tensor(c10::ArrayRef<uint8_t>(pack_bits(blobs.weights, plan.weight_bits)), at::kByte);
   const at::Tensor reals = at::tensor(c10::ArrayRef<float>(blobs.reals), at::kFloat);
   const at::Tensor ints = at::tensor(c10::ArrayRef<int64_t>(blobs.ints), at::kLong);
 

@@ -4,7 +4,9 @@
 #include <resnet8/benchmark.h>
 #include <resnet8/cifar10.h>
 #include <resnet8/quant_plan.h>
+#include <resnet8/equalize.h>
 #include <resnet8/quantize.h>
+#include <resnet8/refine.h>
 #include <resnet8/report.h>
 
 #include <torch/version.h>
@@ -14,6 +16,8 @@ namespace resnet8 {
 using nlohmann::json;
 
 namespace {
+
+std::string weight_storage_name(int bits) { return "bit-packed, " + std::to_string(bits) + " bits per weight"; }
 
 json model_json(const std::string& path, const std::string& kind, std::uintmax_t bytes, const std::string& engine) {
   return {{"path", path}, {"kind", kind}, {"bytes", bytes}, {"quantized_engine", engine}};
@@ -50,6 +54,9 @@ void to_json(json& j, const QuantPlan& plan) {
        {"activation_bits", plan.activation_bits},
        {"weights", plan.per_channel ? "per_channel_symmetric" : "per_tensor_symmetric"},
        {"weight_range", plan.weight_mse ? "mse" : "max"},
+       {"equalized", plan.equalized},
+       {"rounding", plan.rounding},
+       {"bias_corrected", plan.bias_corrected},
        {"observer", observer_name(plan.observer)},
        {"activations", plan.activations},
        {"layers", plan.layers}};
@@ -65,9 +72,26 @@ json ptq_metadata(const QuantizedResNet8& q) {
           {"observer", observer_name(q.options.observer)},
           {"weights", q.options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8"},
           {"weight_range", q.plan.weight_mse ? "mse" : "max"},
+          {"equalized", q.plan.equalized},
+          {"rounding", q.plan.rounding},
+          {"bias_corrected", q.plan.bias_corrected},
+          {"weight_storage", weight_storage_name(q.plan.weight_bits)},
           {"fp32_layers", q.options.float_layers},
           {"calibration", {{"split", "train"}, {"per_class", q.options.calib_per_class}, {"seed", q.options.seed}}}};
 }
+
+void to_json(json& j, const EqualizedPair& p) { j = {{"first", p.first}, {"second", p.second}, {"scales", p.scales}}; }
+
+void to_json(json& j, const LayerRefinement& r) {
+  j = {{"layer", r.layer},
+       {"error_nearest", r.error_nearest},
+       {"error", r.error},
+       {"rounding_changed", r.rounding_changed},
+       {"rounding_soft", r.rounding_soft},
+       {"max_bias_shift", r.max_bias_shift}};
+}
+
+void to_json(json& j, const RefineReport& r) { j = {{"seconds", r.seconds}, {"layers", r.layers}}; }
 
 void to_json(json& j, const EvalReport& r) {
   json per_class = json::array();
@@ -127,6 +151,13 @@ void to_json(json& j, const LayerSensitivity& s) {
 
 void to_json(json& j, const MixedPrecisionStep& s) {
   j = {{"k", s.fp32_layers.size()}, {"fp32_layers", s.fp32_layers}, {"accuracy", s.accuracy}, {"drop", s.drop}};
+}
+
+void to_json(json& j, const MethodComparison& m) {
+  json methods = json::object();
+  const auto names = plan_methods();
+  for (size_t i = 0; i < m.accuracy.size() && i < names.size(); ++i) methods[names[i].name] = m.accuracy[i];
+  j = {{"config", m.bits.name()}, {"accuracy", methods}};
 }
 
 void to_json(json& j, const MixedPrecision& m) {

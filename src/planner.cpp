@@ -53,15 +53,6 @@ LayerPlan plan_layer(const std::string& name, const at::Tensor& w, const at::Ten
   return l;
 }
 
-// Rounds the bias to int32 steps of input scale x weight scale (per channel), as integer kernels hold it.
-void quantize_bias(LayerPlan& l, const ActivationPlan& input) {
-  if (l.kept_float || input.kept_float) return;
-  for (size_t c = 0; c < l.bias.size(); ++c) {
-    const float step = static_cast<float>(input.qparams.scale * l.weight_scales[l.weight_scales.size() == 1 ? 0 : c]);
-    l.bias[c] = static_cast<float>(std::nearbyint(double(l.bias[c]) / double(step)) * double(step));
-  }
-}
-
 // The activation point each layer reads, from the network's structure.
 void set_inputs(const FoldedResNet8& model, std::vector<LayerPlan>& layers) {
   std::map<std::string, std::string> input = {{"stem.conv", "input"}};
@@ -115,6 +106,22 @@ void check_float_layers(const FoldedResNet8& model, const std::set<std::string>&
   check_names("float_layers", "layer", layers, layer_names(model));
 }
 
+FloatLayer float_layer(const FoldedResNet8& model, const std::string& name) {
+  if (name == "fc") return {model.fc_weight, model.fc_bias};
+  for (const FoldedConv* c : model.convs()) {
+    if (c->name == name) return {c->original_weight(), c->bias};
+  }
+  throw Error(fmt::format("the network has no layer '{}'", name));
+}
+
+void round_bias(LayerPlan& l, const ActivationPlan& input) {
+  if (l.kept_float || input.kept_float) return;
+  for (size_t c = 0; c < l.bias.size(); ++c) {
+    const float step = static_cast<float>(input.qparams.scale * l.weight_scales[l.weight_scales.size() == 1 ? 0 : c]);
+    l.bias[c] = static_cast<float>(std::nearbyint(double(l.bias[c]) / double(step)) * double(step));
+  }
+}
+
 WeightRange parse_weight_range(const std::string& name) {
   if (name == "max") return WeightRange::kMax;
   if (name == "mse") return WeightRange::kMse;
@@ -161,7 +168,7 @@ QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, 
   for (const FoldedConv* c : model.convs()) plan.layers.push_back(plan_conv(*c, options));
   plan.layers.push_back(plan_layer("fc", model.fc_weight, model.fc_bias, options));
   set_inputs(model, plan.layers);
-  for (auto& l : plan.layers) quantize_bias(l, plan.activation(l.input));
+  for (auto& l : plan.layers) round_bias(l, plan.activation(l.input));
   return plan;
 }
 

@@ -41,8 +41,15 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
   plan_options.float_layers = options.float_layers;
   // Names are checked before the calibration pass, so a typo costs nothing.
   check_float_layers(model, options.float_layers);
-  const ActivationRanges ranges = calibrate(model, calibration, {options.observer, options.batch_size, options.on_progress});
-  q.plan = make_plan(model, ranges, plan_options);
+  q.network = options.equalize ? equalize(model, &q.equalization) : model;
+  const ActivationRanges ranges = calibrate(q.network, calibration, {options.observer, options.batch_size, options.on_progress});
+  q.plan = make_plan(q.network, ranges, plan_options);
+  q.plan.equalized = options.equalize;
+  if (options.refine.changes_anything()) {
+    RefineOptions refine = options.refine;
+    refine.on_progress = options.on_progress;
+    q.refinement = resnet8::refine(q.network, calibration, q.plan, refine);
+  }
   q.module = int8_module(q.plan, q.engine, q.metadata_json());
   return q;
 }

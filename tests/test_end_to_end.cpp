@@ -6,6 +6,7 @@
 #include <resnet8/cifar10.h>
 #include <resnet8/classifier.h>
 #include <resnet8/evaluate.h>
+#include <resnet8/fake_quant.h>
 #include <resnet8/engine.h>
 #include <resnet8/folded.h>
 #include <resnet8/model.h>
@@ -96,6 +97,32 @@ TEST_SUITE("e2e") {
     const EvalReport report = evaluate(reloaded, test, EvalOptions{});
     MESSAGE("int8 accuracy: ", report.correct, "/10000");
     CHECK(report.correct >= 8710);
+  }
+
+  TEST_CASE("4-bit weights with every method on 100 calibration images: far above round-to-nearest, real = simulated") {
+    using namespace resnet8;
+    const auto data_dir = required_path("RESNET8_DATA_DIR");
+    const FoldedResNet8 folded = fold(load_resnet8(required_path("RESNET8_FP32_MODEL")));
+    const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest);
+    QuantizeOptions options;
+    options.weight_bits = 4;
+    options.weight_range = WeightRange::kMse;
+    options.equalize = true;
+    options.refine.rounding = Rounding::kAdaRound;
+    options.refine.bias_correction = true;
+    options.refine.adaround.iterations = 2000;
+    options.calib_per_class = 10;
+    const QuantizedResNet8 q = quantize(folded, calibration_set(data_dir, 10, 0), options);
+    CHECK(q.plan.rounding == "adaround");
+    const Classifier real{[&](const at::Tensor& x) { return q.module->forward({x}).toTensor(); }, "int8", "", "", 0};
+    const SimulatedModel sim = simulate(q.network, q.plan);
+    const Classifier simulated{[&](const at::Tensor& x) { return sim.forward(x); }, "simulated", "", "", 0};
+    const double real_accuracy = evaluate(real, test, EvalOptions{}).accuracy();
+    const double simulated_accuracy = evaluate(simulated, test, EvalOptions{}).accuracy();
+    MESSAGE("w4a8, 100 calibration images, 2000 AdaRound steps: int8 ", 100 * real_accuracy, "%, simulated ",
+            100 * simulated_accuracy, "%");
+    CHECK(real_accuracy >= 0.85);
+    CHECK(std::abs(real_accuracy - simulated_accuracy) <= 0.001);  // 0.1 pp
   }
 
   TEST_CASE("a file with 8-bit weights and activations refuses to load where the kernels would saturate") {

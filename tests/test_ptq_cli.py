@@ -5,6 +5,7 @@ import json
 import shutil
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,57 @@ def labels(data_dir):
     return np.fromfile(data_dir / "test_batch.bin", dtype=np.uint8).reshape(-1, 3073)[:, 0].astype(np.int64)
 
 
+def weight_records(model_file):
+    """The data records (bit-packed weights, float32 biases/scales, zero points) of a TorchScript archive."""
+    with zipfile.ZipFile(model_file) as z:
+        return {Path(n).name: z.read(n) for n in z.namelist() if "/data/" in n}
+
+
+def low_bit(args, tmp, out):
+    """4-bit weights with every method (--best): calibration reads only the training batches, the JSON says
+    what was applied, the run is deterministic, the file is small and scores the same in C++ and Python."""
+    train_only = tmp / "train_only"
+    train_only.mkdir()
+    for f in sorted(args.data.glob("data_batch_*.bin")):
+        (train_only / f.name).symlink_to(f.resolve())
+    files = [out / "w4.pt", out / "w4b.pt"]
+    for f in files:
+        r = run_tool(args.ptq, "--model", args.model, "--data", train_only, "--threads", "2", "-o", f, "--weight-bits", "4",
+                     "--best", "--calib-per-class", "10", "--adaround-iterations", "500", "--no-eval",
+                     "--json", f.with_suffix(".json"))
+        expect(f"4-bit --best run ({f.name}) needs no test batch: calibration reads the training set only",
+               r.returncode == 0 and f.exists(), r.stderr)
+    if not all(f.exists() for f in files):
+        return
+    j = json.loads(files[0].with_suffix(".json").read_text())
+    meta = j["ptq"]["metadata"]
+    expect("the JSON and the file record the methods applied",
+           (meta["weight_bits"], meta["weight_range"], meta["equalized"], meta["rounding"], meta["bias_corrected"]) ==
+           (4, "mse", True, "adaround", True), meta)
+    indices = j["calibration_indices"]
+    expect("the JSON lists the 100 calibration indices, all in the training split",
+           len(indices) == 100 and len(set(indices)) == 100 and all(0 <= i < 50000 for i in indices), indices[:5])
+    layers = j["ptq"]["refinement"]["layers"]
+    expect("every layer was refined and its reconstruction error went down",
+           len(layers) == 10 and all(l["error"] < l["error_nearest"] for l in layers), layers)
+    expect("equalization scales for the three conv1/conv2 pairs", len(j["ptq"]["equalization"]) == 3, j["ptq"]["equalization"])
+    expect("the same seed gives bit-identical weights, biases and scales",
+           weight_records(files[0]) == weight_records(files[1]))
+    size = files[0].stat().st_size
+    expect("the 4-bit file is at most 55,000 bytes", size <= 55000, size)
+    preds = out / "w4.txt"
+    r = run_tool(args.eval, "--model", files[0], "--data", args.data, "--threads", "2", "--predictions", preds)
+    expect("resnet8-eval runs the 4-bit file", r.returncode == 0, r.stderr)
+    cpp = np.loadtxt(preds, dtype=np.int64) if preds.exists() else np.zeros(0)
+    py, engine = python_predictions(files[0], args.data)
+    expect("Python torch.jit.load gives the same 10,000 predictions as C++ for the 4-bit file",
+           cpp.shape == (10000,) and np.array_equal(cpp, py), f"engine {engine}")
+    acc = (cpp == labels(args.data)).mean() if cpp.shape == (10000,) else 0
+    expect("and it is far above round-to-nearest's 55% (10 images per class, 500 AdaRound steps)", acc >= 0.83, acc)
+    for f in [*files, *[f.with_suffix(".json") for f in files], preds]:
+        f.unlink(missing_ok=True)
+
+
 def main():
     args = arguments("ptq", "eval")
     tmp = Path(tempfile.mkdtemp(prefix="resnet8-ptq-"))
@@ -57,7 +109,8 @@ def main():
         r = run_tool(args.ptq, "--help")
         expect("--help lists the flags", r.returncode == 0 and all(f in r.stdout for f in [
             "--model", "--data", "--output", "--calib-per-class", "--seed", "--observer", "--per-channel",
-            "--per-tensor", "--engine", "--weight-bits", "--reduce-range", "--json", "--no-eval"]), r.stdout)
+            "--per-tensor", "--engine", "--weight-bits", "--reduce-range", "--json", "--no-eval", "--weight-range",
+            "--equalize", "--rounding", "--bias-correction", "--adaround-iterations", "--best"]), r.stdout)
 
         out = tmp / "out"
         out.mkdir()
@@ -81,6 +134,10 @@ def main():
                      "--keep-float", "unknown layer 'stack9.conv1'")
         expect_error("--weight-bits out of range", ptq("--model", args.model, "-o", target, "--weight-bits", "9"), 2,
                      "--weight-bits must be 2..8")
+        expect_error("unknown --rounding", ptq("--model", args.model, "-o", target, "--rounding", "stochastic"), 2,
+                     "--rounding", "expected nearest or adaround")
+        expect_error("--adaround-iterations 0", ptq("--model", args.model, "-o", target, "--adaround-iterations", "0"), 2,
+                     "--adaround-iterations must be >= 1")
         # 8-bit weights with 8-bit activations are exact only on VNNI kernels; the probe tells which.
         x86_saturates = probe_saturates(args.ptq, args.model, args.data, tmp)
         r = ptq("--model", args.model, "-o", target, "--engine", "x86", "--weight-bits", "8", "--reduce-range", "off",
@@ -108,6 +165,8 @@ def main():
         py, engine = python_predictions(target, args.data)
         expect("Python torch.jit.load gives the same 10,000 predictions as C++",
                cpp.shape == (10000,) and np.array_equal(cpp, py), f"engine {engine}, {np.sum(cpp != py)} differ")
+
+        low_bit(args, tmp, out)
 
         mixed = out / "mixed.pt"
         r = ptq("--model", args.model, "-o", mixed, "--calib-per-class", "20", "--no-eval", "--keep-float", "stem.conv,fc")

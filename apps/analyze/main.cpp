@@ -20,6 +20,8 @@
 
 #include <map>
 #include <optional>
+#include <set>
+#include <sstream>
 
 using namespace resnet8;
 
@@ -32,13 +34,44 @@ void add_options(cxxopts::Options& options) {
       ("calib-per-class", "calibration images per class", cxxopts::value<int64_t>()->default_value("100"))
       ("seed", "calibration sample seed", cxxopts::value<uint64_t>()->default_value("0"))
       ("observer", "activation ranges: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
-      ("weight-range", "weight scales: max (max|w|) or mse (squared-error search)", cxxopts::value<std::string>()->default_value("max"))
       ("bits", "bit-widths swept for weights and activations", cxxopts::value<std::string>()->default_value("4,5,6,7,8"))
       ("sensitivity", "weight/activation bit-widths of the per-layer sensitivity runs", cxxopts::value<std::string>()->default_value("w8a8,w4a8,w8a4"))
       ("mixed", "weight/activation bit-widths of the mixed-precision search", cxxopts::value<std::string>()->default_value("w4a8"))
       ("max-drop", "mixed precision: largest accepted accuracy drop vs fp32, in percentage points", cxxopts::value<double>()->default_value("1.0"))
+      ("compare", "bit-widths of the method comparison (round-to-nearest, weight MSE, CLE, bias correction, AdaRound, "
+                  "all), e.g. w3a8,w4a8,w5a8,w6a6,w8a8", cxxopts::value<std::string>()->default_value("w4a8"))
+      ("sections", "what to run, comma-separated: sweep, sensitivity, mixed, compare",
+       cxxopts::value<std::string>()->default_value("sweep,sensitivity,mixed"))
       ("json", "write every number as JSON to PATH", cxxopts::value<std::string>())
       ("t,threads", "LibTorch threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
+  cli::add_method_options(options);
+}
+
+std::set<std::string> sections_flag(const cxxopts::ParseResult& args) {
+  const std::set<std::string> known = {"sweep", "sensitivity", "mixed", "compare"};
+  std::set<std::string> out;
+  std::stringstream in(args["sections"].as<std::string>());
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!known.count(item)) {
+      throw cli::UsageError(fmt::format("--sections: unknown section '{}'; expected sweep, sensitivity, mixed, compare", item));
+    }
+    out.insert(item);
+  }
+  if (out.empty()) throw cli::UsageError("--sections: expected a comma-separated list of sections");
+  if (out.count("mixed") && !out.count("sensitivity")) out.insert("sensitivity");  // the search ranks by it
+  return out;
+}
+
+void print_comparison(const std::vector<MethodComparison>& rows, const std::vector<PlanMethod>& methods) {
+  fmt::print("\nmethods (simulated, per-channel weights), accuracy %\n{:>6}", "");
+  for (const auto& m : methods) fmt::print(" {:>17}", m.name);
+  fmt::print("\n");
+  for (const auto& r : rows) {
+    fmt::print("{:>6}", r.bits.name());
+    for (double a : r.accuracy) fmt::print(" {:>17.2f}", a);
+    fmt::print("\n");
+  }
 }
 
 std::vector<BitWidths> bit_widths_flag(const cxxopts::ParseResult& args, const std::string& flag) {
@@ -87,6 +120,45 @@ void print_mixed(const MixedPrecision& m) {
   }
 }
 
+struct Sections {
+  std::set<std::string> names;
+  std::vector<int> bits;
+  std::vector<BitWidths> sensitivity, compare;
+  BitWidths mixed;
+  double max_drop = 1.0;
+  AdaRoundOptions adaround;
+};
+
+// Runs and prints the sections asked for; returns their JSON.
+nlohmann::json run_sections(const Analyzer& analyzer, const Sections& run) {
+  nlohmann::json out = nlohmann::json::object();
+  if (run.names.count("sweep")) {
+    Progress bar("sweeping");
+    const auto points = sweep(analyzer, run.bits, [&](int64_t d, int64_t t) { bar.update(d, t); });
+    print_sweep(points, run.bits);
+    out["sweep"] = points;
+  }
+  if (run.names.count("sensitivity")) {
+    Progress bar("per-layer sensitivity");
+    const auto rows = layer_sensitivity(analyzer, run.sensitivity, [&](int64_t d, int64_t t) { bar.update(d, t); });
+    print_sensitivity(rows, run.sensitivity, analyzer.layers());
+    out["sensitivity"] = rows;
+    if (run.names.count("mixed")) {
+      const MixedPrecision mp = mixed_precision_search(analyzer, run.mixed, run.max_drop, rows);
+      print_mixed(mp);
+      out["mixed_precision"] = mp;
+    }
+  }
+  if (run.names.count("compare")) {
+    const std::vector<PlanMethod> methods = plan_methods(run.adaround);
+    Progress bar("comparing methods");
+    const auto rows = compare_methods(analyzer, run.compare, methods, [&](int64_t d, int64_t t) { bar.update(d, t); });
+    print_comparison(rows, methods);
+    out["method_comparison"] = rows;
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,20 +169,26 @@ int main(int argc, char** argv) {
         "calibrated on the same stratified training sample as resnet8-ptq, evaluated on the 10,000 test images:\n"
         "  1. accuracy for every (weight bits, activation bits) pair, per-tensor and per-channel weights;\n"
         "  2. per-layer sensitivity: one layer (weights + output) quantized at a time, for each --sensitivity config;\n"
-        "  3. mixed precision at --mixed: keep the k most sensitive layers in fp32 until the drop <= --max-drop.");
+        "  3. mixed precision at --mixed: keep the k most sensitive layers in fp32 until the drop <= --max-drop;\n"
+        "  4. (--sections compare) the ways of making a plan side by side at the --compare bit-widths.\n"
+        "--weight-range, --equalize, --rounding and --bias-correction apply to the plans of sections 1-3.");
     add_options(options);
     const auto parsed = cli::parse(options, argc, argv);
     if (!parsed) return 0;
     const cxxopts::ParseResult& args = *parsed;
     const ObserverKind observer = cli::observer(args);
+    const cli::Methods methods = cli::methods(args);
     PlanOptions base;
-    base.weight_range = cli::naming_flags({{"weight_range", "--weight-range"}},
-                                          [&] { return parse_weight_range(args["weight-range"].as<std::string>()); });
-    const auto bits = cli::int_list<int>("bits", args["bits"].as<std::string>(), 2, 16);
-    const auto sens_configs = bit_widths_flag(args, "sensitivity");
-    const BitWidths mixed = bit_widths_flag(args, "mixed").at(0);
-    const double max_drop = args["max-drop"].as<double>();
-    if (max_drop < 0) throw cli::UsageError("--max-drop must be >= 0");
+    base.weight_range = methods.weight_range;
+    Sections run;
+    run.names = sections_flag(args);
+    run.bits = cli::int_list<int>("bits", args["bits"].as<std::string>(), 2, 16);
+    run.sensitivity = bit_widths_flag(args, "sensitivity");
+    run.mixed = bit_widths_flag(args, "mixed").at(0);
+    run.compare = bit_widths_flag(args, "compare");
+    run.max_drop = args["max-drop"].as<double>();
+    if (run.max_drop < 0) throw cli::UsageError("--max-drop must be >= 0");
+    run.adaround = methods.refine.adaround;
     const int64_t per_class = cli::positive<int64_t>(args, "calib-per-class");
     const std::optional<std::string> json = cli::output_path(args, "json");
     EvalOptions eval;
@@ -119,30 +197,21 @@ int main(int argc, char** argv) {
     cli::check_distinct_outputs(args["model"].as<std::string>(), data_dir, {{"--json", json.value_or("")}});
 
     const FoldedResNet8 folded = fold(load_resnet8(args["model"].as<std::string>()));
-    const cifar10::Dataset calibration = calibration_set(data_dir, per_class, args["seed"].as<uint64_t>());
+    std::vector<int64_t> indices;
+    const cifar10::Dataset calibration = calibration_set(data_dir, per_class, args["seed"].as<uint64_t>(), &indices);
     const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest);
-    const ActivationRanges ranges = calibrate(folded, calibration, {observer, 500, nullptr});
-    const Analyzer analyzer(folded, ranges, test, eval, base);
-    fmt::print("fp32 (folded)   {:.2f}%\nobserver        {}, weight range {}, calibration {} images\n\n",
-               analyzer.fp32_accuracy(), observer_name(observer), weight_range_name(base.weight_range), calibration.size());
-
-    Progress sweep_bar("sweeping");
-    const auto sweep_points = sweep(analyzer, bits, [&](int64_t d, int64_t t) { sweep_bar.update(d, t); });
-    print_sweep(sweep_points, bits);
-    Progress sens_bar("per-layer sensitivity");
-    const auto sensitivity = layer_sensitivity(analyzer, sens_configs, [&](int64_t d, int64_t t) { sens_bar.update(d, t); });
-    print_sensitivity(sensitivity, sens_configs, analyzer.layers());
-    const MixedPrecision mp = mixed_precision_search(analyzer, mixed, max_drop, sensitivity);
-    print_mixed(mp);
-
+    const Analyzer analyzer(folded, calibration, observer, test, eval, base, {methods.equalize, methods.refine});
+    fmt::print("fp32 (folded)   {:.2f}%\nobserver        {}, calibration {} images\nmethods         {}\n\n",
+               analyzer.fp32_accuracy(), observer_name(observer), calibration.size(), methods.describe());
+    nlohmann::json report = run_sections(analyzer, run);
     if (json) {
-      write_file_atomic(*json, json_text({{"fp32_accuracy", analyzer.fp32_accuracy()},
-                                          {"observer", observer_name(observer)},
-                                          {"weight_range", weight_range_name(base.weight_range)},
-                                          {"calibration_images", calibration.size()},
-                                          {"sweep", sweep_points},
-                                          {"sensitivity", sensitivity},
-                                          {"mixed_precision", mp}}));
+      report.update({{"fp32_accuracy", analyzer.fp32_accuracy()},
+                     {"observer", observer_name(observer)},
+                     {"weight_range", weight_range_name(base.weight_range)},
+                     {"methods", methods.describe()},
+                     {"calibration_images", calibration.size()},
+                     {"calibration_indices", indices}});
+      write_file_atomic(*json, json_text(report));
       fmt::print("report          {}\n", *json);
     }
     return 0;

@@ -8,6 +8,8 @@
 #include <resnet8/error.h>
 #include <resnet8/observer.h>
 #include <resnet8/output_guard.h>
+#include <resnet8/planner.h>
+#include <resnet8/refine.h>
 
 #include <c10/util/Exception.h>
 #include <cxxopts.hpp>
@@ -101,6 +103,49 @@ auto naming_flags(const std::map<std::string, std::string>& flags, F&& f) -> dec
 // The --observer flag as an ObserverKind; an unknown name is a usage error.
 inline ObserverKind observer(const cxxopts::ParseResult& args) {
   return naming_flags({{"observer", "--observer"}}, [&] { return parse_observer(args["observer"].as<std::string>()); });
+}
+
+// How the plan is made beyond the bit-widths, shared by resnet8-ptq and resnet8-analyze.
+struct Methods {
+  WeightRange weight_range = WeightRange::kMax;
+  bool equalize = false;
+  RefineOptions refine;
+  std::string describe() const;  // "weight range mse, CLE, AdaRound, bias correction"
+};
+
+inline constexpr const char* kBestPreset = "--weight-range mse --equalize --rounding adaround --bias-correction";
+
+inline void add_method_options(cxxopts::Options& options) {
+  options.add_options()
+      ("weight-range", "weight scales: max (max|w|, nothing clipped) or mse (the clipping that minimises the weights' "
+                       "squared quantization error)", cxxopts::value<std::string>()->default_value("max"))
+      ("equalize", "cross-layer equalization of each residual block's conv1/conv2 pair before calibration")
+      ("rounding", "weight rounding: nearest, or adaround (learned per weight against each layer's fp32 output on the "
+                   "calibration images, layer by layer)", cxxopts::value<std::string>()->default_value("nearest"))
+      ("bias-correction", "empirical bias correction: remove the mean output shift quantization causes, layer by layer")
+      ("adaround-iterations", "AdaRound optimisation steps per layer", cxxopts::value<int64_t>()->default_value("10000"))
+      ("best", std::string("the most accurate combination, for low-bit weights: ") + kBestPreset);
+}
+
+inline Methods methods(const cxxopts::ParseResult& args) {
+  Methods m;
+  const bool best = args.count("best") > 0;
+  const std::string range = best && !args["weight-range"].count() ? "mse" : args["weight-range"].as<std::string>();
+  const std::string rounding = best && !args["rounding"].count() ? "adaround" : args["rounding"].as<std::string>();
+  m.weight_range = naming_flags({{"weight_range", "--weight-range"}}, [&] { return parse_weight_range(range); });
+  m.refine.rounding = naming_flags({{"rounding", "--rounding"}}, [&] { return parse_rounding(rounding); });
+  m.equalize = best || args.count("equalize");
+  m.refine.bias_correction = best || args.count("bias-correction");
+  m.refine.adaround.iterations = positive<int64_t>(args, "adaround-iterations");
+  return m;
+}
+
+inline std::string Methods::describe() const {
+  std::string out = "weight range " + weight_range_name(weight_range);
+  if (equalize) out += ", CLE";
+  if (refine.rounding == Rounding::kAdaRound) out += ", AdaRound";
+  if (refine.bias_correction) out += ", bias correction";
+  return out;
 }
 
 // --native / --module: the C++ fp32 paths with the weights of --model read as data (help text shared by the tools).

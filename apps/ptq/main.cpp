@@ -44,8 +44,6 @@ void add_options(cxxopts::Options& options) {
       ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
       ("per-channel", "per-output-channel symmetric qint8 weights (the default)")
       ("per-tensor", "one symmetric qint8 scale per weight tensor")
-      ("weight-range", "weight scales: max (max|w|, nothing clipped) or mse (the clipping that minimises the weights' "
-                       "squared quantization error)", cxxopts::value<std::string>()->default_value("max"))
       ("engine", "quantized engine: " + fmt::format("{}", fmt::join(available_engines(), ", ")) +
                  "; default: x86 where the int8 kernels have VNNI, else onednn",
        cxxopts::value<std::string>())
@@ -61,6 +59,7 @@ void add_options(cxxopts::Options& options) {
       ("no-eval", "only write the quantized file")
       ("b,batch-size", "images per forward call in evaluation", cxxopts::value<int64_t>()->default_value("1000"))
       ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
+  cli::add_method_options(options);
 }
 
 std::string engine_flag(const cxxopts::ParseResult& args) {
@@ -98,8 +97,10 @@ QuantizeOptions quantize_options(const cxxopts::ParseResult& args) {
   QuantizeOptions q;
   q.observer = cli::observer(args);
   q.per_channel = !args.count("per-tensor");
-  q.weight_range = cli::naming_flags({{"weight_range", "--weight-range"}},
-                                     [&] { return parse_weight_range(args["weight-range"].as<std::string>()); });
+  const cli::Methods methods = cli::methods(args);
+  q.weight_range = methods.weight_range;
+  q.equalize = methods.equalize;
+  q.refine = methods.refine;
   q.engine = engine_flag(args);
   const std::string rr = args["reduce-range"].as<std::string>();
   q.reduce_range = reduce_range_flag(rr);
@@ -195,9 +196,9 @@ int main(int argc, char** argv) {
     const FoldedResNet8 folded = fold(load_resnet8(model_path));
     std::vector<int64_t> calibration_indices;
     const cifar10::Dataset calibration = calibration_set(data_dir, q.calib_per_class, q.seed, &calibration_indices);
-    fmt::print("calibration  {} training images ({} per class, seed {}), observer {}, {} weights (range {})\n",
+    fmt::print("calibration  {} training images ({} per class, seed {}), observer {}, {} weights\nmethods      {}\n",
                calibration.size(), q.calib_per_class, q.seed, observer_name(q.observer),
-               q.per_channel ? "per-channel" : "per-tensor", weight_range_name(q.weight_range));
+               q.per_channel ? "per-channel" : "per-tensor", cli::methods(args).describe());
     const QuantizedResNet8 quantized = quantize_with_progress(folded, calibration, q);
     save_quantized(quantized, output);
     fmt::print("scheme       {}, engine {}\nwrote        {} ({} bytes)\n", quantized.scheme.describe(),
@@ -208,7 +209,9 @@ int main(int argc, char** argv) {
     }
     const nlohmann::json results = args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, eval);
     if (json) {
-      write_file_atomic(*json, json_text({{"ptq", {{"metadata", ptq_metadata(quantized)}, {"plan", quantized.plan}}},
+      write_file_atomic(*json, json_text({{"ptq", {{"metadata", ptq_metadata(quantized)}, {"plan", quantized.plan},
+                                                   {"equalization", quantized.equalization},
+                                                   {"refinement", quantized.refinement}}},
                                           {"fp32_bytes", fs::file_size(model_path)},
                                           {"int8_bytes", fs::file_size(output)},
                                           {"evaluation", results},

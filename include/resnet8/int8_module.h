@@ -8,9 +8,10 @@
 // quantized::linear; the logits are dequantized before the softmax. Layers the plan keeps in fp32
 // dequantize their input, run in float and quantize their output again.
 //
-// The module's state is three flat tensors (int8 weights; float32 biases, scales and fp32 weights;
-// int64 zero points) so the file stays small; its __setstate__ rebuilds the packed weights from them
-// at load time, for the engine current then. A scheme that only VNNI kernels compute exactly also
+// The module's state is three flat tensors so the file stays small: the weights bit-packed at the
+// plan's weight bits (bit_pack.h: two 4-bit weights per byte, ...); float32 biases, scales and fp32
+// weights; int64 zero points. Its __setstate__ unpacks the weights and rebuilds the packed weights
+// from them at load time, for the engine current then. A scheme that only VNNI kernels compute exactly also
 // gets a __setstate__ guard that refuses to load where int16 pairs saturate (int8_scheme.h).
 #include <resnet8/int8_scheme.h>
 #include <resnet8/quant_plan.h>

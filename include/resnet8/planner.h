@@ -45,6 +45,17 @@ void check_float_layers(const FoldedResNet8& model, const std::set<std::string>&
 at::Tensor quantize_weight(const at::Tensor& w, int bits, bool per_channel, at::Tensor& scales,
                            WeightRange range = WeightRange::kMax);
 
+// A layer of the float network as the plan sees it: weights [out, in, kh, kw] (3x3 kernels without the
+// folded padding) or [out, in], and bias. Throws resnet8::Error for an unknown layer.
+struct FloatLayer {
+  at::Tensor weight, bias;
+};
+FloatLayer float_layer(const FoldedResNet8& model, const std::string& name);
+
+// Rounds a quantized layer's bias to int32 steps of input scale x weight scale (per channel), as integer
+// kernels and runtimes hold it; a layer or input kept float is left alone.
+void round_bias(LayerPlan& layer, const ActivationPlan& input);
+
 // The plan. Throws OptionError for bit-widths outside 2..16 or unknown layer/point names.
 QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, const PlanOptions& options);
 

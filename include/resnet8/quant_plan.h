@@ -51,6 +51,9 @@ struct QuantPlan {
   int activation_bits = 8;
   bool per_channel = true;
   bool weight_mse = false;  // weight scales chosen by squared-error search instead of max|w| (planner.h)
+  bool equalized = false;      // made from a cross-layer-equalized network (equalize.h)
+  std::string rounding = "nearest";  // how weights were rounded: "nearest" or "adaround" (refine.h)
+  bool bias_corrected = false;  // empirical bias correction applied (refine.h)
   ObserverKind observer = ObserverKind::kPercentile;
   std::vector<ActivationPlan> activations;  // in the order the network writes them
   std::vector<LayerPlan> layers;            // in execution order; output activation point = layer name

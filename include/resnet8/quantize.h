@@ -1,21 +1,25 @@
 #pragma once
 // Static post-training quantization of ResNet8 into an int8 TorchScript file: the stages in order.
 //
+//   equalize()     FoldedResNet8 -> FoldedResNet8, the same function       (equalize.h; optional)
 //   calibrate()    FoldedResNet8 + calibration images -> ActivationRanges   (activation_ranges.h)
 //   make_plan()    FoldedResNet8 + ActivationRanges + PlanOptions -> QuantPlan (planner.h, quant_plan.h)
+//   refine()       QuantPlan + calibration images -> QuantPlan (AdaRound, bias correction; refine.h; optional)
 //   int8_module()  QuantPlan -> quantized TorchScript module                 (int8_module.h)
 //   save_quantized() module -> file, with engine and metadata records        (quantized_file.h)
 //
-// quantize() runs the first three for the options of resnet8-ptq; every stage can also be called alone.
+// quantize() runs them up to int8_module() for the options of resnet8-ptq; every stage can also be called alone.
 // The default scheme, 7-bit weights [-63, 63] with 8-bit activations, is exact on every x86 CPU
 // (int8_scheme.h).
 #include <resnet8/activation_ranges.h>
 #include <resnet8/cifar10.h>
+#include <resnet8/equalize.h>
 #include <resnet8/folded.h>
 #include <resnet8/int8_scheme.h>
 #include <resnet8/planner.h>
 #include <resnet8/quant_plan.h>
 #include <resnet8/quantized_file.h>
+#include <resnet8/refine.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -35,6 +39,9 @@ struct QuantizeOptions {
   ObserverKind observer = ObserverKind::kPercentile;
   bool per_channel = true;
   WeightRange weight_range = WeightRange::kMax;  // how weight scales are chosen (planner.h)
+  bool equalize = false;             // cross-layer equalization before calibration (equalize.h)
+  // Learned rounding and bias correction (refine.h); its on_progress is replaced by the one below.
+  RefineOptions refine;
   std::string engine;                // empty = default_engine()
   int weight_bits = 7;               // 2..8; 7 cannot overflow the int16 pair sums of non-VNNI kernels
   // 7-bit activations. Unset: only where the weights alone would not make the scheme exact here
@@ -57,6 +64,9 @@ struct QuantizedResNet8 {
   Int8Scheme scheme;
   QuantizeOptions options;
   QuantPlan plan;
+  FoldedResNet8 network;  // the float network the plan was made from (equalized when options.equalize)
+  std::vector<EqualizedPair> equalization;  // empty unless options.equalize
+  RefineReport refinement;                  // empty unless options.refine changes anything
 
   std::string metadata_json() const;  // what produced it; stored in the file as extra/resnet8_ptq.json
 };
