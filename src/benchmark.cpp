@@ -107,19 +107,21 @@ std::string to_table(const BenchReport& r) {
                                 r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine,
                                 r.model_bytes / 1024.0, r.libtorch_version);
   out += fmt::format("method     median of {} passes of {} images each, after a warm-up pass\n", r.repeats, r.images);
-  out += fmt::format("{:>7} {:>6} {:>12} {:>12} {:>12} {:>10} {:>10}\n", "threads", "batch", "images/s", "min", "max",
-                     "p50 ms", "p99 ms");
+  const char* ops = r.quantized_engine.empty() ? "GFLOP/s" : "GOP/s";  // fp32 or int8 arithmetic
+  out += fmt::format("{:>7} {:>6} {:>12} {:>12} {:>12} {:>8} {:>10} {:>10}\n", "threads", "batch", "images/s", "min", "max",
+                     ops, "p50 ms", "p99 ms");
   for (const auto& x : r.results) {
     const auto [lo, hi] = std::minmax_element(x.images_per_second.begin(), x.images_per_second.end());
-    out += fmt::format("{:>7} {:>6} {:>12.0f} {:>12.0f} {:>12.0f}", x.threads, x.batch_size,
-                       x.median_images_per_second(), *lo, *hi);
+    out += fmt::format("{:>7} {:>6} {:>12.0f} {:>12.0f} {:>12.0f} {:>8.1f}", x.threads, x.batch_size,
+                       x.median_images_per_second(), *lo, *hi, x.median_gops());
     out += x.latency_ms.empty() ? "\n"
                                 : fmt::format(" {:>10.3f} {:>10.3f}\n", x.latency_percentile_ms(50),
                                               x.latency_percentile_ms(99));
   }
   if (const BenchResult* b = r.best()) {
-    out += fmt::format("best       {:.0f} images/s ({} threads, batch {})\n", b->median_images_per_second(), b->threads,
-                       b->batch_size);
+    out += fmt::format("best       {:.0f} images/s = {:.1f} {} ({} threads, batch {}; {:.1f} M operations per image)\n",
+                       b->median_images_per_second(), b->median_gops(), ops, b->threads, b->batch_size,
+                       kResNet8OpsPerImage / 1e6);
   }
   out += fmt::format("peak RSS   {:.1f} MB\n", r.peak_rss_bytes / 1048576.0);
   return out;

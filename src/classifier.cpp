@@ -4,6 +4,7 @@
 #include <resnet8/engine.h>
 #include <resnet8/error.h>
 #include <resnet8/folded.h>
+#include <resnet8/int8_native.h>
 #include <resnet8/int8_scheme.h>
 #include <resnet8/model.h>
 #include <resnet8/quantized_file.h>
@@ -24,14 +25,23 @@ std::uintmax_t checked_size(const fs::path& file) {
   return fs::file_size(file);
 }
 
+// For an int8 file: the engine asked for (checked exact for its scheme) or the one engine_for() picks, made
+// current. "" for any other file.
+std::string loading_engine(const fs::path& file, const std::string& asked) {
+  const auto scheme = recorded_scheme(file);
+  if (!scheme) return "";
+  const std::string engine = asked.empty() ? engine_for(*scheme, file.string()) : asked;
+  set_engine(engine);
+  // A scheme that only VNNI kernels compute exactly is refused here, before it can saturate.
+  check_exact(*scheme, engine, file.string());
+  return engine;
+}
+
 }  // namespace
 
-Classifier torchscript_classifier(const fs::path& file) {
+Classifier torchscript_classifier(const fs::path& file, const std::string& asked_engine) {
   const auto bytes = checked_size(file);
-  const std::string engine = recorded_engine(file);
-  if (!engine.empty()) set_engine(engine);
-  // A scheme that only VNNI kernels compute exactly is refused here, before it can saturate.
-  if (const auto scheme = recorded_scheme(file)) check_exact(*scheme, current_engine(), file.string());
+  const std::string engine = loading_engine(file, asked_engine);
   torch::jit::Module module;
   try {
     module = torch::jit::load(file.string(), torch::kCPU);
@@ -43,8 +53,13 @@ Classifier torchscript_classifier(const fs::path& file) {
   return {forward, "torchscript", engine, file, bytes};
 }
 
-Classifier native_classifier(const fs::path& file) {
+Classifier native_classifier(const fs::path& file, const std::string& asked_engine) {
   const auto bytes = checked_size(file);
+  if (const std::string engine = loading_engine(file, asked_engine); !engine.empty()) {
+    auto model = std::make_shared<const Int8ResNet8>(read_quantized_plan(file));
+    auto forward = [model](const at::Tensor& x) { return model->forward(x); };
+    return {forward, "native", engine, file, bytes};
+  }
   auto model = std::make_shared<const FoldedResNet8>(fold(load_resnet8(file)));
   auto forward = [model](const at::Tensor& x) { return model->forward(x); };
   return {forward, "native", "", file, bytes};
@@ -52,6 +67,10 @@ Classifier native_classifier(const fs::path& file) {
 
 Classifier module_classifier(const fs::path& file) {
   const auto bytes = checked_size(file);
+  if (recorded_scheme(file)) {
+    throw Error(fmt::format("{}: an int8 file; the unfolded ResNet8 module runs fp32 exports only (int8 files run "
+                            "as TorchScript or natively)", file.string()));
+  }
   ResNet8 model = load_resnet8(file);
   model->eval();
   auto forward = [model](const at::Tensor& x) mutable { return model->forward(x); };
@@ -80,13 +99,13 @@ at::Tensor classify(const Classifier& c, const at::Tensor& x) {
   return scores;
 }
 
-Classifier load_classifier(const fs::path& file, Runner runner) {
+Classifier load_classifier(const fs::path& file, Runner runner, const std::string& engine) {
   switch (runner) {
-    case Runner::kNative: return native_classifier(file);
+    case Runner::kNative: return native_classifier(file, engine);
     case Runner::kModule: return module_classifier(file);
     case Runner::kTorchScript: break;
   }
-  return torchscript_classifier(file);
+  return torchscript_classifier(file, engine);
 }
 
 }  // namespace resnet8

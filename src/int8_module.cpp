@@ -1,5 +1,6 @@
 #include <resnet8/int8_module.h>
 
+#include "int8_state.h"
 #include "script_resolver.h"
 
 #include <resnet8/bit_pack.h>
@@ -14,11 +15,7 @@
 namespace resnet8 {
 namespace {
 
-std::string attr_name(const std::string& layer) {
-  std::string s = layer;
-  for (char& c : s) c = c == '.' ? '_' : c;
-  return s;
-}
+using detail::attr_name;
 
 c10::IValue call_op(const char* name, torch::jit::Stack stack) {
   const auto op = c10::Dispatcher::singleton().findSchemaOrThrow(name, "");
@@ -39,21 +36,23 @@ struct Blobs {
     to.insert(to.end(), values.begin(), values.end());
     return {at, static_cast<int64_t>(to.size())};
   }
-  void qparams(const std::string& attr, const QParams& p) {
+  bool per_channel = true;
+
+  void qparams(const std::string& attr, const ActivationPlan& a) {
+    const QParams& p = a.qparams;
     const auto s = append(reals, {static_cast<float>(p.scale)});
     const auto z = append(ints, {p.zero_point});
     setstate += fmt::format("    self.{0}_scale = float(f[{1}])\n    self.{0}_zero_point = int(z[{2}])\n", attr, s.first,
                             z.first);
   }
-  void layer(const LayerPlan& l, bool per_channel);
+  void layer(const std::string& attr, const LayerPlan& l);
 };
 
 // The stride-2 conv's 'same' padding (0 before, 1 after) becomes a zero first row and column of the
 // kernel (4x4, symmetric padding 1), added at load time so the zeros take no room in the file.
 bool pads_kernel(const LayerPlan& l) { return l.pad_after == l.pad_before + 1; }
 
-void Blobs::layer(const LayerPlan& l, bool per_channel) {
-  const std::string a = attr_name(l.name);
+void Blobs::layer(const std::string& a, const LayerPlan& l) {
   const std::string pad = pads_kernel(l) ? "    w = torch.constant_pad_nd(w, [1, 0, 1, 0], 0)\n" : "";
   const std::string shape = fmt::format("{}", fmt::join(l.weight_shape, ", "));
   const auto b = append(reals, l.bias);
@@ -77,18 +76,11 @@ void Blobs::layer(const LayerPlan& l, bool per_channel) {
                   : fmt::format("    self.{}_packed = ops.quantized.linear_prepack(w, {})\n", a, bias);
 }
 
-// The statements that fill the module from its state, in the order the state is laid out.
+// The state and the statements that fill the module from it, in the order int8_state.h lays it out.
 Blobs pack(const QuantPlan& plan) {
   Blobs blobs;
-  blobs.qparams("input", plan.activation("input").qparams);
-  for (const auto& l : plan.layers) {
-    if (l.kind != LayerKind::kConv) continue;
-    blobs.layer(l, plan.per_channel);
-    blobs.qparams(attr_name(l.name), plan.activation(l.name).qparams);
-  }
-  for (const auto& s : plan.stacks()) blobs.qparams(s + "_add", plan.activation(s + ".add").qparams);
-  blobs.layer(plan.layer("fc"), plan.per_channel);
-  blobs.qparams("fc", plan.activation("fc").qparams);
+  blobs.per_channel = plan.per_channel;
+  detail::walk_int8_state(plan, blobs);
   return blobs;
 }
 

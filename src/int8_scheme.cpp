@@ -63,3 +63,17 @@ void check_exact(const Int8Scheme& scheme, const std::string& engine, const std:
 }
 
 }  // namespace resnet8
+
+namespace resnet8 {
+
+std::string engine_for(const Int8Scheme& scheme, const std::string& what) {
+  const std::string preferred = default_engine();
+  if (scheme.fits_int16_pairs() || !kernels_saturate_int16_pairs(preferred)) return preferred;
+  for (const auto& engine : available_engines()) {
+    if (!kernels_saturate_int16_pairs(engine)) return engine;
+  }
+  check_exact(scheme, preferred, what);  // throws, with the arithmetic
+  return preferred;
+}
+
+}  // namespace resnet8

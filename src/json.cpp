@@ -121,6 +121,7 @@ void to_json(json& j, const BenchResult& r) {
   j = {{"threads", r.threads},
        {"batch_size", r.batch_size},
        {"images_per_second", r.median_images_per_second()},
+       {"gops", r.median_gops()},
        {"runs", r.images_per_second}};
   if (!r.latency_ms.empty()) j["latency_ms"] = {{"p50", r.latency_percentile_ms(50)}, {"p99", r.latency_percentile_ms(99)}};
 }
@@ -131,6 +132,7 @@ void to_json(json& j, const BenchReport& r) {
        {"repeats", r.repeats},
        {"images_per_pass", r.images},
        {"peak_rss_bytes", r.peak_rss_bytes},
+       {"ops_per_image", kResNet8OpsPerImage},
        {"results", r.results}};
 }
 

@@ -34,15 +34,21 @@ void check_names(const char* option, const char* what, const std::set<std::strin
   }
 }
 
-LayerPlan plan_layer(const std::string& name, const at::Tensor& w, const at::Tensor& bias, const PlanOptions& options) {
+// A layer's structure: name, kind, shape, geometry (set by the caller for convs), whether it stays fp32.
+LayerPlan layer_structure(const std::string& name, const at::Tensor& w, const PlanOptions& options) {
   LayerPlan l;
   l.name = name;
   l.kind = w.dim() == 2 ? LayerKind::kLinear : LayerKind::kConv;
   l.weight_shape = w.sizes().vec();
+  l.kept_float = options.float_layers.count(name) > 0;
+  return l;
+}
+
+// A layer's values: its range, bias, and fp32 or quantized weights.
+void fill_layer(LayerPlan& l, const at::Tensor& w, const at::Tensor& bias, const PlanOptions& options) {
   l.weight_min = w.min().item<double>();
   l.weight_max = w.max().item<double>();
   l.bias = values<float>(bias.to(at::kFloat));
-  l.kept_float = options.float_layers.count(name) > 0;
   if (l.kept_float) {
     l.float_weight = values<float>(w.to(at::kFloat));
   } else {
@@ -50,7 +56,6 @@ LayerPlan plan_layer(const std::string& name, const at::Tensor& w, const at::Ten
     l.weight = values<int32_t>(quantize_weight(w, options.weight_bits, options.per_channel, scales, options.weight_range));
     l.weight_scales = values<float>(scales);
   }
-  return l;
 }
 
 // The activation point each layer reads, from the network's structure.
@@ -67,8 +72,8 @@ void set_inputs(const FoldedResNet8& model, std::vector<LayerPlan>& layers) {
   for (auto& l : layers) l.input = input.at(l.name);
 }
 
-LayerPlan plan_conv(const FoldedConv& c, const PlanOptions& options) {
-  LayerPlan l = plan_layer(c.name, c.original_weight(), c.bias, options);
+LayerPlan conv_structure(const FoldedConv& c, const PlanOptions& options) {
+  LayerPlan l = layer_structure(c.name, c.original_weight(), options);
   l.stride = c.stride;
   l.relu = c.relu;
   // A padded 4x4 kernel with padding 1 is the 3x3 kernel with no padding before and 1 after.
@@ -143,32 +148,57 @@ at::Tensor quantize_weight(const at::Tensor& w, int bits, bool per_channel, at::
   return at::round(w / scales.to(at::kDouble).view(shape)).clamp(-qmax, qmax).to(at::kInt);
 }
 
-QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, const PlanOptions& options) {
+std::vector<std::string> activation_points(const FoldedResNet8& model) {
+  std::vector<std::string> out = {"input", model.stem.name};
+  for (const auto& s : model.stacks) {
+    out.push_back(s.conv1.name);
+    out.push_back(s.conv2.name);
+    if (s.has_shortcut) out.push_back(s.shortcut.name);
+    out.push_back(s.name + ".add");
+  }
+  out.push_back("fc");
+  return out;
+}
+
+QuantPlan plan_structure(const FoldedResNet8& model, const PlanOptions& options) {
   check_bits("weight_bits", options.weight_bits);
   check_bits("activation_bits", options.activation_bits);
   check_float_layers(model, options.float_layers);
-  check_names("float_points", "activation point", options.float_points, ranges.points());
+  const std::vector<std::string> points = activation_points(model);
+  check_names("float_points", "activation point", options.float_points, points);
   QuantPlan plan;
   plan.weight_bits = options.weight_bits;
   plan.activation_bits = options.activation_bits;
   plan.per_channel = options.per_channel;
   plan.weight_mse = options.weight_range == WeightRange::kMse;
-  plan.observer = ranges.observer();
-  const int64_t qmax = unsigned_qmax(options.activation_bits);
-  for (const auto& point : ranges.points()) {
+  for (const auto& point : points) {
     ActivationPlan a;
     a.point = point;
-    a.observed_min = ranges.observed(point).min();
-    a.observed_max = ranges.observed(point).max();
-    std::tie(a.range_min, a.range_max) = ranges.range(point, qmax + 1);
-    a.qparams = affine_qparams(a.range_min, a.range_max, 0, qmax);
     a.kept_float = options.float_points.count(point) > 0;
     plan.activations.push_back(a);
   }
-  for (const FoldedConv* c : model.convs()) plan.layers.push_back(plan_conv(*c, options));
-  plan.layers.push_back(plan_layer("fc", model.fc_weight, model.fc_bias, options));
+  for (const FoldedConv* c : model.convs()) plan.layers.push_back(conv_structure(*c, options));
+  plan.layers.push_back(layer_structure("fc", model.fc_weight, options));
   set_inputs(model, plan.layers);
-  for (auto& l : plan.layers) round_bias(l, plan.activation(l.input));
+  return plan;
+}
+
+QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, const PlanOptions& options) {
+  QuantPlan plan = plan_structure(model, options);
+  if (ranges.points() != activation_points(model)) throw Error("the calibrated ranges are not of this network");
+  plan.observer = ranges.observer();
+  const int64_t qmax = unsigned_qmax(options.activation_bits);
+  for (auto& a : plan.activations) {
+    a.observed_min = ranges.observed(a.point).min();
+    a.observed_max = ranges.observed(a.point).max();
+    std::tie(a.range_min, a.range_max) = ranges.range(a.point, qmax + 1);
+    a.qparams = affine_qparams(a.range_min, a.range_max, 0, qmax);
+  }
+  for (auto& l : plan.layers) {
+    const FloatLayer f = float_layer(model, l.name);
+    fill_layer(l, f.weight, f.bias, options);
+    round_bias(l, plan.activation(l.input));
+  }
   return plan;
 }
 

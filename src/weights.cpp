@@ -136,7 +136,7 @@ std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(const fs::p
 
 }  // namespace
 
-NamedTensors read_torchscript_tensors(const fs::path& file) {
+NamedTensors read_torchscript_tensors(const fs::path& file, bool tuple_state) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) throw Error(fmt::format("{}: model file not found", file.string()));
 
@@ -149,6 +149,14 @@ NamedTensors read_torchscript_tensors(const fs::path& file) {
     return c10::StrongTypePtr(unit, c10::ClassType::create(name, unit));
   };
   auto load_object = [&](const c10::StrongTypePtr& type, c10::IValue state) {
+    if (tuple_state && state.isTuple()) {  // an int8 file's flat state: its elements as attributes state0, ...
+      const auto& items = state.toTupleRef().elements();
+      auto cls = c10::ClassType::create(c10::QualifiedName(fmt::format("{}_{}", type.type_->str(), objects++)), unit);
+      for (size_t i = 0; i < items.size(); ++i) cls->addAttribute(fmt::format("state{}", i), items[i].type());
+      auto object = c10::ivalue::Object::create(c10::StrongTypePtr(unit, cls), items.size());
+      for (size_t i = 0; i < items.size(); ++i) object->setSlot(i, items[i]);
+      return object;
+    }
     if (!state.isGenericDict()) {
       throw Error(fmt::format("{}: object of class {} has custom (__setstate__) state; a weights file "
                               "holds plain modules only", file.string(), type.type_->str()));

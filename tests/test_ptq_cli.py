@@ -99,7 +99,7 @@ def low_bit(args, tmp, out):
 
 
 def main():
-    args = arguments("ptq", "eval")
+    args = arguments("ptq", "eval", "bench")
     tmp = Path(tempfile.mkdtemp(prefix="resnet8-ptq-"))
 
     def ptq(*a):
@@ -165,6 +165,25 @@ def main():
         py, engine = python_predictions(target, args.data)
         expect("Python torch.jit.load gives the same 10,000 predictions as C++",
                cpp.shape == (10000,) and np.array_equal(cpp, py), f"engine {engine}, {np.sum(cpp != py)} differ")
+
+        native = out / "native.txt"
+        r = run_tool(args.eval, "--model", target, "--native", "--data", args.data, "--threads", "2", "--predictions", native)
+        expect("resnet8-eval --native runs the int8 file with the native int8 runner",
+               r.returncode == 0 and "native, int8 on" in r.stdout, r.stderr + r.stdout)
+        nat = np.loadtxt(native, dtype=np.int64) if native.exists() else np.zeros(0)
+        expect("the native int8 runner gives the TorchScript path's 10,000 predictions", np.array_equal(nat, cpp),
+               f"{np.sum(nat != cpp) if nat.shape == cpp.shape else 'no'} differ")
+        native.unlink(missing_ok=True)
+        r = run_tool(args.bench, "--model", target, "--native", "--data", args.data, "--batch-sizes", "1,64",
+                     "--repeats", "2", "--images", "128", "--json", out / "bench.json")
+        rows = json.loads((out / "bench.json").read_text())["results"] if r.returncode == 0 else []
+        expect("resnet8-bench --native measures the int8 file, with GOP/s", len(rows) == 2 and
+               all(x["images_per_second"] > 0 and x["gops"] > 0 for x in rows) and "GOP/s" in r.stdout, r.stderr + r.stdout)
+        (out / "bench.json").unlink(missing_ok=True)
+        expect_error("--module on an int8 file", run_tool(args.eval, "--model", target, "--module", "--data", args.data), 1,
+                     "q.pt: an int8 file; the unfolded ResNet8 module runs fp32 exports only")
+        expect_error("unknown --engine in resnet8-eval",
+                     run_tool(args.eval, "--model", target, "--engine", "tpu", "--data", args.data), 2, "--engine tpu")
 
         low_bit(args, tmp, out)
 

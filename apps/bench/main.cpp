@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     const std::optional<std::string> json = cli::output_path(args, "json");
     const std::string model = args["model"].as<std::string>();
     cli::check_distinct_outputs(model, args["data"].as<std::string>(), {{"--json", json.value_or("")}});
-    const Classifier classifier = load_classifier(model, cli::runner(args));
+    const Classifier classifier = load_classifier(model, cli::runner(args), cli::engine_flag(args));
     const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());
     const cifar10::Dataset test =
         cifar10::read_split(args["data"].as<std::string>(), cifar10::Split::kTest, std::max<int64_t>(needed, 1000));

@@ -5,6 +5,7 @@
 #include <resnet8/atomic_file.h>
 #include <resnet8/cifar10.h>
 #include <resnet8/classifier.h>
+#include <resnet8/engine.h>
 #include <resnet8/error.h>
 #include <resnet8/observer.h>
 #include <resnet8/output_guard.h>
@@ -15,6 +16,7 @@
 #include <cxxopts.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <limits>
@@ -105,6 +107,12 @@ inline ObserverKind observer(const cxxopts::ParseResult& args) {
   return naming_flags({{"observer", "--observer"}}, [&] { return parse_observer(args["observer"].as<std::string>()); });
 }
 
+inline std::string available_engine_list() {
+  std::string out;
+  for (const auto& e : available_engines()) out += (out.empty() ? "" : ", ") + e;
+  return out;
+}
+
 // How the plan is made beyond the bit-widths, shared by resnet8-ptq and resnet8-analyze.
 struct Methods {
   WeightRange weight_range = WeightRange::kMax;
@@ -148,14 +156,30 @@ inline std::string Methods::describe() const {
   return out;
 }
 
-// --native / --module: the C++ fp32 paths with the weights of --model read as data (help text shared by the tools).
+// --native / --module: the C++ paths with the weights of --model read as data; --engine for int8 files
+// (help text shared by the tools).
 inline void add_runner_options(cxxopts::Options& options) {
   options.add_options()
-      ("native", "run the native C++ fp32 path instead of the file's TorchScript code: FoldedResNet8 (batch norm "
-                 "folded into the convolutions, oneDNN called directly) with the weights of --model (an fp32 export) "
-                 "read as data")
+      ("native", "run natively in C++ instead of the file's TorchScript code, with the weights of --model read as data: "
+                 "for the fp32 export FoldedResNet8 (batch norm folded into the convolutions, oneDNN called directly), "
+                 "for an int8 file of resnet8-ptq the int8 runner (LibTorch's quantized kernels called directly)")
       ("module", "run the unfolded C++ resnet8::ResNet8 torch::nn::Module (the reference port, slower) with the "
-                 "weights of --model read as data");
+                 "weights of --model (the fp32 export) read as data")
+      ("engine", "quantized engine for an int8 file: " + available_engine_list() +
+                 "; default: the fastest one that computes the file's scheme exactly on this CPU",
+       cxxopts::value<std::string>());
+}
+
+// --engine NAME: one of this build's engines; "" when not given.
+inline std::string engine_flag(const cxxopts::ParseResult& args) {
+  if (!args.count("engine")) return "";
+  const std::string engine = args["engine"].as<std::string>();
+  const auto engines = available_engines();
+  if (std::find(engines.begin(), engines.end(), engine) == engines.end()) {
+    throw UsageError(fmt::format("--engine {}: not available in this LibTorch build; available: {}", engine,
+                                 available_engine_list()));
+  }
+  return engine;
 }
 
 inline Runner runner(const cxxopts::ParseResult& args) {

@@ -44,7 +44,7 @@ void add_options(cxxopts::Options& options) {
       ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
       ("per-channel", "per-output-channel symmetric qint8 weights (the default)")
       ("per-tensor", "one symmetric qint8 scale per weight tensor")
-      ("engine", "quantized engine: " + fmt::format("{}", fmt::join(available_engines(), ", ")) +
+      ("engine", "quantized engine: " + cli::available_engine_list() +
                  "; default: x86 where the int8 kernels have VNNI, else onednn",
        cxxopts::value<std::string>())
       ("weight-bits", "symmetric weight bits, 2..8; 7 ([-63, 63]) is exact on every x86 CPU, 8 only with VNNI "
@@ -60,17 +60,6 @@ void add_options(cxxopts::Options& options) {
       ("b,batch-size", "images per forward call in evaluation", cxxopts::value<int64_t>()->default_value("1000"))
       ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
   cli::add_method_options(options);
-}
-
-std::string engine_flag(const cxxopts::ParseResult& args) {
-  if (!args.count("engine")) return "";
-  const std::string engine = args["engine"].as<std::string>();
-  const auto engines = available_engines();
-  if (std::find(engines.begin(), engines.end(), engine) == engines.end()) {
-    throw cli::UsageError(fmt::format("--engine {}: not available in this LibTorch build; available: {}", engine,
-                                      fmt::join(engines, ", ")));
-  }
-  return engine;
 }
 
 std::optional<bool> reduce_range_flag(const std::string& text) {
@@ -101,7 +90,7 @@ QuantizeOptions quantize_options(const cxxopts::ParseResult& args) {
   q.weight_range = methods.weight_range;
   q.equalize = methods.equalize;
   q.refine = methods.refine;
-  q.engine = engine_flag(args);
+  q.engine = cli::engine_flag(args);
   const std::string rr = args["reduce-range"].as<std::string>();
   q.reduce_range = reduce_range_flag(rr);
   q.weight_bits = args["weight-bits"].as<int>();

@@ -2,7 +2,12 @@
 // What evaluation runs: any function from a float32 NHWC 0..255 batch [N, 32, 32, 3] to
 // probabilities (or scores) [N, 10]. A model file becomes one through TorchScript (any file,
 // fp32 or quantized, its forward code runs), or natively in C++ with the weights read as data: the
-// fast folded network (FoldedResNet8) or the unfolded resnet8::ResNet8 torch::nn::Module.
+// fast folded network (FoldedResNet8) or the unfolded resnet8::ResNet8 torch::nn::Module for an fp32
+// export, the native int8 runner (Int8ResNet8) for an int8 file of resnet8-ptq.
+//
+// A quantized file's packed weights are built when it is loaded, for the engine current then. The loader
+// picks it for the CPU it runs on, not the one that wrote the file: engine_for() of the file's scheme
+// (int8_scheme.h), unless the caller names one.
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -15,19 +20,20 @@ namespace resnet8 {
 struct Classifier {
   std::function<at::Tensor(const at::Tensor&)> forward;
   std::string kind;             // "torchscript", "native" (folded) or "module"
-  std::string engine;           // quantized engine the file recorded and that was set ("" for fp32)
+  std::string engine;           // quantized engine set for the file's int8 kernels ("" for fp32)
   std::filesystem::path file;   // where its weights came from
   std::uintmax_t file_bytes = 0;
 };
 
-// torch::jit::load of `file`, in eval mode. A quantized file written by resnet8 records its
-// quantized engine; that engine is set before loading (packed weights are re-packed for the engine
-// current at load time). Throws resnet8::Error when the file is missing or is not a TorchScript module.
-Classifier torchscript_classifier(const std::filesystem::path& file);
+// torch::jit::load of `file`, in eval mode. For an int8 file of resnet8-ptq, `engine` (or, when empty,
+// engine_for() its recorded scheme) is set first; a scheme no engine here computes exactly is refused.
+// Throws resnet8::Error when the file is missing or is not a TorchScript module.
+Classifier torchscript_classifier(const std::filesystem::path& file, const std::string& engine = "");
 
-// The native fp32 path: FoldedResNet8 (batch norm folded into the convolutions, oneDNN called
-// directly) built from the weights of the fp32 TorchScript export `file`, read as data only.
-Classifier native_classifier(const std::filesystem::path& file);
+// The native paths, with the weights of `file` read as data only: for the fp32 TorchScript export,
+// FoldedResNet8 (batch norm folded into the convolutions, oneDNN called directly); for an int8 file of
+// resnet8-ptq, Int8ResNet8 on `engine` (chosen as for torchscript_classifier when empty).
+Classifier native_classifier(const std::filesystem::path& file, const std::string& engine = "");
 
 // The unfolded resnet8::ResNet8 torch::nn::Module (the reference port: separate batch norms, SameConv2d
 // padding) with the weights of `file` read as data only. Slower than native_classifier.
@@ -40,6 +46,7 @@ at::Tensor classify(const Classifier& c, const at::Tensor& x);
 
 // What runs a model file: the tools' default, --native and --module.
 enum class Runner { kTorchScript, kNative, kModule };
-Classifier load_classifier(const std::filesystem::path& file, Runner runner);
+// `engine` as for torchscript_classifier; ignored for fp32 files.
+Classifier load_classifier(const std::filesystem::path& file, Runner runner, const std::string& engine = "");
 
 }  // namespace resnet8

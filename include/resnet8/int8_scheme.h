@@ -39,6 +39,12 @@ bool kernels_saturate_int16_pairs(const std::string& engine);
 // __setstate__ refuses to load where the probe saturates. Needs the ops/torch resolver of quantize.cpp.
 const std::string& saturation_probe_body();
 
+// The engine to run `scheme` on in this process: the default engine (engine.h: the fastest exact one,
+// measured per CPU) where it computes the scheme exactly, else the first available engine that does
+// (qnnpack adds in int32 on every CPU). Throws resnet8::Error, as check_exact() explains, when none does.
+// `what` names the thing being loaded.
+std::string engine_for(const Int8Scheme& scheme, const std::string& what);
+
 // Throws resnet8::Error explaining the saturation when `scheme` is not exact on `engine` here.
 // `what` names the thing being checked (a file, or the flags).
 void check_exact(const Int8Scheme& scheme, const std::string& engine, const std::string& what);

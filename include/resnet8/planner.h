@@ -56,6 +56,14 @@ FloatLayer float_layer(const FoldedResNet8& model, const std::string& name);
 // kernels and runtimes hold it; a layer or input kept float is left alone.
 void round_bias(LayerPlan& layer, const ActivationPlan& input);
 
+// The activation points of the network in the order it writes them (as calibrate() finds them).
+std::vector<std::string> activation_points(const FoldedResNet8& model);
+
+// The plan's structure without values: per layer name, input, kind, shape, geometry and whether it stays
+// fp32; the activation points by name; the options' bit-widths and granularity. make_plan() fills in the
+// values; a reader of a saved plan (quantized_file.h) fills them from the file. Throws as make_plan().
+QuantPlan plan_structure(const FoldedResNet8& model, const PlanOptions& options);
+
 // The plan. Throws OptionError for bit-widths outside 2..16 or unknown layer/point names.
 QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, const PlanOptions& options);
 

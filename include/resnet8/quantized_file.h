@@ -3,6 +3,7 @@
 // how it was made: a TorchScript archive (int8_module.h) with two extra records, the engine its
 // packed weights were built for and the JSON metadata of what produced it (quantize.h).
 #include <resnet8/int8_scheme.h>
+#include <resnet8/quant_plan.h>
 
 #include <filesystem>
 #include <optional>
@@ -28,5 +29,12 @@ std::string recorded_engine(const std::filesystem::path& file);
 // The scheme a file written by save_quantized() records (files from before weight_bits was recorded
 // used 8-bit weights), or nothing for any other TorchScript file.
 std::optional<Int8Scheme> recorded_scheme(const std::filesystem::path& file);
+
+// The quantization plan a file written by save_quantized() holds, read as data only (no code from the file
+// is compiled or run): its structure from the ResNet8 architecture and the recorded metadata (weight and
+// activation bits, per-channel or per-tensor weights, fp32 layers), its values (integer or fp32 weights,
+// biases, scales, zero points) from the file's flat state. Observed ranges are not stored and stay 0.
+// Throws resnet8::Error naming the file when it is no such file or its state does not fit its plan.
+QuantPlan read_quantized_plan(const std::filesystem::path& file);
 
 }  // namespace resnet8
