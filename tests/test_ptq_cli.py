@@ -54,7 +54,8 @@ def weight_records(model_file):
 
 
 def low_bit(args, tmp, out):
-    """4-bit weights with every method (--best): calibration reads only the training batches, the JSON says
+    """4-bit weights with every method (--best, i.e. MSE ranges and AdaRound, plus CLE and bias correction):
+    calibration reads only the training batches, the JSON says
     what was applied, the run is deterministic, the file is small and scores the same in C++ and Python."""
     train_only = tmp / "train_only"
     train_only.mkdir()
@@ -63,7 +64,8 @@ def low_bit(args, tmp, out):
     files = [out / "w4.pt", out / "w4b.pt"]
     for f in files:
         r = run_tool(args.ptq, "--model", args.model, "--data", train_only, "--threads", "2", "-o", f, "--weight-bits", "4",
-                     "--best", "--calib-per-class", "10", "--adaround-iterations", "500", "--no-eval",
+                     "--best", "--equalize", "--bias-correction", "--calib-per-class", "10", "--adaround-iterations", "500",
+                     "--no-eval",
                      "--json", f.with_suffix(".json"))
         expect(f"4-bit --best run ({f.name}) needs no test batch: calibration reads the training set only",
                r.returncode == 0 and f.exists(), r.stderr)
