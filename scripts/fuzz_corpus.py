@@ -1,13 +1,40 @@
 #!/usr/bin/env python3
 """Seed corpora for the libFuzzer targets (tests/fuzz), made from the real files in data/:
 OUT/fuzz_cifar10/ (whole and cut CIFAR-10 records) and OUT/fuzz_weights/ (the fp32 export, a tiny
-TorchScript module, and the export with its data.pkl cut)."""
+TorchScript module, a module whose state is a tuple (as int8 files have), and the export with its
+data.pkl cut)."""
 import io
 import sys
 import zipfile
 from pathlib import Path
 
 from common import REPO, die
+
+
+def tuple_state_module():
+    import torch
+
+    class TupleState(torch.nn.Module):
+        """Flat state as a tuple, like resnet8-ptq's int8 files: packed bytes, floats, integers."""
+
+        def __init__(self):
+            super().__init__()
+            self.qweights = torch.arange(12, dtype=torch.uint8)
+            self.reals = torch.ones(5)
+            self.ints = torch.zeros(3, dtype=torch.long)
+
+        @torch.jit.export
+        def __getstate__(self):
+            return (self.qweights, self.reals, self.ints, self.training)
+
+        @torch.jit.export
+        def __setstate__(self, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]):
+            self.qweights, self.reals, self.ints, self.training = state
+
+        def forward(self, x):
+            return x
+
+    return TupleState
 
 
 def main():
@@ -36,13 +63,16 @@ def main():
     buf = io.BytesIO()
     torch.jit.save(torch.jit.script(torch.nn.Sequential(torch.nn.Linear(2, 2))), buf)
     (weights / "tiny_module.pt").write_bytes(buf.getvalue())
+    buf = io.BytesIO()
+    torch.jit.save(torch.jit.script(tuple_state_module()()), buf)
+    (weights / "tuple_state.pt").write_bytes(buf.getvalue())
     cut = io.BytesIO()
     with zipfile.ZipFile(export) as zin, zipfile.ZipFile(cut, "w", zipfile.ZIP_STORED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
             zout.writestr(item.filename, data[: len(data) // 2] if item.filename.endswith("data.pkl") else data)
     (weights / "cut_pickle.pt").write_bytes(cut.getvalue())
-    print(f"seed corpora in {out}: {len(seeds)} CIFAR-10 files, 3 TorchScript files")
+    print(f"seed corpora in {out}: {len(seeds)} CIFAR-10 files, 4 TorchScript files")
 
 
 if __name__ == "__main__":
