@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Speed of every ResNet8 deployment path, measured side by side in one run on this machine.
 
-Paths: the C++ tools (resnet8-bench: fp32 TorchScript, fp32 native, int8), ONNX Runtime CPU (fp32;
+Paths: the C++ tools (resnet8-bench: fp32 TorchScript, fp32 native, int8 TorchScript, int8 native), ONNX Runtime CPU (fp32;
 int8 QDQ from its own quantize_static on the same 1,000 calibration images as resnet8-ptq; and the
 ONNX QDQ file resnet8-ptq --onnx writes from the same plan as the C++ int8 file, so that the two int8
 rows differ only by runtime), and PyTorch in Python (eager and TorchScript). Same weights everywhere, real CIFAR-10 test images,
@@ -115,7 +115,8 @@ def main():
                     "PyTorch TorchScript (Python)": torch_runner(scripted)}
     cpp_paths = {"C++ fp32 TorchScript": ["--model", str(fp32_pt)],
                  "C++ fp32 native": ["--model", str(fp32_pt), "--native"],
-                 "C++ int8 (resnet8-ptq)": ["--model", str(int8_pt)]}
+                 "C++ int8 (resnet8-ptq)": ["--model", str(int8_pt)],
+                 "C++ int8 native (resnet8-ptq, --native)": ["--model", str(int8_pt), "--native"]}
     results = {name: {b: [] for b in batches} for name in list(cpp_paths) + list(python_paths)}
     latency = {}
 
