@@ -11,7 +11,11 @@ Runs, on the full 10,000-image CIFAR-10 test set:
     reduce_range where the CPU lacks VNNI (ONNX Runtime's documented remedy) and U8U8, all evaluated
     with ONNX Runtime;
   - the MLPerf Tiny reference int8 TFLite model, evaluated with LiteRT (ai-edge-litert);
-  - resnet8-analyze: the 4..8-bit sweeps, per-layer sensitivity, mixed-precision search.
+  - resnet8-analyze: the 4..8-bit sweeps, per-layer sensitivity, mixed-precision search, and the low-bit
+    method comparison (round-to-nearest, weight MSE ranges, CLE, bias correction, AdaRound, all) at
+    w3a8, w4a8, w5a8, w6a6, w8a8 (~25 min);
+  - resnet8-ptq --best at 3, 4 and 5-bit weights (real files, ~1.5 min each) and w8a8 on qnnpack (exact on
+    every CPU), with round-to-nearest and with MSE weight ranges.
 Then writes the Markdown report and PNGs (confusion matrices, sweep heatmaps, sensitivity bars).
 Everything but the images/s column is deterministic on a given machine.
 
@@ -172,6 +176,56 @@ def save(fig, path, tight=True):
     write_atomic(path, buf.getvalue())
 
 
+LOWBIT_CONFIGS = "w3a8,w4a8,w5a8,w6a6,w8a8"
+# The earlier Python tool's low-bit numbers (its own calibration; blank where it had none).
+EARLIER_PYTHON = {"w4a8": "51.64 %", "w5a8": "82.64 % (weights only, per-channel)"}
+
+
+def lowbit_runs(args, work):
+    """The method comparison (simulated) and real --best files at 3..5 bits; returns (comparison, real rows)."""
+    say("resnet8-analyze --sections compare (5 bit-widths x 6 methods, ~25 min) ...")
+    out = work / "compare.json"
+    run([args.build / "resnet8-analyze", "--data", args.data, "--threads", args.threads, "--sections", "compare",
+         "--compare", LOWBIT_CONFIGS, "--json", out])
+    comparison = json.loads(out.read_text())["method_comparison"]
+    real = []
+    w8 = ["--engine", "qnnpack", "--reduce-range", "off"]
+    for bits, extra in [(3, ["--best"]), (4, ["--best"]), (5, ["--best"]), (8, w8), (8, w8 + ["--weight-range", "mse"])]:
+        say(f"resnet8-ptq --weight-bits {bits} {' '.join(extra)} ...")
+        f = work / f"w{bits}{'m' if '--weight-range' in extra else ''}.pt"
+        start = time.perf_counter()
+        run([args.build / "resnet8-ptq", "--data", args.data, "--threads", args.threads, "--weight-bits", bits, *extra,
+             "--no-eval", "--output", f])
+        seconds = time.perf_counter() - start
+        row = cpp_eval(args.build, args.data, f, work, f"w{bits}a8 {' '.join(extra)}", args.threads)
+        row["ptq_seconds"] = seconds
+        real.append(row)
+    return comparison, real
+
+
+def lowbit_section(comparison, real):
+    names = ["nearest", "+weight MSE", "+CLE", "+bias correction", "AdaRound", "all"]
+    md = ["## Low-bit weights: learned rounding, bias correction, equalization", "",
+          "`resnet8-analyze --sections compare` (simulated, per-channel weights, every activation point quantized; "
+          "1,000 calibration images). Columns: **nearest** = round-to-nearest on max\\|w\\| scales; **+weight MSE** = "
+          "scales from the squared-error search (`--weight-range mse`); **+CLE** = and cross-layer equalization of "
+          "each block's conv1/conv2 (`--equalize`); **+bias correction** = and empirical bias correction "
+          "(`--bias-correction`); **AdaRound** = learned rounding on MSE scales (`--weight-range mse --rounding adaround` "
+          "= `--best`, 10,000 steps per layer), no CLE or bias correction; **all** = everything (`--best --equalize "
+          "--bias-correction`). Bold: the best of the row. Accuracy %:", "",
+          "| | " + " | ".join(names) + " | earlier Python tool |", "|---|" + "---|" * (len(names) + 1)]
+    for row in comparison:
+        acc = row["accuracy"]
+        best = max(acc[n] for n in names)
+        cells = [f"**{acc[n]:.2f}**" if acc[n] == best else f"{acc[n]:.2f}" for n in names]
+        md.append(f"| {row['config']} | " + " | ".join(cells) + f" | {EARLIER_PYTHON.get(row['config'], '')} |")
+    md += ["", "Real files (LibTorch int8 kernels, weights bit-packed in the file), `resnet8-ptq` on the full test set:", "",
+           "| configuration | accuracy | file bytes | resnet8-ptq wall time |", "|---|---|---|---|"]
+    for r in real:
+        md.append(f"| {r['name']} | {100 * r['accuracy']:.2f} % | {r['bytes']:,} | {r['ptq_seconds']:.0f} s |")
+    return md + [""]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", type=Path, default=REPO / "build")
@@ -191,10 +245,11 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        say("resnet8-analyze (sweep, sensitivity, mixed precision; ~3 min) ...")
+        say("resnet8-analyze (sweep, sensitivity, mixed precision; ~10 min on an AVX2 CPU) ...")
         analysis_json = work / "analysis.json"
         run([args.build / "resnet8-analyze", "--data", args.data, "--threads", args.threads, "--json", analysis_json])
         analysis = json.loads(analysis_json.read_text())
+        comparison, lowbit_real = lowbit_runs(args, work)
 
         rows = [cpp_eval(args.build, args.data, fp32_pt, work, "fp32 TorchScript", args.threads)]
         for obs in ["minmax", "percentile", "mse"]:
@@ -300,14 +355,19 @@ def main():
     mixed_row = rows[4]
     pc5 = sweep[("per_channel", 5, 8)] - sweep[("per_tensor", 5, 8)] if 5 in bits and 8 in bits else float("nan")
     md += ["", f"In int8 (real LibTorch kernels) the same idea is `resnet8-ptq --keep-float {','.join(keep)}`: "
-           f"{100 * mixed_row['accuracy']:.2f} %, {mixed_row['bytes']:,} bytes (row above).", "",
-           "## Recommendations (from the numbers above)", "",
+           f"{100 * mixed_row['accuracy']:.2f} %, {mixed_row['bytes']:,} bytes (row above).", ""]
+    md += lowbit_section(comparison, lowbit_real)
+    w4 = next(r for r in lowbit_real if r["name"].startswith("w4a8"))
+    md += ["## Recommendations (from the numbers above)", "",
            f"- Ship **{best_int8['name']}**: {100 * best_int8['accuracy']:.2f} % "
            f"({100 * (best_int8['accuracy'] - fp32):+.2f} pp vs fp32), {best_int8['bytes']:,} bytes; the best "
            f"ONNX Runtime row is {best_ort['name']} at {100 * best_ort['accuracy']:.2f} %.",
            f"- int8 needs no mixed precision: every observer's int8 file is within "
            f"{100 * max(fp32 - r['accuracy'] for r in int8_rows):.2f} pp of fp32.",
            f"- Below 8 bits, use per-channel weights: at w5/a8 they are worth {pc5:+.2f} pp over per-tensor.",
+           f"- Where flash is scarce, `resnet8-ptq --weight-bits 4 --best` gives {100 * w4['accuracy']:.2f} % in "
+           f"{w4['bytes']:,} bytes (round-to-nearest at 4 bits: "
+           f"{next(r['accuracy']['nearest'] for r in comparison if r['config'] == 'w4a8'):.2f} % simulated).",
            f"- 4-bit activations cost {100 * fp32 - sweep[('per_channel', 8, 4)]:.2f} pp even with 8-bit weights; "
            f"at {mixed['config']} the most sensitive layers are `{ranked[0]['layer']}` and `{ranked[1]['layer']}`: keep "
            "those in higher precision first (mixed-precision table).", ""]
