@@ -2,6 +2,7 @@
 
 #include <resnet8/analysis.h>
 #include <resnet8/benchmark.h>
+#include <resnet8/op_profile.h>
 #include <resnet8/cifar10.h>
 #include <resnet8/quant_plan.h>
 #include <resnet8/equalize.h>
@@ -134,6 +135,18 @@ void to_json(json& j, const BenchReport& r) {
        {"peak_rss_bytes", r.peak_rss_bytes},
        {"ops_per_image", kResNet8OpsPerImage},
        {"results", r.results}};
+  if (!r.profiles.empty()) j["profiles"] = r.profiles;
+}
+
+void to_json(json& j, const OpProfile& p) {
+  const auto rows = [](const std::vector<OpTime>& ops) {
+    json out = json::array();
+    for (const auto& o : ops) out.push_back({{"op", o.op}, {"calls_per_forward", o.calls_per_forward}, {"us_per_forward", o.us_per_forward}});
+    return out;
+  };
+  j = {{"threads", p.threads},           {"batch_size", p.batch_size}, {"forwards", p.forwards},
+       {"us_per_forward", p.us_per_forward}, {"ops", rows(p.ops)},     {"between_ops_us", p.outside_ops_us()},
+       {"self", rows(p.self)}};
 }
 
 void to_json(json& j, const SweepPoint& p) {

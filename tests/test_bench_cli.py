@@ -19,7 +19,7 @@ def main():
     try:
         r = run_tool(args.bench, "--help")
         expect("--help lists the flags", r.returncode == 0 and all(
-            f in r.stdout for f in ["--model", "--native", "--batch-sizes", "--threads", "--repeats", "--images", "--json"]))
+            f in r.stdout for f in ["--model", "--native", "--batch-sizes", "--threads", "--repeats", "--images", "--profile", "--json"]))
         expect_error("no --model", bench(), 2, "--model FILE is required")
         expect_error("bad batch list", bench("--model", args.model, "--batch-sizes", "1,x"), 2, "--batch-sizes 1,x")
         expect_error("batch size 0", bench("--model", args.model, "--batch-sizes", "0"), 2, "integers in 1..100000")
@@ -45,6 +45,15 @@ def main():
                    and all(0 < x["latency_ms"]["p50"] <= x["latency_ms"]["p99"] for x in rows if "latency_ms" in x))
             expect(f"{name}: peak memory reported", j["peak_rss_bytes"] > 10_000_000)
             expect(f"{name}: table printed", "best" in r.stdout and "peak RSS" in r.stdout, r.stdout)
+
+        r = bench("--model", args.model, "--native", "--batch-sizes", "1,8", "--repeats", "1", "--images", "32",
+                  "--profile", "--json", report)
+        profiles = json.loads(report.read_text()).get("profiles", []) if r.returncode == 0 else []
+        expect("--profile: one per-operator table per batch size, convolutions counted, times within the call's",
+               [x["batch_size"] for x in profiles] == [1, 8] and all(
+                   sum(o["calls_per_forward"] for o in x["ops"] if "conv" in o["op"]) == 9
+                   and 0 < sum(o["us_per_forward"] for o in x["ops"]) <= 1.01 * x["us_per_forward"] for x in profiles)
+               and r.stdout.count("(between operators)") == 2, r.stderr + r.stdout)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()

@@ -1,10 +1,12 @@
 #include "testing.h"
 
 #include <resnet8/benchmark.h>
+#include <resnet8/error.h>
 #include <resnet8/folded.h>
 #include <resnet8/model.h>
 #include <resnet8/planner.h>
 
+#include <algorithm>
 #include <map>
 
 TEST_CASE("benchmark statistics: median of passes, latency percentiles") {
@@ -42,4 +44,30 @@ TEST_CASE("the operations per image behind GFLOP/s and GOP/s are ResNet8's multi
   resnet8::BenchResult r;
   r.images_per_second = {1000};
   CHECK(r.median_gops() == doctest::Approx(1000 * 2 * macs / 1e9));
+}
+
+TEST_CASE("profile_ops splits a forward call by outermost operator: every convolution counted, times within the wall time") {
+  torch::manual_seed(3);
+  const auto model = std::make_shared<const resnet8::FoldedResNet8>(resnet8::fold(resnet8::ResNet8()));
+  resnet8::Classifier c{[model](const at::Tensor& x) { return model->forward(x); }, "native", "", "random.pt", 0};
+  const auto images = torch::randint(0, 256, {4, 32, 32, 3}, torch::kByte);
+  for (const int64_t batch : {1, 4}) {
+    INFO("batch ", batch);
+    const resnet8::OpProfile p = resnet8::profile_ops(c, images, batch, 10, 1);
+    CHECK(p.forwards == 10);
+    CHECK(p.batch_size == batch);
+    REQUIRE_FALSE(p.ops.empty());
+    double convs = 0, in_ops = 0;
+    for (const auto& o : p.ops) {
+      if (o.op.find("conv") != std::string::npos) convs += o.calls_per_forward;
+      in_ops += o.us_per_forward;
+      CHECK(o.us_per_forward >= 0);
+    }
+    CHECK(convs == 9);  // stem, two per stack, two shortcuts: outermost ops only, nothing counted twice
+    CHECK(in_ops <= p.us_per_forward * 1.01);
+    CHECK(p.outside_ops_us() == doctest::Approx(p.us_per_forward - in_ops).epsilon(0.02));
+    CHECK(std::is_sorted(p.ops.begin(), p.ops.end(), [](const auto& a, const auto& b) { return a.us_per_forward > b.us_per_forward; }));
+    CHECK(resnet8::to_table(p).find("(between operators)") != std::string::npos);
+  }
+  CHECK_THROWS_AS(resnet8::profile_ops(c, images, 5, 10, 1), resnet8::Error);
 }

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
         ("threads", "comma-separated LibTorch thread counts", cxxopts::value<std::string>()->default_value("2"))
         ("repeats", "timed passes per configuration (median reported)", cxxopts::value<int>()->default_value("5"))
         ("images", "images per timed pass", cxxopts::value<int64_t>()->default_value("2000"))
+        ("profile", "also run LibTorch's profiler at each batch size (first thread count) and print where a forward "
+                    "call's time goes, per operator")
         ("json", "also write the results as JSON to PATH", cxxopts::value<std::string>());
     cli::add_runner_options(options);
     const auto parsed = cli::parse(options, argc, argv);
@@ -50,9 +52,17 @@ int main(int argc, char** argv) {
     bench.on_step = [&](const std::string& step) {
       if (tty) fmt::print(stderr, "\rmeasuring {:<30}", step);
     };
-    const BenchReport report = benchmark(classifier, test.images, bench);
+    BenchReport report = benchmark(classifier, test.images, bench);
+    if (args.count("profile")) {
+      for (const int64_t batch : bench.batch_sizes) {
+        bench.on_step(fmt::format("profile, batch {}", batch));
+        report.profiles.push_back(profile_ops(classifier, test.images, batch, std::max<int64_t>(20, bench.images / batch),
+                                              bench.threads.front()));
+      }
+    }
     if (tty) fmt::print(stderr, "\r{:<42}\r", "");
     fmt::print("{}", to_table(report));
+    for (const auto& p : report.profiles) fmt::print("\n{}", to_table(p));
     if (json) write_file_atomic(*json, to_json(report));
     return 0;
   });

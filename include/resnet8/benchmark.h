@@ -4,6 +4,7 @@
 // included, as in evaluation); the median pass is reported. Batch size 1 also yields per-call
 // latency percentiles.
 #include <resnet8/classifier.h>
+#include <resnet8/op_profile.h>
 
 #include <ATen/core/Tensor.h>
 
@@ -44,6 +45,7 @@ struct BenchReport {
   int64_t images = 0;
   std::vector<BenchResult> results;
   int64_t peak_rss_bytes = 0;  // of the whole process, at the end
+  std::vector<OpProfile> profiles;  // filled by the caller when asked (resnet8-bench --profile)
 
   const BenchResult* best() const;  // highest median images/s
 };

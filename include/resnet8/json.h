@@ -12,6 +12,7 @@ struct QuantizedResNet8;
 struct EvalReport;
 struct BenchResult;
 struct BenchReport;
+struct OpProfile;
 struct BitWidths;
 struct SweepPoint;
 struct LayerSensitivity;
@@ -33,6 +34,7 @@ void to_json(nlohmann::json& j, const RefineReport& r);
 void to_json(nlohmann::json& j, const EvalReport& r);  // predictions are not included
 void to_json(nlohmann::json& j, const BenchResult& r);
 void to_json(nlohmann::json& j, const BenchReport& r);
+void to_json(nlohmann::json& j, const OpProfile& p);
 void to_json(nlohmann::json& j, const SweepPoint& p);
 void to_json(nlohmann::json& j, const LayerSensitivity& s);
 void to_json(nlohmann::json& j, const MixedPrecisionStep& s);
