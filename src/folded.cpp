@@ -38,14 +38,18 @@ FoldedConv fold_conv(const std::string& name, const SameConv2d& conv, const torc
 }
 
 // oneDNN directly where the build has it: at::conv2d picks the im2col + GEMM path for most of these
-// layers at small batch sizes, slower from batch 2 up. At batch 1 that path is the faster one (measured
-// p50 0.55-0.59 ms against 0.67-0.73 ms per image on an AVX2 CPU): at::mkldnn_convolution prepares its
-// oneDNN primitive on every call, which costs as much as the convolution itself there.
+// layers at small batch sizes, slower from batch 2 up. At batch 1 that im2col + GEMM path is the faster
+// one, for every layer (at::mkldnn_convolution prepares its oneDNN primitive on every call, which costs as
+// much as the convolution itself there): measured on an AVX2 CPU, p50 per image 0.67-0.73 ms with oneDNN,
+// 0.55-0.62 ms with at::conv2d (which still sends the two 4x4 kernels to oneDNN: 145 us each in
+// resnet8-bench --profile), and ~0.54-0.65 ms (1,500 against 1,190 images/s, median of interleaved runs)
+// with at::thnn_conv2d for all nine.
 at::Tensor run(const FoldedConv& c, const at::Tensor& x) {
   static const bool mkldnn = at::hasMKLDNN();
-  at::Tensor y = mkldnn && x.size(0) > 1 ? at::mkldnn_convolution(x, c.weight, c.bias, {c.padding, c.padding}, {c.stride, c.stride},
-                                                 {1, 1}, 1)
-                        : at::conv2d(x, c.weight, c.bias, c.stride, c.padding);
+  at::Tensor y = mkldnn && x.size(0) > 1
+                     ? at::mkldnn_convolution(x, c.weight, c.bias, {c.padding, c.padding}, {c.stride, c.stride}, {1, 1}, 1)
+                     : at::thnn_conv2d(x, c.weight, {c.weight.size(2), c.weight.size(3)}, c.bias, {c.stride, c.stride},
+                                       {c.padding, c.padding});
   return c.relu ? at::relu_(y) : y;
 }
 
