@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Speed of every ResNet8 deployment path, measured side by side in one run on this machine.
 
-Paths: the C++ tools (resnet8-bench: fp32 TorchScript, fp32 native, int8 TorchScript, int8 native), ONNX Runtime CPU (fp32;
+Paths: the C++ tools (resnet8-bench: fp32 TorchScript, fp32 native, int8 TorchScript, int8 native on the engine the
+loader picks and on fbgemm), ONNX Runtime CPU (fp32;
 int8 QDQ from its own quantize_static on the same 1,000 calibration images as resnet8-ptq; and the
 ONNX QDQ file resnet8-ptq --onnx writes from the same plan as the C++ int8 file, so that the two int8
 rows differ only by runtime), and PyTorch in Python (eager and TorchScript). Same weights everywhere, real CIFAR-10 test images,
@@ -53,6 +54,15 @@ def time_python(run, images, batch, count, threads):
         b = done % n
         run(images[b:b + batch].astype(np.float32))
     return count / (time.perf_counter() - start)
+
+
+def cpu_flags():
+    """The flags that decide the int8 kernels, as the README's figures name them."""
+    try:
+        words = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return []
+    return sorted(words & {"avx2", "avx512f", "avx512_vnni"})
 
 
 def main():
@@ -116,7 +126,10 @@ def main():
     cpp_paths = {"C++ fp32 TorchScript": ["--model", str(fp32_pt)],
                  "C++ fp32 native": ["--model", str(fp32_pt), "--native"],
                  "C++ int8 (resnet8-ptq)": ["--model", str(int8_pt)],
-                 "C++ int8 native (resnet8-ptq, --native)": ["--model", str(int8_pt), "--native"]}
+                 "C++ int8 native (resnet8-ptq, --native)": ["--model", str(int8_pt), "--native"],
+                 # fbgemm: the fastest engine at batch 1 without VNNI (onednn's per-call set-up dominates there)
+                 "C++ int8 native, fbgemm (--native --engine fbgemm)": ["--model", str(int8_pt), "--native",
+                                                                        "--engine", "fbgemm"]}
     results = {name: {b: [] for b in batches} for name in list(cpp_paths) + list(python_paths)}
     latency = {}
 
@@ -139,7 +152,8 @@ def main():
     med = {n: {b: float(np.median(v)) for b, v in per.items()} for n, per in results.items()}
     best = {n: max(per.items(), key=lambda kv: kv[1]) for n, per in med.items()}
     ref = best["ONNX Runtime fp32"][1]
-    print(f"\nimages/s, median of {args.rounds} interleaved rounds, {args.threads} threads, "
+    print(f"\nCPU flags: {' '.join(cpu_flags()) or 'unknown'}")
+    print(f"images/s, median of {args.rounds} interleaved rounds, {args.threads} threads, "
           f"{args.images} images per measurement\n")
     print("| path | " + " | ".join(f"batch {b}" for b in batches) + " | best | × ORT fp32 (best vs best) |")
     print("|---|" + "---|" * (len(batches) + 2))
@@ -151,7 +165,8 @@ def main():
     print()
 
     args.out.mkdir(parents=True, exist_ok=True)
-    meta = {"threads": args.threads, "rounds": args.rounds, "images": args.images, "torch": torch.__version__,
+    meta = {"cpu_flags": cpu_flags(), "threads": args.threads, "rounds": args.rounds, "images": args.images,
+            "torch": torch.__version__,
             "onnxruntime": ort.__version__, "median_images_per_second": med, "runs": results,
             "batch1_latency_p50_ms": {n: float(np.median(v)) for n, v in latency.items()}}
     write_atomic(args.out / "bench_peers.json", (json.dumps(meta, indent=1) + "\n").encode())
