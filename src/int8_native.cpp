@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/native/quantized/PackedParams.h>
+#include <ATen/record_function.h>
 
 #include <variant>
 #include <vector>
@@ -88,6 +89,8 @@ struct Int8ResNet8::Impl {
       if (p.relu) y = at::relu(y);
       return at::quantize_per_tensor(y, l.out.scale, l.out.zero_point, at::kQUInt8);
     }
+    // The packed kernels are called directly, not through the dispatcher: named here for profilers.
+    RECORD_USER_SCOPE(p.relu ? "quantized::conv2d_relu (direct)" : "quantized::conv2d (direct)");
     return p.relu ? l.conv->apply_relu(x, l.out.scale, l.out.zero_point) : l.conv->apply(x, l.out.scale, l.out.zero_point);
   }
 };
@@ -125,8 +128,11 @@ at::Tensor Int8ResNet8::forward(const at::Tensor& x) const {
     h = m.add_relu.call(y, h, s.add.scale, s.add.zero_point);
   }
   h = at::adaptive_avg_pool2d(h, {1, 1}).reshape({-1, m.fc.plan->weight_shape[1]});
-  const at::Tensor logits = m.fc.linear ? m.fc.linear->apply(h, m.fc.out.scale, m.fc.out.zero_point).dequantize()
-                                        : at::linear(h.dequantize(), m.fc.weight, m.fc.bias);
+  const auto fc = [&] {
+    RECORD_USER_SCOPE("quantized::linear (direct)");
+    return m.fc.linear->apply(h, m.fc.out.scale, m.fc.out.zero_point).dequantize();
+  };
+  const at::Tensor logits = m.fc.linear ? fc() : at::linear(h.dequantize(), m.fc.weight, m.fc.bias);
   return at::softmax(logits, 1);
 }
 

@@ -108,13 +108,13 @@ OpProfile profile_ops(const Classifier& classifier, const at::Tensor& images, in
 std::string to_table(const OpProfile& p) {
   std::string out = fmt::format("profile    batch {}, {} thread{}, {} forward calls under LibTorch's profiler: {:.1f} us per call\n",
                                 p.batch_size, p.threads, p.threads == 1 ? "" : "s", p.forwards, p.us_per_forward);
-  out += fmt::format("{:<36} {:>9} {:>12} {:>7}\n", "operator (outermost)", "calls", "us/forward", "share");
+  out += fmt::format("{:<40} {:>6} {:>11} {:>7}\n", "operator (outermost)", "calls", "us/forward", "share");
   const auto row = [&](const std::string& name, const std::string& calls, double us) {
-    out += fmt::format("{:<36} {:>9} {:>12.1f} {:>6.1f}%\n", name, calls, us, 100.0 * us / p.us_per_forward);
+    out += fmt::format("{:<40} {:>6} {:>11.1f} {:>6.1f}%\n", name, calls, us, 100.0 * us / p.us_per_forward);
   };
   for (const auto& o : p.ops) row(o.op, fmt::format("{:.3g}", o.calls_per_forward), o.us_per_forward);
   row("(between operators)", "", p.outside_ops_us());
-  out += fmt::format("{:<36} {:>9} {:>12} {:>7}\n", "operator (self time)", "calls", "us/forward", "share");
+  out += fmt::format("{:<40} {:>6} {:>11} {:>7}\n", "operator (self time)", "calls", "us/forward", "share");
   for (const auto& o : p.self) {
     if (o.us_per_forward >= 0.005 * p.us_per_forward) row(o.op, fmt::format("{:.3g}", o.calls_per_forward), o.us_per_forward);
   }
