@@ -50,10 +50,9 @@ struct Blobs {
 
 // The stride-2 conv's 'same' padding (0 before, 1 after) becomes a zero first row and column of the
 // kernel (4x4, symmetric padding 1), added at load time so the zeros take no room in the file.
-bool pads_kernel(const LayerPlan& l) { return l.pad_after == l.pad_before + 1; }
 
 void Blobs::layer(const std::string& a, const LayerPlan& l) {
-  const std::string pad = pads_kernel(l) ? "    w = torch.constant_pad_nd(w, [1, 0, 1, 0], 0)\n" : "";
+  const std::string pad = l.pads_kernel() ? "    w = torch.constant_pad_nd(w, [1, 0, 1, 0], 0)\n" : "";
   const std::string shape = fmt::format("{}", fmt::join(l.weight_shape, ", "));
   const auto b = append(reals, l.bias);
   const std::string bias = fmt::format("f[{}:{}]", b.first, b.second);

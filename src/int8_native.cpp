@@ -8,7 +8,6 @@
 #include <ATen/native/quantized/PackedParams.h>
 #include <ATen/record_function.h>
 
-#include <variant>
 #include <vector>
 
 namespace resnet8 {
@@ -30,7 +29,7 @@ at::Tensor floats(const std::vector<float>& v, at::IntArrayRef shape) {
 // stride-2 'same' padding as a zero first row and column of a 4x4 kernel, as int8_module's __setstate__.
 at::Tensor quantized_weight(const LayerPlan& l) {
   at::Tensor w = at::tensor(c10::ArrayRef<int32_t>(l.weight), at::kInt).to(at::kChar).reshape(l.weight_shape);
-  if (l.pad_after == l.pad_before + 1) w = at::constant_pad_nd(w, {1, 0, 1, 0}, 0);
+  if (l.pads_kernel()) w = at::constant_pad_nd(w, {1, 0, 1, 0}, 0);
   const auto n = static_cast<int64_t>(l.weight_scales.size());
   if (l.weight_scales.size() == 1) return at::_make_per_tensor_quantized_tensor(w, l.weight_scales[0], 0);
   return at::_make_per_channel_quantized_tensor(w, floats(l.weight_scales, {n}).to(at::kDouble), at::zeros({n}, at::kLong), 0);
@@ -53,7 +52,7 @@ Layer make_layer(const QuantPlan& plan, const LayerPlan& l) {
   const at::Tensor bias = floats(l.bias, {static_cast<int64_t>(l.bias.size())});
   if (l.kept_float) {
     out.weight = floats(l.float_weight, l.weight_shape);
-    if (l.kind == LayerKind::kConv && l.pad_after == l.pad_before + 1) out.weight = at::constant_pad_nd(out.weight, {1, 0, 1, 0}, 0);
+    if (l.pads_kernel()) out.weight = at::constant_pad_nd(out.weight, {1, 0, 1, 0}, 0);
     out.bias = bias;
   } else if (l.kind == LayerKind::kConv) {
     out.conv = call_op("quantized::conv2d_prepack",

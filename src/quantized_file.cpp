@@ -16,8 +16,6 @@
 #include <torch/script.h>
 
 #include <cmath>
-#include <functional>
-#include <numeric>
 #include <memory>
 #include <type_traits>
 
@@ -76,7 +74,7 @@ class StateReader {
   }
   void layer(const std::string& attr, LayerPlan& l) {
     const auto out = static_cast<size_t>(l.weight_shape[0]);
-    const size_t n = std::accumulate(l.weight_shape.begin(), l.weight_shape.end(), size_t{1}, std::multiplies<>());
+    const size_t n = l.weight_count();
     l.bias = take<float>(reals_, r_, out, attr + " bias");
     if (l.kept_float) {
       l.float_weight = take<float>(reals_, r_, n, attr + " weights");
@@ -166,7 +164,7 @@ QuantPlan read_quantized_plan(const fs::path& file) {
   const at::Tensor packed = state_tensor(tensors, "state0", {at::kByte, at::kChar}, file);
   size_t count = 0;
   for (const auto& l : plan.layers) {
-    if (!l.kept_float) count += std::accumulate(l.weight_shape.begin(), l.weight_shape.end(), size_t{1}, std::multiplies<>());
+    if (!l.kept_float) count += l.weight_count();
   }
   std::vector<int32_t> weights;
   if (packed.scalar_type() == at::kChar) {  // files before bit packing: one int8 per weight

@@ -3,9 +3,8 @@
 // CPU profiler, its time split by the outermost operator the calling thread ran (conv, relu, add, ...),
 // and what is left over: time spent between operators (interpreter, dispatch, tensor set-up); and every
 // operator's self time (outside the operators it calls: aten::conv2d's own dispatch apart from the
-// oneDNN convolution it reaches). The
-// profiler's own cost (about 1 us per recorded operator) is inside these figures, so small operators look
-// larger than they are; the split is what matters.
+// convolution kernel it reaches). The profiler's own cost (about 1 us per recorded operator) is inside
+// these figures, so small operators look larger than they are; the split is what matters.
 #include <resnet8/classifier.h>
 
 #include <ATen/core/Tensor.h>

@@ -8,6 +8,7 @@
 // unsigned, `activation_bits` wide: real value = (q - zero_point) * scale.
 #include <resnet8/quant_params.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -44,6 +45,15 @@ struct LayerPlan {
   // times input scale x weight scale, as integer kernels and runtimes hold a bias (int32).
   std::vector<float> bias;
   double weight_min = 0, weight_max = 0;  // of the fp32 weights, for reports
+
+  // 'same' padding of one row and column after but none before (stride 2): int8 files and the native
+  // runners hold such a kernel as 4x4 with a zero first row and column, so the kernel does the padding.
+  bool pads_kernel() const { return pad_after == pad_before + 1; }
+  size_t weight_count() const {  // elements of weight_shape
+    size_t n = 1;
+    for (const int64_t d : weight_shape) n *= static_cast<size_t>(d);
+    return n;
+  }
 };
 
 struct QuantPlan {
