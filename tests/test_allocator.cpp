@@ -1,6 +1,6 @@
 #include "testing.h"
 
-#include <resnet8/allocator.h>
+#include <resnet8/support/allocator.h>
 
 #include <unistd.h>
 

@@ -1,10 +1,10 @@
 #include "testing.h"
 
-#include <resnet8/benchmark.h>
-#include <resnet8/error.h>
-#include <resnet8/folded.h>
-#include <resnet8/model.h>
-#include <resnet8/planner.h>
+#include <resnet8/run/benchmark.h>
+#include <resnet8/support/error.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/model/model.h>
+#include <resnet8/quant/planner.h>
 
 #include <algorithm>
 #include <map>

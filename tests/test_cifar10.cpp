@@ -1,6 +1,6 @@
 #include "testing.h"
 
-#include <resnet8/cifar10.h>
+#include <resnet8/data/cifar10.h>
 
 #include <fstream>
 

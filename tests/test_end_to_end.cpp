@@ -2,16 +2,16 @@
 // locations in RESNET8_DATA_DIR and RESNET8_FP32_MODEL; a missing file fails the test.
 #include "testing.h"
 
-#include <resnet8/calibration.h>
-#include <resnet8/cifar10.h>
-#include <resnet8/classifier.h>
-#include <resnet8/evaluate.h>
-#include <resnet8/fake_quant.h>
-#include <resnet8/engine.h>
-#include <resnet8/folded.h>
-#include <resnet8/model.h>
-#include <resnet8/quantize.h>
-#include <resnet8/weights.h>
+#include <resnet8/data/calibration.h>
+#include <resnet8/data/cifar10.h>
+#include <resnet8/run/classifier.h>
+#include <resnet8/run/evaluate.h>
+#include <resnet8/quant/simulate.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/model/model.h>
+#include <resnet8/quant/quantize.h>
+#include <resnet8/data/weights.h>
 
 #include <torch/script.h>
 

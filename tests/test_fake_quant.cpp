@@ -1,12 +1,12 @@
 // The simulated writer (fake_quant.h) and the affine quantize-dequantize it applies.
 #include "testing.h"
 
-#include <resnet8/activation_ranges.h>
-#include <resnet8/error.h>
-#include <resnet8/fake_quant.h>
-#include <resnet8/folded.h>
-#include <resnet8/model.h>
-#include <resnet8/planner.h>
+#include <resnet8/quant/activation_ranges.h>
+#include <resnet8/support/error.h>
+#include <resnet8/quant/simulate.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/model/model.h>
+#include <resnet8/quant/planner.h>
 
 TEST_CASE("fake_quant_affine: scale, zero point, rounding half to even, clamping") {
   const auto x = torch::tensor({-1.0f, 0.0f, 0.26f, 0.74f, 2.0f, 5.0f, 0.25f, 0.75f, -3.0f});

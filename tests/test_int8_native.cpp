@@ -1,17 +1,17 @@
 // Reading an int8 file's plan back as data, and the native int8 runner, on a random ResNet8 (no data files).
 #include "testing.h"
 
-#include <resnet8/activation_ranges.h>
-#include <resnet8/engine.h>
-#include <resnet8/error.h>
-#include <resnet8/folded.h>
-#include <resnet8/int8_module.h>
-#include <resnet8/int8_native.h>
-#include <resnet8/int8_scheme.h>
-#include <resnet8/json.h>
-#include <resnet8/model.h>
-#include <resnet8/planner.h>
-#include <resnet8/quantized_file.h>
+#include <resnet8/quant/activation_ranges.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/support/error.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/formats/int8_torchscript.h>
+#include <resnet8/run/int8_native.h>
+#include <resnet8/quant/int8_scheme.h>
+#include <resnet8/formats/json.h>
+#include <resnet8/model/model.h>
+#include <resnet8/quant/planner.h>
+#include <resnet8/formats/int8_file.h>
 
 #include <torch/script.h>
 

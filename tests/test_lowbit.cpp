@@ -2,19 +2,19 @@
 // bias correction on synthetic layers, and the refine stage on a random ResNet8 (no data files).
 #include "testing.h"
 
-#include <resnet8/activation_ranges.h>
-#include <resnet8/adaround.h>
-#include <resnet8/bias_correction.h>
-#include <resnet8/bit_pack.h>
-#include <resnet8/engine.h>
-#include <resnet8/equalize.h>
-#include <resnet8/error.h>
-#include <resnet8/folded.h>
-#include <resnet8/int8_module.h>
-#include <resnet8/layer_statistics.h>
-#include <resnet8/model.h>
-#include <resnet8/planner.h>
-#include <resnet8/refine.h>
+#include <resnet8/quant/activation_ranges.h>
+#include <resnet8/quant/adaround.h>
+#include <resnet8/quant/bias_correction.h>
+#include <resnet8/formats/bit_pack.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/quant/equalize.h>
+#include <resnet8/support/error.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/formats/int8_torchscript.h>
+#include <resnet8/quant/layer_statistics.h>
+#include <resnet8/model/model.h>
+#include <resnet8/quant/planner.h>
+#include <resnet8/quant/refine.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/script.h>

@@ -2,16 +2,16 @@
 // ResNet8 (no data files needed).
 #include "testing.h"
 
-#include <resnet8/activation_ranges.h>
-#include <resnet8/error.h>
-#include <resnet8/analysis.h>
-#include <resnet8/engine.h>
-#include <resnet8/fake_quant.h>
-#include <resnet8/folded.h>
-#include <resnet8/int8_module.h>
-#include <resnet8/json.h>
-#include <resnet8/model.h>
-#include <resnet8/planner.h>
+#include <resnet8/quant/activation_ranges.h>
+#include <resnet8/support/error.h>
+#include <resnet8/quant/analysis.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/quant/simulate.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/formats/int8_torchscript.h>
+#include <resnet8/formats/json.h>
+#include <resnet8/model/model.h>
+#include <resnet8/quant/planner.h>
 
 #include <torch/script.h>
 

@@ -1,12 +1,12 @@
 #include "testing.h"
 
-#include <resnet8/calibration.h>
-#include <resnet8/engine.h>
-#include <resnet8/error.h>
-#include <resnet8/int8_scheme.h>
-#include <resnet8/observer.h>
-#include <resnet8/planner.h>
-#include <resnet8/quantize.h>
+#include <resnet8/data/calibration.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/support/error.h>
+#include <resnet8/quant/int8_scheme.h>
+#include <resnet8/quant/observer.h>
+#include <resnet8/quant/planner.h>
+#include <resnet8/quant/quantize.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>
 

@@ -1,6 +1,6 @@
 #include "testing.h"
 
-#include <resnet8/same_conv.h>
+#include <resnet8/model/same_conv.h>
 
 using resnet8::same_padding;
 using resnet8::SameConv2d;

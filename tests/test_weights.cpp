@@ -1,8 +1,8 @@
 #include "testing.h"
 
-#include <resnet8/error.h>
-#include <resnet8/model.h>
-#include <resnet8/weights.h>
+#include <resnet8/support/error.h>
+#include <resnet8/model/model.h>
+#include <resnet8/data/weights.h>
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/script.h>

@@ -4,16 +4,16 @@
 // The analysis itself is the library's (analysis.h); this tool parses flags and prints.
 #include "../common/cli.h"
 
-#include <resnet8/activation_ranges.h>
-#include <resnet8/analysis.h>
-#include <resnet8/atomic_file.h>
-#include <resnet8/calibration.h>
-#include <resnet8/cifar10.h>
-#include <resnet8/folded.h>
-#include <resnet8/json.h>
-#include <resnet8/model.h>
-#include <resnet8/progress.h>
-#include <resnet8/weights.h>
+#include <resnet8/quant/activation_ranges.h>
+#include <resnet8/quant/analysis.h>
+#include <resnet8/support/atomic_file.h>
+#include <resnet8/data/calibration.h>
+#include <resnet8/data/cifar10.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/formats/json.h>
+#include <resnet8/model/model.h>
+#include <resnet8/support/progress.h>
+#include <resnet8/data/weights.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,11 +1,11 @@
 // resnet8-bench: images/s and latency of a ResNet8 model file across batch sizes and thread counts.
 #include "../common/cli.h"
 
-#include <resnet8/atomic_file.h>
-#include <resnet8/benchmark.h>
-#include <resnet8/cifar10.h>
-#include <resnet8/classifier.h>
-#include <resnet8/progress.h>
+#include <resnet8/support/atomic_file.h>
+#include <resnet8/run/benchmark.h>
+#include <resnet8/data/cifar10.h>
+#include <resnet8/run/classifier.h>
+#include <resnet8/support/progress.h>
 
 #include <fmt/format.h>
 

@@ -1,16 +1,16 @@
 #pragma once
 // What every resnet8 tool shares: the error policy (one "error: ..." line on stderr, exit 1 for a
 // bad file or data, exit 2 for a bad command line) and flag checks.
-#include <resnet8/allocator.h>
-#include <resnet8/atomic_file.h>
-#include <resnet8/cifar10.h>
-#include <resnet8/classifier.h>
-#include <resnet8/engine.h>
-#include <resnet8/error.h>
-#include <resnet8/observer.h>
-#include <resnet8/output_guard.h>
-#include <resnet8/planner.h>
-#include <resnet8/refine.h>
+#include <resnet8/support/allocator.h>
+#include <resnet8/support/atomic_file.h>
+#include <resnet8/data/cifar10.h>
+#include <resnet8/run/classifier.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/support/error.h>
+#include <resnet8/quant/observer.h>
+#include <resnet8/support/output_guard.h>
+#include <resnet8/quant/planner.h>
+#include <resnet8/quant/refine.h>
 
 #include <c10/util/Exception.h>
 #include <cxxopts.hpp>

@@ -1,12 +1,12 @@
 // resnet8-eval: accuracy and speed of a ResNet8 model file on the CIFAR-10 test set.
 #include "../common/cli.h"
 
-#include <resnet8/atomic_file.h>
-#include <resnet8/cifar10.h>
-#include <resnet8/classifier.h>
-#include <resnet8/evaluate.h>
-#include <resnet8/progress.h>
-#include <resnet8/report.h>
+#include <resnet8/support/atomic_file.h>
+#include <resnet8/data/cifar10.h>
+#include <resnet8/run/classifier.h>
+#include <resnet8/run/evaluate.h>
+#include <resnet8/support/progress.h>
+#include <resnet8/run/report.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -2,20 +2,20 @@
 // quantized TorchScript file, then compared with fp32 on the CIFAR-10 test set.
 #include "../common/cli.h"
 
-#include <resnet8/atomic_file.h>
-#include <resnet8/calibration.h>
-#include <resnet8/cifar10.h>
-#include <resnet8/classifier.h>
-#include <resnet8/engine.h>
-#include <resnet8/evaluate.h>
-#include <resnet8/folded.h>
-#include <resnet8/json.h>
-#include <resnet8/model.h>
-#include <resnet8/onnx_export.h>
-#include <resnet8/progress.h>
-#include <resnet8/quantize.h>
-#include <resnet8/report.h>
-#include <resnet8/weights.h>
+#include <resnet8/support/atomic_file.h>
+#include <resnet8/data/calibration.h>
+#include <resnet8/data/cifar10.h>
+#include <resnet8/run/classifier.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/run/evaluate.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/formats/json.h>
+#include <resnet8/model/model.h>
+#include <resnet8/formats/onnx.h>
+#include <resnet8/support/progress.h>
+#include <resnet8/quant/quantize.h>
+#include <resnet8/run/report.h>
+#include <resnet8/data/weights.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

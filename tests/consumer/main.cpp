@@ -1,6 +1,6 @@
-// Classifies a mid-grey image with the installed library's native ResNet8.
-#include <resnet8/model.h>
-#include <resnet8/weights.h>
+// Classifies a mid-grey image with the installed library's native ResNet8, through the umbrella header
+// a consumer includes.
+#include <resnet8/resnet8.h>
 
 #include <torch/torch.h>
 

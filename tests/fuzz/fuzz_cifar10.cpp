@@ -2,8 +2,8 @@
 // resnet8::Error is a finding (crash, sanitizer report, other exception, hang).
 #include "fuzz_file.h"
 
-#include <resnet8/cifar10.h>
-#include <resnet8/error.h>
+#include <resnet8/data/cifar10.h>
+#include <resnet8/support/error.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto file = resnet8::fuzz::write_input("test_batch.bin", data, size);

@@ -4,9 +4,9 @@
 // exception, hang, out of memory).
 #include "fuzz_file.h"
 
-#include <resnet8/error.h>
-#include <resnet8/model.h>
-#include <resnet8/weights.h>
+#include <resnet8/support/error.h>
+#include <resnet8/model/model.h>
+#include <resnet8/data/weights.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto file = resnet8::fuzz::write_input("model.pt", data, size);

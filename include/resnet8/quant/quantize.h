@@ -1,0 +1,86 @@
+#pragma once
+// Static post-training quantization of ResNet8 into an int8 TorchScript file: the stages in order.
+//
+//   equalize()     FoldedResNet8 -> FoldedResNet8, the same function       (equalize.h; optional)
+//   calibrate()    FoldedResNet8 + calibration images -> ActivationRanges   (activation_ranges.h)
+//   make_plan()    FoldedResNet8 + ActivationRanges + PlanOptions -> QuantPlan (planner.h, quant_plan.h)
+//   refine()       QuantPlan + calibration images -> QuantPlan (AdaRound, bias correction; refine.h; optional)
+//   int8_module()  QuantPlan -> quantized TorchScript module                 (int8_module.h)
+//   save_quantized() module -> file, with engine and metadata records        (quantized_file.h)
+//
+// quantize() runs them up to int8_module() for the options of resnet8-ptq; every stage can also be called alone.
+// The default scheme, 7-bit weights [-63, 63] with 8-bit activations, is exact on every x86 CPU
+// (int8_scheme.h).
+#include <resnet8/quant/activation_ranges.h>
+#include <resnet8/data/cifar10.h>
+#include <resnet8/quant/equalize.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/quant/int8_scheme.h>
+#include <resnet8/quant/planner.h>
+#include <resnet8/quant/quant_plan.h>
+#include <resnet8/formats/int8_file.h>
+#include <resnet8/quant/refine.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace torch::jit {
+struct Module;
+}
+
+namespace resnet8 {
+
+struct QuantizeOptions {
+  ObserverKind observer = ObserverKind::kPercentile;
+  bool per_channel = true;
+  WeightRange weight_range = WeightRange::kMax;  // how weight scales are chosen (planner.h)
+  bool equalize = false;             // cross-layer equalization before calibration (equalize.h)
+  // Learned rounding and bias correction (refine.h); its on_progress is replaced by the one below.
+  RefineOptions refine;
+  std::string engine;                // empty = default_engine()
+  int weight_bits = 7;               // 2..8; 7 cannot overflow the int16 pair sums of non-VNNI kernels
+  // 7-bit activations. Unset: only where the weights alone would not make the scheme exact here
+  // (8-bit weights on kernels that saturate int16 pairs). A scheme that would saturate is refused.
+  std::optional<bool> reduce_range;
+  int64_t batch_size = 500;          // calibration batch size
+  // Mixed precision: layers ("stem.conv", "stack2.conv1", ..., "fc") kept in fp32. Their input is
+  // dequantized, the float conv runs, its output is quantized again for the int8 layers after it.
+  std::set<std::string> float_layers;
+  // Provenance, recorded in the file.
+  int64_t calib_per_class = 0;
+  uint64_t seed = 0;
+  // Called as calibration batches are done: (stage, images done, images in total).
+  std::function<void(const std::string&, int64_t, int64_t)> on_progress;
+};
+
+struct QuantizedResNet8 {
+  std::shared_ptr<torch::jit::Module> module;  // forward(NHWC float 0..255) -> probabilities
+  std::string engine;
+  Int8Scheme scheme;
+  QuantizeOptions options;
+  QuantPlan plan;
+  FoldedResNet8 network;  // the float network the plan was made from (equalized when options.equalize)
+  std::vector<EqualizedPair> equalization;  // empty unless options.equalize
+  RefineReport refinement;                  // empty unless options.refine changes anything
+
+  std::string metadata_json() const;  // what produced it; stored in the file as extra/resnet8_ptq.json
+};
+
+// The options' scheme on `engine`: weight bits, and reduce_range resolved as documented above.
+// Throws OptionError for weight bits outside 2..8 or a scheme that would saturate here.
+Int8Scheme resolve_scheme(const QuantizeOptions& options, const std::string& engine);
+
+// Calibrates `model` on `calibration`, plans and builds the int8 module on the options' engine
+// (made current).
+QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& calibration,
+                          const QuantizeOptions& options);
+
+// Saves q.module with its engine and metadata records (quantized_file.h).
+void save_quantized(const QuantizedResNet8& q, const std::filesystem::path& file);
+
+}  // namespace resnet8

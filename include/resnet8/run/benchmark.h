@@ -1,0 +1,59 @@
+#pragma once
+// Throughput and latency of a classifier on real images: for each thread count and batch size, a
+// warm-up pass, then `repeats` timed passes over `images` images (uint8 -> float conversion
+// included, as in evaluation); the median pass is reported. Batch size 1 also yields per-call
+// latency percentiles.
+#include <resnet8/run/classifier.h>
+#include <resnet8/run/op_profile.h>
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace resnet8 {
+
+// The arithmetic of one ResNet8 inference: 2 operations (multiply, add) per multiply-accumulate of its
+// convolutions (3x3 kernels, as trained) and classifier: 2 x 12,501,632 = 25.0 M. GFLOP/s (fp32) and
+// GOP/s (int8) are images/s times this.
+inline constexpr double kResNet8OpsPerImage = 2.0 * 12501632;
+
+struct BenchOptions {
+  std::vector<int64_t> batch_sizes = {1, 32, 256, 1000};
+  std::vector<int> threads = {2};
+  int repeats = 5;
+  int64_t images = 2000;  // per timed pass (rounded up to whole batches)
+  std::function<void(const std::string&)> on_step;  // called before each (threads, batch) measurement
+};
+
+struct BenchResult {
+  int threads = 0;
+  int64_t batch_size = 0;
+  std::vector<double> images_per_second;  // one per timed pass
+  std::vector<double> latency_ms;         // every call of every timed pass (batch size 1 only)
+  double median_images_per_second() const;
+  double median_gops() const { return median_images_per_second() * kResNet8OpsPerImage / 1e9; }
+  double latency_percentile_ms(double p) const;  // p in [0, 100]; 0 if no latencies
+};
+
+struct BenchReport {
+  std::string model_path, model_kind, quantized_engine, libtorch_version;
+  std::uintmax_t model_bytes = 0;
+  int repeats = 0;
+  int64_t images = 0;
+  std::vector<BenchResult> results;
+  int64_t peak_rss_bytes = 0;  // of the whole process, at the end
+  std::vector<OpProfile> profiles;  // filled by the caller when asked (resnet8-bench --profile)
+
+  const BenchResult* best() const;  // highest median images/s
+};
+
+// `images`: uint8 NHWC [N, 32, 32, 3] (N >= the largest batch size).
+BenchReport benchmark(const Classifier& classifier, const at::Tensor& images, const BenchOptions& options);
+
+std::string to_table(const BenchReport& report);
+std::string to_json(const BenchReport& report);
+
+}  // namespace resnet8

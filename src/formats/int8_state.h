@@ -1,0 +1,53 @@
+#pragma once
+// The order in which an int8 file's flat state (int8_module.h) holds a plan's values: one walk, used by
+// the writer (int8_module.cpp) and by the data-only reader (quantized_file.cpp). Visitors get
+//   qparams(attr, activation)  one float32 scale (reals) and one int64 zero point (ints);
+//   layer(attr, layer)         the bias (reals); the fp32 weights (reals) when kept float, else the N-bit
+//                              weights (the bit-packed stream) and their scales (reals).
+// `attr` is the module attribute prefix ("stem_conv", "stack1_add", "fc").
+#include <resnet8/support/error.h>
+#include <resnet8/quant/quant_plan.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+
+namespace resnet8::detail {
+
+inline std::string attr_name(const std::string& layer) {
+  std::string s = layer;
+  std::replace(s.begin(), s.end(), '.', '_');
+  return s;
+}
+
+// Lookups that work on a const and a mutable plan alike.
+template <typename Items, typename Name>
+auto& find_named(Items& items, Name name_of, const std::string& name, const char* what) {
+  const auto it = std::find_if(items.begin(), items.end(), [&](const auto& item) { return name_of(item) == name; });
+  if (it == items.end()) throw Error(fmt::format("the quantization plan has no {} '{}'", what, name));
+  return *it;
+}
+template <typename Plan>
+auto& activation_of(Plan& plan, const std::string& point) {
+  return find_named(plan.activations, [](const auto& a) { return a.point; }, point, "activation point");
+}
+template <typename Plan>
+auto& layer_of(Plan& plan, const std::string& name) {
+  return find_named(plan.layers, [](const auto& l) { return l.name; }, name, "layer");
+}
+
+template <typename Plan, typename Visitor>
+void walk_int8_state(Plan& plan, Visitor& v) {
+  v.qparams("input", activation_of(plan, "input"));
+  for (auto& l : plan.layers) {
+    if (l.kind != LayerKind::kConv) continue;
+    v.layer(attr_name(l.name), l);
+    v.qparams(attr_name(l.name), activation_of(plan, l.name));
+  }
+  for (const auto& s : plan.stacks()) v.qparams(s + "_add", activation_of(plan, s + ".add"));
+  v.layer("fc", layer_of(plan, "fc"));
+  v.qparams("fc", activation_of(plan, "fc"));
+}
+
+}  // namespace resnet8::detail

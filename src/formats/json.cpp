@@ -1,0 +1,184 @@
+#include <resnet8/formats/json.h>
+
+#include <resnet8/quant/analysis.h>
+#include <resnet8/run/benchmark.h>
+#include <resnet8/run/op_profile.h>
+#include <resnet8/data/cifar10.h>
+#include <resnet8/quant/quant_plan.h>
+#include <resnet8/quant/equalize.h>
+#include <resnet8/quant/quantize.h>
+#include <resnet8/quant/refine.h>
+#include <resnet8/run/report.h>
+
+#include <torch/version.h>
+
+namespace resnet8 {
+
+using nlohmann::json;
+
+namespace {
+
+std::string weight_storage_name(int bits) { return "bit-packed, " + std::to_string(bits) + " bits per weight"; }
+
+json model_json(const std::string& path, const std::string& kind, std::uintmax_t bytes, const std::string& engine) {
+  return {{"path", path}, {"kind", kind}, {"bytes", bytes}, {"quantized_engine", engine}};
+}
+
+}  // namespace
+
+void to_json(json& j, const ActivationPlan& a) {
+  j = {{"point", a.point},
+       {"observed", {a.observed_min, a.observed_max}},
+       {"range", {a.range_min, a.range_max}},
+       {"scale", a.qparams.scale},
+       {"zero_point", a.qparams.zero_point},
+       {"kept_float", a.kept_float}};
+}
+
+void to_json(json& j, const LayerPlan& l) {
+  j = {{"layer", l.name},
+       {"input", l.input},
+       {"kind", l.kind == LayerKind::kConv ? "conv" : "linear"},
+       {"weight_shape", l.weight_shape},
+       {"weight_range", {l.weight_min, l.weight_max}},
+       {"kept_float", l.kept_float},
+       {"weight_scales", l.weight_scales}};
+  if (l.kind == LayerKind::kConv) {
+    j["stride"] = l.stride;
+    j["pads"] = {l.pad_before, l.pad_after};
+    j["relu"] = l.relu;
+  }
+}
+
+void to_json(json& j, const QuantPlan& plan) {
+  j = {{"weight_bits", plan.weight_bits},
+       {"activation_bits", plan.activation_bits},
+       {"weights", plan.per_channel ? "per_channel_symmetric" : "per_tensor_symmetric"},
+       {"weight_range", plan.weight_mse ? "mse" : "max"},
+       {"equalized", plan.equalized},
+       {"rounding", plan.rounding},
+       {"bias_corrected", plan.bias_corrected},
+       {"observer", observer_name(plan.observer)},
+       {"activations", plan.activations},
+       {"layers", plan.layers}};
+}
+
+json ptq_metadata(const QuantizedResNet8& q) {
+  return {{"producer", std::string("resnet8-ptq ") + RESNET8_VERSION},
+          {"libtorch", TORCH_VERSION},
+          {"engine", q.engine},
+          {"reduce_range", q.scheme.reduce_range},
+          {"weight_bits", q.scheme.weight_bits},
+          {"activation_bits", q.scheme.activation_bits()},
+          {"observer", observer_name(q.options.observer)},
+          {"weights", q.options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8"},
+          {"weight_range", q.plan.weight_mse ? "mse" : "max"},
+          {"equalized", q.plan.equalized},
+          {"rounding", q.plan.rounding},
+          {"bias_corrected", q.plan.bias_corrected},
+          {"weight_storage", weight_storage_name(q.plan.weight_bits)},
+          {"fp32_layers", q.options.float_layers},
+          {"calibration", {{"split", "train"}, {"per_class", q.options.calib_per_class}, {"seed", q.options.seed}}}};
+}
+
+void to_json(json& j, const EqualizedPair& p) { j = {{"first", p.first}, {"second", p.second}, {"scales", p.scales}}; }
+
+void to_json(json& j, const LayerRefinement& r) {
+  j = {{"layer", r.layer},
+       {"error_nearest", r.error_nearest},
+       {"error", r.error},
+       {"rounding_changed", r.rounding_changed},
+       {"rounding_soft", r.rounding_soft},
+       {"max_bias_shift", r.max_bias_shift}};
+}
+
+void to_json(json& j, const RefineReport& r) { j = {{"seconds", r.seconds}, {"layers", r.layers}}; }
+
+void to_json(json& j, const EvalReport& r) {
+  json per_class = json::array();
+  for (int c = 0; c < cifar10::kNumClasses; ++c) {
+    const int64_t total = r.class_total(c);
+    per_class.push_back({{"class", c},
+                         {"name", cifar10::kClassNames[c]},
+                         {"correct", r.class_correct(c)},
+                         {"total", total},
+                         {"accuracy", total ? double(r.class_correct(c)) / double(total) : 0.0}});
+  }
+  j = {{"model", model_json(r.model_path, r.model_kind, r.model_bytes, r.quantized_engine)},
+       {"data", r.data_dir},
+       {"libtorch_version", r.libtorch_version},
+       {"threads", r.threads},
+       {"batch_size", r.batch_size},
+       {"images", r.images},
+       {"correct", r.correct},
+       {"accuracy", r.accuracy()},
+       {"seconds", r.seconds},
+       {"images_per_second", r.images_per_second()},
+       {"per_class", per_class},
+       {"confusion_matrix", r.confusion}};
+}
+
+void to_json(json& j, const BenchResult& r) {
+  j = {{"threads", r.threads},
+       {"batch_size", r.batch_size},
+       {"images_per_second", r.median_images_per_second()},
+       {"gops", r.median_gops()},
+       {"runs", r.images_per_second}};
+  if (!r.latency_ms.empty()) j["latency_ms"] = {{"p50", r.latency_percentile_ms(50)}, {"p99", r.latency_percentile_ms(99)}};
+}
+
+void to_json(json& j, const BenchReport& r) {
+  j = {{"model", model_json(r.model_path, r.model_kind, r.model_bytes, r.quantized_engine)},
+       {"libtorch_version", r.libtorch_version},
+       {"repeats", r.repeats},
+       {"images_per_pass", r.images},
+       {"peak_rss_bytes", r.peak_rss_bytes},
+       {"ops_per_image", kResNet8OpsPerImage},
+       {"results", r.results}};
+  if (!r.profiles.empty()) j["profiles"] = r.profiles;
+}
+
+void to_json(json& j, const OpProfile& p) {
+  const auto rows = [](const std::vector<OpTime>& ops) {
+    json out = json::array();
+    for (const auto& o : ops) out.push_back({{"op", o.op}, {"calls_per_forward", o.calls_per_forward}, {"us_per_forward", o.us_per_forward}});
+    return out;
+  };
+  j = {{"threads", p.threads},           {"batch_size", p.batch_size}, {"forwards", p.forwards},
+       {"us_per_forward", p.us_per_forward}, {"ops", rows(p.ops)},     {"between_ops_us", p.outside_ops_us()},
+       {"self", rows(p.self)}};
+}
+
+void to_json(json& j, const SweepPoint& p) {
+  j = {{"weights", p.per_channel ? "per_channel" : "per_tensor"},
+       {"weight_bits", p.bits.weight_bits},
+       {"activation_bits", p.bits.activation_bits},
+       {"accuracy", p.accuracy}};
+}
+
+void to_json(json& j, const LayerSensitivity& s) {
+  j = {{"layer", s.layer},
+       {"config", s.bits.name()},
+       {"weight_bits", s.bits.weight_bits},
+       {"activation_bits", s.bits.activation_bits},
+       {"drop", s.drop}};
+}
+
+void to_json(json& j, const MixedPrecisionStep& s) {
+  j = {{"k", s.fp32_layers.size()}, {"fp32_layers", s.fp32_layers}, {"accuracy", s.accuracy}, {"drop", s.drop}};
+}
+
+void to_json(json& j, const MethodComparison& m) {
+  json methods = json::object();
+  const auto names = plan_methods();
+  for (size_t i = 0; i < m.accuracy.size() && i < names.size(); ++i) methods[names[i].name] = m.accuracy[i];
+  j = {{"config", m.bits.name()}, {"accuracy", methods}};
+}
+
+void to_json(json& j, const MixedPrecision& m) {
+  j = {{"config", m.bits.name()}, {"max_drop", m.max_drop}, {"steps", m.steps}};
+}
+
+std::string json_text(const json& j) { return j.dump(2) + "\n"; }
+
+}  // namespace resnet8

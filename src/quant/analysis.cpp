@@ -1,0 +1,198 @@
+#include <resnet8/quant/analysis.h>
+
+#include <resnet8/quant/equalize.h>
+#include <resnet8/support/error.h>
+#include <resnet8/quant/simulate.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace resnet8 {
+namespace {
+
+PlanOptions plan_options(const Analyzer& analyzer, const BitWidths& bits, bool per_channel = true) {
+  PlanOptions o = analyzer.base();
+  o.weight_bits = bits.weight_bits;
+  o.activation_bits = bits.activation_bits;
+  o.per_channel = per_channel;
+  return o;
+}
+
+int parse_bits(const std::string& text) {
+  size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    return -1;
+  }
+  return used == text.size() && v >= 2 && v <= 16 ? v : -1;
+}
+
+// Only `layer` quantized: its weights and its output; every other layer and point stays float.
+double drop_with_only(const Analyzer& analyzer, const std::string& layer, const BitWidths& bits) {
+  PlanOptions o = plan_options(analyzer, bits);
+  for (const auto& l : analyzer.layers()) {
+    if (l != layer) o.float_layers.insert(l);
+  }
+  for (const auto& p : analyzer.points()) {
+    if (p != layer) o.float_points.insert(p);
+  }
+  return analyzer.fp32_accuracy() - analyzer.accuracy(o);
+}
+
+}  // namespace
+
+std::string BitWidths::name() const { return fmt::format("w{}a{}", weight_bits, activation_bits); }
+
+std::vector<BitWidths> parse_bit_widths(const std::string& option, const std::string& text) {
+  std::vector<BitWidths> out;
+  std::stringstream in(text);
+  std::string item;
+  const OptionError bad(option, fmt::format("'{}': expected items like w4a8 (bit-widths 2..16), comma-separated", text));
+  while (std::getline(in, item, ',')) {
+    const auto a = item.find('a');
+    if (item.size() < 4 || item[0] != 'w' || a == std::string::npos) throw bad;
+    const BitWidths b{parse_bits(item.substr(1, a - 1)), parse_bits(item.substr(a + 1))};
+    if (b.weight_bits < 0 || b.activation_bits < 0) throw bad;
+    out.push_back(b);
+  }
+  if (out.empty() || text.back() == ',') throw bad;
+  return out;
+}
+
+Analyzer::Analyzer(const FoldedResNet8& model, const cifar10::Dataset& calibration, ObserverKind observer,
+                   const cifar10::Dataset& test, EvalOptions eval, PlanOptions base, PlanMethods methods)
+    : model_(model), calibration_(calibration), test_(test), eval_(std::move(eval)), base_(std::move(base)),
+      methods_(std::move(methods)), ranges_(calibrate(model, calibration, {observer, 500, nullptr})),
+      equalized_ranges_(observer), layers_(layer_names(model)) {
+  const Classifier fp32{[this](const at::Tensor& x) { return model_.forward(x); }, "native", "", "", 0};
+  fp32_ = 100.0 * evaluate(fp32, test_, eval_).accuracy();
+}
+
+const FoldedResNet8& Analyzer::network(bool equalized) const {
+  if (!equalized) return model_;
+  if (!equalized_.fc_weight.defined()) {  // first use: equalize and calibrate once
+    equalized_ = equalize(model_);
+    equalized_ranges_ = calibrate(equalized_, calibration_, {ranges_.observer(), 500, nullptr});
+  }
+  return equalized_;
+}
+
+const ActivationRanges& Analyzer::ranges(bool equalized) const {
+  network(equalized);
+  return equalized ? equalized_ranges_ : ranges_;
+}
+
+QuantPlan Analyzer::plan(const PlanOptions& options, const PlanMethods& methods) const {
+  const FoldedResNet8& net = network(methods.equalize);
+  QuantPlan plan = make_plan(net, ranges(methods.equalize), options);
+  plan.equalized = methods.equalize;
+  if (methods.refine.changes_anything()) refine(net, calibration_, plan, methods.refine);
+  return plan;
+}
+
+double Analyzer::accuracy(const PlanOptions& options, const PlanMethods& methods) const {
+  const SimulatedModel m = simulate(network(methods.equalize), plan(options, methods));
+  const Classifier c{[&m](const at::Tensor& x) { return m.forward(x); }, "simulated", "", "", 0};
+  return 100.0 * evaluate(c, test_, eval_).accuracy();
+}
+
+std::vector<SweepPoint> sweep(const Analyzer& analyzer, const std::vector<int>& bits, const AnalysisProgress& progress) {
+  std::vector<SweepPoint> out;
+  const int64_t total = 2 * static_cast<int64_t>(bits.size() * bits.size());
+  for (const bool per_channel : {false, true}) {
+    for (int w : bits) {
+      for (int a : bits) {
+        const BitWidths b{w, a};
+        out.push_back({per_channel, b, analyzer.accuracy(plan_options(analyzer, b, per_channel))});
+        if (progress) progress(static_cast<int64_t>(out.size()), total);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<LayerSensitivity> layer_sensitivity(const Analyzer& analyzer, const std::vector<BitWidths>& configs,
+                                                const AnalysisProgress& progress) {
+  std::vector<LayerSensitivity> out;
+  const int64_t total = static_cast<int64_t>(configs.size() * analyzer.layers().size());
+  for (const BitWidths& b : configs) {
+    for (const auto& layer : analyzer.layers()) {
+      out.push_back({layer, b, drop_with_only(analyzer, layer, b)});
+      if (progress) progress(static_cast<int64_t>(out.size()), total);
+    }
+  }
+  return out;
+}
+
+MixedPrecision mixed_precision_search(const Analyzer& analyzer, const BitWidths& bits, double max_drop,
+                                      const std::vector<LayerSensitivity>& known) {
+  std::vector<std::pair<std::string, double>> ranking;
+  for (const auto& layer : analyzer.layers()) {
+    const auto it = std::find_if(known.begin(), known.end(), [&](const LayerSensitivity& s) {
+      return s.layer == layer && s.bits.name() == bits.name();
+    });
+    ranking.push_back({layer, it != known.end() ? it->drop : drop_with_only(analyzer, layer, bits)});
+  }
+  std::stable_sort(ranking.begin(), ranking.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  MixedPrecision out{bits, max_drop, {}};
+  PlanOptions o = plan_options(analyzer, bits);
+  for (size_t k = 0; k <= ranking.size(); ++k) {
+    if (k > 0) {
+      o.float_layers.insert(ranking[k - 1].first);
+      o.float_points.insert(ranking[k - 1].first);  // its output stays float too
+    }
+    MixedPrecisionStep step;
+    for (size_t i = 0; i < k; ++i) step.fp32_layers.push_back(ranking[i].first);
+    step.accuracy = analyzer.accuracy(o);
+    step.drop = analyzer.fp32_accuracy() - step.accuracy;
+    out.steps.push_back(step);
+    if (step.drop <= max_drop) break;
+  }
+  return out;
+}
+
+}  // namespace resnet8
+
+namespace resnet8 {
+
+std::vector<PlanMethod> plan_methods(const AdaRoundOptions& adaround) {
+  PlanMethods cle, cle_bc, ada, all;
+  cle.equalize = true;
+  cle_bc = cle;
+  cle_bc.refine.bias_correction = true;
+  ada.refine.rounding = Rounding::kAdaRound;
+  ada.refine.adaround = adaround;
+  all = cle_bc;
+  all.refine.rounding = Rounding::kAdaRound;
+  all.refine.adaround = adaround;
+  return {{"nearest", WeightRange::kMax, {}},
+          {"+weight MSE", WeightRange::kMse, {}},
+          {"+CLE", WeightRange::kMse, cle},
+          {"+bias correction", WeightRange::kMse, cle_bc},
+          {"AdaRound", WeightRange::kMse, ada},
+          {"all", WeightRange::kMse, all}};
+}
+
+std::vector<MethodComparison> compare_methods(const Analyzer& analyzer, const std::vector<BitWidths>& bits,
+                                              const std::vector<PlanMethod>& methods, const AnalysisProgress& progress) {
+  std::vector<MethodComparison> out;
+  const auto total = static_cast<int64_t>(bits.size() * methods.size());
+  int64_t done = 0;
+  for (const BitWidths& b : bits) {
+    MethodComparison row{b, {}};
+    for (const PlanMethod& m : methods) {
+      PlanOptions o = plan_options(analyzer, b);
+      o.weight_range = m.weight_range;
+      row.accuracy.push_back(analyzer.accuracy(o, m.methods));
+      if (progress) progress(++done, total);
+    }
+    out.push_back(row);
+  }
+  return out;
+}
+
+}  // namespace resnet8

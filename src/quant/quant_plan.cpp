@@ -1,0 +1,62 @@
+#include <resnet8/quant/quant_plan.h>
+
+#include <resnet8/support/error.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace resnet8 {
+
+bool QuantPlan::has_layer(const std::string& name) const {
+  return std::any_of(layers.begin(), layers.end(), [&](const LayerPlan& l) { return l.name == name; });
+}
+
+const LayerPlan& QuantPlan::layer(const std::string& name) const {
+  for (const auto& l : layers) {
+    if (l.name == name) return l;
+  }
+  throw Error(fmt::format("the quantization plan has no layer '{}'", name));
+}
+
+const ActivationPlan& QuantPlan::activation(const std::string& point) const {
+  for (const auto& a : activations) {
+    if (a.point == point) return a;
+  }
+  throw Error(fmt::format("the quantization plan has no activation point '{}'", point));
+}
+
+std::vector<std::string> QuantPlan::float_layers() const {
+  std::vector<std::string> out;
+  for (const auto& l : layers) {
+    if (l.kept_float) out.push_back(l.name);
+  }
+  return out;
+}
+
+std::vector<std::string> QuantPlan::stacks() const {
+  std::vector<std::string> out;
+  for (const auto& l : layers) {
+    const auto dot = l.name.find(".conv1");
+    if (dot != std::string::npos) out.push_back(l.name.substr(0, dot));
+  }
+  return out;
+}
+
+bool QuantPlan::fully_quantized_activations() const {
+  return std::none_of(activations.begin(), activations.end(), [](const ActivationPlan& a) { return a.kept_float; });
+}
+
+void check_int8_plan(const QuantPlan& plan) {
+  if (plan.weight_bits < 2 || plan.weight_bits > 8) {
+    throw OptionError("weight_bits", fmt::format("int8 files take 2..8-bit weights, got {}", plan.weight_bits));
+  }
+  if (plan.activation_bits != 7 && plan.activation_bits != 8) {
+    throw OptionError("activation_bits", fmt::format("int8 files take 7- or 8-bit activations, got {}", plan.activation_bits));
+  }
+  if (!plan.fully_quantized_activations()) {
+    throw OptionError("float_points", "int8 files quantize every activation point; the plan keeps some in float");
+  }
+}
+
+}  // namespace resnet8

@@ -1,0 +1,40 @@
+#include <resnet8/run/report.h>
+
+#include <resnet8/data/cifar10.h>
+#include <resnet8/formats/json.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <numeric>
+
+namespace resnet8 {
+namespace {
+
+double ratio(int64_t a, int64_t b) { return b ? double(a) / double(b) : 0.0; }
+
+}  // namespace
+
+int64_t EvalReport::class_total(int c) const {
+  return std::accumulate(confusion[c].begin(), confusion[c].end(), int64_t{0});
+}
+
+std::string to_table(const EvalReport& r) {
+  std::string out;
+  out += fmt::format("model      {} ({}{}, {:.1f} KB)\n", r.model_path, r.model_kind,
+                     r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine, r.model_bytes / 1024.0);
+  out += fmt::format("libtorch   {}, {} thread{}, batch size {}\n", r.libtorch_version, r.threads,
+                     r.threads == 1 ? "" : "s", r.batch_size);
+  out += fmt::format("{:<12} {:>9} {:>9}\n", "class", "correct", "accuracy");
+  for (int c = 0; c < cifar10::kNumClasses; ++c) {
+    out += fmt::format("{:<12} {:>4}/{:<4} {:>8.2f}%\n", cifar10::kClassNames[c], r.class_correct(c),
+                       r.class_total(c), 100.0 * ratio(r.class_correct(c), r.class_total(c)));
+  }
+  out += fmt::format("accuracy   {:.2f}% ({}/{})\n", 100.0 * r.accuracy(), r.correct, r.images);
+  out += fmt::format("speed      {:.0f} images/s ({:.3f} s)\n", r.images_per_second(), r.seconds);
+  return out;
+}
+
+std::string to_json(const EvalReport& r) { return json_text(nlohmann::json(r)); }
+
+}  // namespace resnet8
