@@ -4,6 +4,7 @@
 #include <resnet8/support/error.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/model/architecture.h>
 #include <resnet8/quant/planner.h>
 
 #include <algorithm>
@@ -29,7 +30,7 @@ TEST_CASE("benchmark statistics: median of passes, latency percentiles") {
 
 TEST_CASE("the operations per image behind GFLOP/s and GOP/s are ResNet8's multiply-accumulates, twice") {
   // From the architecture: every layer's output positions x output channels x its kernel's inputs.
-  const auto plan = resnet8::plan_structure(resnet8::fold(resnet8::ResNet8()), {});
+  const auto plan = resnet8::plan_structure(resnet8::resnet8_graph(), {});
   std::map<std::string, int64_t> size = {{"input", 32}};
   double macs = 0;
   for (const auto& l : plan.layers) {
@@ -40,7 +41,7 @@ TEST_CASE("the operations per image behind GFLOP/s and GOP/s are ResNet8's multi
     if (l.name.find(".conv2") != std::string::npos) size[l.name.substr(0, l.name.find('.')) + ".add"] = side;
     macs += double(side * side * l.weight_shape[0] * inputs);
   }
-  CHECK(resnet8::kResNet8OpsPerImage == 2 * macs);
+  CHECK(resnet8::resnet8_ops_per_image() == 2 * macs);
   resnet8::BenchResult r;
   r.images_per_second = {1000};
   CHECK(r.median_gops() == doctest::Approx(1000 * 2 * macs / 1e9));

@@ -121,13 +121,20 @@ TEST_CASE("int8 files hold bit-packed weights that their __setstate__ unpacks to
 TEST_CASE("cross-layer equalization leaves the network's function unchanged and evens out the channel ranges") {
   auto folded = random_network(7);
   // Spread conv1's output channels over four decades and undo it in conv2: the same function, badly scaled.
-  for (auto& s : folded.stacks) {
-    const int64_t c = s.conv1.weight.size(0);
+  const std::vector<std::string> stacks = {"stack1", "stack2", "stack3"};
+  for (const auto& s : stacks) {
+    auto& conv1 = folded.conv(s + ".conv1");
+    auto& conv2 = folded.conv(s + ".conv2");
+    const int64_t c = conv1.weight.size(0);
     const auto k = torch::pow(10.0, torch::linspace(-2, 2, c));
-    s.conv1.weight = (s.conv1.weight * k.view({-1, 1, 1, 1})).contiguous(torch::MemoryFormat::ChannelsLast);
-    s.conv1.bias = s.conv1.bias * k;
-    s.conv2.weight = (s.conv2.weight / k.view({1, -1, 1, 1})).contiguous(torch::MemoryFormat::ChannelsLast);
+    conv1.weight = (conv1.weight * k.view({-1, 1, 1, 1})).contiguous(torch::MemoryFormat::ChannelsLast);
+    conv1.bias = conv1.bias * k;
+    conv2.weight = (conv2.weight / k.view({1, -1, 1, 1})).contiguous(torch::MemoryFormat::ChannelsLast);
   }
+  // The graph's equalizable pairs are exactly each stack's conv1 -> conv2.
+  const auto expected_pairs = std::vector<std::pair<std::string, std::string>>{
+      {"stack1.conv1", "stack1.conv2"}, {"stack2.conv1", "stack2.conv2"}, {"stack3.conv1", "stack3.conv2"}};
+  CHECK(resnet8::equalizable_pairs(folded.graph) == expected_pairs);
   std::vector<resnet8::EqualizedPair> pairs;
   const auto equalized = resnet8::equalize(folded, &pairs);
   REQUIRE(pairs.size() == 3);
@@ -138,21 +145,23 @@ TEST_CASE("cross-layer equalization leaves the network's function unchanged and 
   const double diff = (equalized.forward(x) - folded.forward(x)).abs().max().item<double>();
   MESSAGE("max |equalized - original| ", diff);
   CHECK(diff <= 1e-5);
-  for (size_t i = 0; i < folded.stacks.size(); ++i) {
-    const auto& before = folded.stacks[i];
-    const auto& after = equalized.stacks[i];
-    INFO(before.name);
-    const double spread_before = resnet8::channel_range_spread(before.conv2.weight, 1);
-    const double spread_after = resnet8::channel_range_spread(after.conv2.weight, 1);
-    MESSAGE(before.name, ".conv2 input-channel range spread ", spread_before, " -> ", spread_after);
+  for (const auto& s : stacks) {
+    INFO(s);
+    const auto& conv1_before = folded.conv(s + ".conv1");
+    const auto& conv2_before = folded.conv(s + ".conv2");
+    const auto& conv1_after = equalized.conv(s + ".conv1");
+    const auto& conv2_after = equalized.conv(s + ".conv2");
+    const double spread_before = resnet8::channel_range_spread(conv2_before.weight, 1);
+    const double spread_after = resnet8::channel_range_spread(conv2_after.weight, 1);
+    MESSAGE(s, ".conv2 input-channel range spread ", spread_before, " -> ", spread_after);
     CHECK(spread_after < spread_before / 100);
-    CHECK(resnet8::channel_range_spread(after.conv1.weight, 0) < resnet8::channel_range_spread(before.conv1.weight, 0) / 100);
+    CHECK(resnet8::channel_range_spread(conv1_after.weight, 0) < resnet8::channel_range_spread(conv1_before.weight, 0) / 100);
     // Equalized: channel i spans the same range in conv1's output and in conv2's input.
-    const auto r1 = after.conv1.weight.abs().amax({1, 2, 3});
-    const auto r2 = after.conv2.weight.abs().amax({0, 2, 3});
+    const auto r1 = conv1_after.weight.abs().amax({1, 2, 3});
+    const auto r2 = conv2_after.weight.abs().amax({0, 2, 3});
     CHECK(torch::allclose(r1, r2, 1e-4, 0));
   }
-  CHECK(folded.stacks[0].conv1.weight.data_ptr() != equalized.stacks[0].conv1.weight.data_ptr());  // a new network
+  CHECK(folded.conv("stack1.conv1").weight.data_ptr() != equalized.conv("stack1.conv1").weight.data_ptr());  // a new network
 }
 
 TEST_CASE("layer statistics: the reconstruction error from second moments equals the error on the rows") {

@@ -7,6 +7,7 @@
 #include <resnet8/run/classifier.h>
 #include <resnet8/run/engine.h>
 #include <resnet8/support/error.h>
+#include <resnet8/model/architecture.h>
 #include <resnet8/quant/observer.h>
 #include <resnet8/support/output_guard.h>
 #include <resnet8/quant/planner.h>
@@ -105,6 +106,13 @@ auto naming_flags(const std::map<std::string, std::string>& flags, F&& f) -> dec
 // The --observer flag as an ObserverKind; an unknown name is a usage error.
 inline ObserverKind observer(const cxxopts::ParseResult& args) {
   return naming_flags({{"observer", "--observer"}}, [&] { return parse_observer(args["observer"].as<std::string>()); });
+}
+
+// The network's layers (architecture.h), comma-separated: what --keep-float accepts.
+inline std::string layer_list() {
+  std::string out;
+  for (const Node* n : resnet8_graph().layers()) out += (out.empty() ? "" : ", ") + n->name;
+  return out;
 }
 
 inline std::string available_engine_list() {

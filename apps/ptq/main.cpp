@@ -52,8 +52,8 @@ void add_options(cxxopts::Options& options) {
       ("reduce-range", "7-bit activations: auto (on only for 8-bit weights on kernels without VNNI), on or off; "
                        "a scheme that would saturate int16 here is refused",
        cxxopts::value<std::string>()->default_value("auto"))
-      ("keep-float", "mixed precision: comma-separated layers kept in fp32 (stem.conv, stack1.conv1, ..., "
-                     "stack3.shortcut, fc)", cxxopts::value<std::string>())
+      ("keep-float", "mixed precision: comma-separated layers kept in fp32, of " + cli::layer_list(),
+       cxxopts::value<std::string>())
       ("json", "write the quantization plan (per-layer scales/zero points, weight ranges), sizes and results as JSON",
        cxxopts::value<std::string>())
       ("no-eval", "only write the quantized file")

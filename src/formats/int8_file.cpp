@@ -5,8 +5,7 @@
 #include <resnet8/support/atomic_file.h>
 #include <resnet8/formats/bit_pack.h>
 #include <resnet8/support/error.h>
-#include <resnet8/model/folded.h>
-#include <resnet8/model/model.h>
+#include <resnet8/model/architecture.h>
 #include <resnet8/quant/planner.h>
 #include <resnet8/data/weights.h>
 
@@ -151,7 +150,7 @@ QuantPlan read_quantized_plan(const fs::path& file) {
   }
   QuantPlan plan;
   try {
-    plan = plan_structure(fold(ResNet8()), options);
+    plan = plan_structure(resnet8_graph(), options);
   } catch (const OptionError& e) {
     throw Error(fmt::format("{}: its metadata does not describe a ResNet8 plan ({})", file.string(), e.what()));
   }

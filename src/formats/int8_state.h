@@ -1,10 +1,10 @@
 #pragma once
-// The order in which an int8 file's flat state (int8_module.h) holds a plan's values: one walk, used by
-// the writer (int8_module.cpp) and by the data-only reader (quantized_file.cpp). Visitors get
+// The order in which an int8 file's flat state (int8_torchscript.h) holds a plan's values: one walk, used by
+// the writer (int8_torchscript.cpp) and by the data-only reader (int8_file.cpp). Visitors get
 //   qparams(attr, activation)  one float32 scale (reals) and one int64 zero point (ints);
 //   layer(attr, layer)         the bias (reals); the fp32 weights (reals) when kept float, else the N-bit
 //                              weights (the bit-packed stream) and their scales (reals).
-// `attr` is the module attribute prefix ("stem_conv", "stack1_add", "fc").
+// `attr` is the module attribute prefix: the graph node's name with '_' for '.' ("stem_conv").
 #include <resnet8/support/error.h>
 #include <resnet8/quant/quant_plan.h>
 
@@ -37,17 +37,25 @@ auto& layer_of(Plan& plan, const std::string& name) {
   return find_named(plan.layers, [](const auto& l) { return l.name; }, name, "layer");
 }
 
+// The state's order: the input's parameters; each conv node's layer and output parameters; the other
+// nodes with a point of their own (the residual adds); the linear node's layer and output parameters.
 template <typename Plan, typename Visitor>
 void walk_int8_state(Plan& plan, Visitor& v) {
-  v.qparams("input", activation_of(plan, "input"));
-  for (auto& l : plan.layers) {
-    if (l.kind != LayerKind::kConv) continue;
-    v.layer(attr_name(l.name), l);
-    v.qparams(attr_name(l.name), activation_of(plan, l.name));
+  const Graph& g = plan.graph;
+  const auto layer_nodes = [&](NodeKind kind) {
+    for (const Node* n : g.of_kind(kind)) {
+      v.layer(attr_name(n->name), layer_of(plan, n->name));
+      v.qparams(attr_name(n->name), activation_of(plan, n->point));
+    }
+  };
+  for (const Node* n : g.of_kind(NodeKind::kInput)) v.qparams(attr_name(n->name), activation_of(plan, n->point));
+  layer_nodes(NodeKind::kConv);
+  for (const Node& n : g.nodes) {
+    if (n.kind != NodeKind::kConv && n.kind != NodeKind::kLinear && n.kind != NodeKind::kInput && n.point == n.name) {
+      v.qparams(attr_name(n.name), activation_of(plan, n.point));
+    }
   }
-  for (const auto& s : plan.stacks()) v.qparams(s + "_add", activation_of(plan, s + ".add"));
-  v.layer("fc", layer_of(plan, "fc"));
-  v.qparams("fc", activation_of(plan, "fc"));
+  layer_nodes(NodeKind::kLinear);
 }
 
 }  // namespace resnet8::detail

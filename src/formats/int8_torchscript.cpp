@@ -23,7 +23,7 @@ c10::IValue call_op(const char* name, torch::jit::Stack stack) {
   return stack.at(0);
 }
 
-// The flat state (see int8_module.h), and the __setstate__ statements that unpack it.
+// The flat state (see int8_torchscript.h), and the __setstate__ statements that unpack it.
 struct Blobs {
   std::vector<int32_t> weights;  // bit-packed into the file (bit_pack.h)
   std::vector<float> reals;
@@ -95,25 +95,60 @@ std::string conv_code(const LayerPlan& l, const std::string& in) {
                      l.relu ? "conv2d_relu" : "conv2d", in, a, a, a);
 }
 
-// forward(), generated from the plan's layers (ResNet8: stem, stacks with optional shortcut, fc).
+// Variable names for the graph's value slots (Graph::value_slots): h for the first, y for the second, ...
+std::string variable(int slot) {
+  static const char* const names[] = {"h", "y", "z"};
+  return slot < 3 ? names[slot] : fmt::format("t{}", slot);
+}
+
+// forward(), one statement per node of the plan's graph. Values are quantized tensors, except the output
+// of a linear layer kept in fp32, which is written inline into the softmax that reads it.
 std::string forward_code(const QuantPlan& plan) {
-  std::string src =
-      "def forward(self, x: Tensor) -> Tensor:\n"
-      "    h = torch.quantize_per_tensor(x.permute([0, 3, 1, 2]), self.input_scale, self.input_zero_point, "
-      "torch.quint8)\n";
-  src += fmt::format("    h = {}\n", conv_code(plan.layer("stem.conv"), "h"));
-  for (const auto& s : plan.stacks()) {
-    src += fmt::format("    y = {}\n", conv_code(plan.layer(s + ".conv1"), "h"));
-    src += fmt::format("    y = {}\n", conv_code(plan.layer(s + ".conv2"), "y"));
-    if (plan.has_layer(s + ".shortcut")) src += fmt::format("    h = {}\n", conv_code(plan.layer(s + ".shortcut"), "h"));
-    src += fmt::format("    h = ops.quantized.add_relu(y, h, self.{0}_add_scale, self.{0}_add_zero_point)\n", s);
+  const Graph& g = plan.graph;
+  const std::vector<int> slots = g.value_slots();
+  const std::vector<ValueShape> shapes = g.shapes();
+  std::vector<std::string> value(g.nodes.size());
+  std::vector<bool> is_float(g.nodes.size(), false);
+  std::string src = "def forward(self, x: Tensor) -> Tensor:\n";
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    const std::string a = attr_name(n.name);
+    std::vector<std::string> in;
+    for (const auto& name : n.inputs) {
+      const size_t k = g.index(name);
+      if (is_float[k] && n.kind != NodeKind::kSoftmax) throw Error(fmt::format("int8 file: node '{}' reads a float value", n.name));
+      in.push_back(value[k]);
+    }
+    std::string code;
+    switch (n.kind) {
+      case NodeKind::kInput:
+        code = fmt::format("torch.quantize_per_tensor(x.permute([0, 3, 1, 2]), self.{0}_scale, self.{0}_zero_point, "
+                           "torch.quint8)", a);
+        break;
+      case NodeKind::kConv: code = conv_code(plan.layer(n.name), in[0]); break;
+      case NodeKind::kAdd:
+        code = fmt::format("ops.quantized.{}({}, {}, self.{}_scale, self.{}_zero_point)", n.relu ? "add_relu" : "add",
+                           in[0], in[1], a, a);
+        break;
+      case NodeKind::kPool:
+        code = fmt::format("torch.adaptive_avg_pool2d({}, [1, 1]).reshape([-1, {}])", in[0], shapes[i].channels);
+        break;
+      case NodeKind::kLinear:
+        if (plan.layer(n.name).kept_float) {
+          value[i] = fmt::format("torch.linear({}.dequantize(), self.{}_weight, self.{}_bias)", in[0], a, a);
+          is_float[i] = true;
+          continue;
+        }
+        code = fmt::format("ops.quantized.linear({}, self.{}_packed, self.{}_scale, self.{}_zero_point)", in[0], a, a, a);
+        break;
+      case NodeKind::kSoftmax:
+        src += fmt::format("    return torch.softmax({}{}, 1)\n", in[0], is_float[g.index(n.inputs[0])] ? "" : ".dequantize()");
+        return src;
+    }
+    value[i] = variable(slots[i]);
+    src += fmt::format("    {} = {}\n", value[i], code);
   }
-  src += "    h = torch.adaptive_avg_pool2d(h, [1, 1]).reshape([-1, 64])\n";
-  src += plan.layer("fc").kept_float
-             ? "    return torch.softmax(torch.linear(h.dequantize(), self.fc_weight, self.fc_bias), 1)\n"
-             : "    h = ops.quantized.linear(h, self.fc_packed, self.fc_scale, self.fc_zero_point)\n"
-               "    return torch.softmax(h.dequantize(), 1)\n";
-  return src;
+  throw Error("int8 file: the plan's graph does not end in a softmax");
 }
 
 // The start of __setstate__ for a scheme that only VNNI kernels compute exactly: it runs the
@@ -147,7 +182,8 @@ void register_attributes(torch::jit::Module& module, const QuantPlan& plan) {
                                    {dummy, c10::IValue(), c10::List<int64_t>({1, 1}), c10::List<int64_t>({0, 0}),
                                     c10::List<int64_t>({1, 1}), int64_t{1}});
   const c10::IValue linear = call_op("quantized::linear_prepack", {dummy.reshape({1, 1}), c10::IValue()});
-  std::vector<std::string> qparams = {"input"};
+  std::vector<std::string> qparams;
+  for (const Node* n : plan.graph.of_kind(NodeKind::kInput)) qparams.push_back(attr_name(n->name));
   for (const auto& l : plan.layers) {
     const std::string a = attr_name(l.name);
     qparams.push_back(a);
@@ -159,7 +195,9 @@ void register_attributes(torch::jit::Module& module, const QuantPlan& plan) {
       module.register_attribute(a + "_packed", v.type(), v);
     }
   }
-  for (const auto& s : plan.stacks()) qparams.push_back(s + "_add");
+  for (const Node& n : plan.graph.nodes) {  // the other nodes with an activation point of their own
+    if (n.kind != NodeKind::kInput && !plan.has_layer(n.name) && n.point == n.name) qparams.push_back(attr_name(n.name));
+  }
   for (const auto& name : qparams) {
     module.register_attribute(name + "_scale", c10::FloatType::get(), 1.0);
     module.register_attribute(name + "_zero_point", c10::IntType::get(), int64_t{0});

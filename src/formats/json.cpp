@@ -133,7 +133,7 @@ void to_json(json& j, const BenchReport& r) {
        {"repeats", r.repeats},
        {"images_per_pass", r.images},
        {"peak_rss_bytes", r.peak_rss_bytes},
-       {"ops_per_image", kResNet8OpsPerImage},
+       {"ops_per_image", resnet8_ops_per_image()},
        {"results", r.results}};
   if (!r.profiles.empty()) j["profiles"] = r.profiles;
 }

@@ -1,4 +1,4 @@
-// No LibTorch header may be included here (see onnx_export.h): this file is built in its own target.
+// No LibTorch header may be included here (see onnx.h): this file is built in its own target.
 #include <resnet8/formats/onnx.h>
 
 #include <resnet8/support/error.h>
@@ -17,9 +17,9 @@ namespace resnet8 {
 namespace {
 
 // A graph under construction: initializers and nodes with unique output names.
-class Graph {
+class OnnxGraph {
  public:
-  explicit Graph(onnx::GraphProto* g) : g_(g) {}
+  explicit OnnxGraph(onnx::GraphProto* g) : g_(g) {}
 
   template <typename T>
   std::string constant(const std::string& name, int dtype, const std::vector<int64_t>& dims, const std::vector<T>& values) {
@@ -70,19 +70,19 @@ struct Activation {
   const ActivationPlan* point = nullptr;
 };
 
-std::string activation_scale(Graph& g, const ActivationPlan& a) {
+std::string activation_scale(OnnxGraph& g, const ActivationPlan& a) {
   return g.constant<float>(a.point + ".scale", onnx::TensorProto::FLOAT, {}, {static_cast<float>(a.qparams.scale)});
 }
 
-std::string activation_zero_point(Graph& g, const ActivationPlan& a) {
+std::string activation_zero_point(OnnxGraph& g, const ActivationPlan& a) {
   return g.constant<uint8_t>(a.point + ".zero_point", onnx::TensorProto::UINT8, {}, {static_cast<uint8_t>(a.qparams.zero_point)});
 }
 
 // QuantizeLinear + DequantizeLinear at an activation point's parameters (uint8).
-Activation qdq(Graph& g, const std::string& in, const ActivationPlan& a) {
+Activation qdq(OnnxGraph& g, const std::string& in, const ActivationPlan& a) {
   const std::string s = activation_scale(g, a), z = activation_zero_point(g, a);
-  const std::string q = Graph::out(g.node("QuantizeLinear", {in, s, z}, a.point + ".q"));
-  return {q, Graph::out(g.node("DequantizeLinear", {q, s, z}, a.point + ".dq")), &a};
+  const std::string q = OnnxGraph::out(g.node("QuantizeLinear", {in, s, z}, a.point + ".q"));
+  return {q, OnnxGraph::out(g.node("DequantizeLinear", {q, s, z}, a.point + ".dq")), &a};
 }
 
 // The float input of a layer kept in fp32: the same dequantization, written per channel (axis 1, every
@@ -90,7 +90,7 @@ Activation qdq(Graph& g, const std::string& in, const ActivationPlan& a) {
 // with float weights whose input comes from a per-tensor DequantizeLinear into an int8 one (8-bit
 // per-tensor weights, which also saturate int16 pairs on CPUs without VNNI); a per-channel input
 // leaves the layer in fp32, as the plan says.
-std::string float_input(Graph& g, const Activation& in, int64_t channels, const std::string& layer) {
+std::string float_input(OnnxGraph& g, const Activation& in, int64_t channels, const std::string& layer) {
   const ActivationPlan& a = *in.point;
   const std::string s = g.constant<float>(layer + ".input_scale", onnx::TensorProto::FLOAT, {channels},
                                           std::vector<float>(channels, static_cast<float>(a.qparams.scale)));
@@ -98,11 +98,11 @@ std::string float_input(Graph& g, const Activation& in, int64_t channels, const 
                                             std::vector<uint8_t>(channels, static_cast<uint8_t>(a.qparams.zero_point)));
   auto* n = g.node("DequantizeLinear", {in.q, s, z}, layer + ".input");
   set_int(n, "axis", 1);
-  return Graph::out(n);
+  return OnnxGraph::out(n);
 }
 
 // The layer's float weight tensor: DequantizeLinear of its int8 values, or the fp32 weights it kept.
-std::string weight(Graph& g, const LayerPlan& l, bool per_channel) {
+std::string weight(OnnxGraph& g, const LayerPlan& l, bool per_channel) {
   if (l.kept_float) return g.constant<float>(l.name + ".weight", onnx::TensorProto::FLOAT, l.weight_shape, l.float_weight);
   std::vector<int8_t> q(l.weight.begin(), l.weight.end());
   const std::vector<int64_t> axis_dims = per_channel ? std::vector<int64_t>{l.weight_shape[0]} : std::vector<int64_t>{};
@@ -112,11 +112,11 @@ std::string weight(Graph& g, const LayerPlan& l, bool per_channel) {
                                            std::vector<int8_t>(l.weight_scales.size(), 0));
   auto* n = g.node("DequantizeLinear", {w, s, z}, l.name + ".weight");
   if (per_channel) set_int(n, "axis", 0);
-  return Graph::out(n);
+  return OnnxGraph::out(n);
 }
 
 // The layer's bias: int32 at scale input_scale x weight_scale (as int8 kernels hold it), or fp32.
-std::string bias(Graph& g, const LayerPlan& l, bool per_channel, double input_scale) {
+std::string bias(OnnxGraph& g, const LayerPlan& l, bool per_channel, double input_scale) {
   const int64_t out = static_cast<int64_t>(l.bias.size());
   if (l.kept_float) return g.constant<float>(l.name + ".bias", onnx::TensorProto::FLOAT, {out}, l.bias);
   std::vector<float> scales(l.bias.size());
@@ -130,55 +130,78 @@ std::string bias(Graph& g, const LayerPlan& l, bool per_channel, double input_sc
   const std::string s = g.constant<float>(l.name + ".bias_scale", onnx::TensorProto::FLOAT, {out}, scales);
   auto* n = g.node("DequantizeLinear", {b, s}, l.name + ".bias");
   set_int(n, "axis", 0);
-  return Graph::out(n);
+  return OnnxGraph::out(n);
 }
 
 // Conv (+ Relu) + Q/DQ at the layer's output parameters; `in` is its input point's activation.
-Activation conv(Graph& g, const QuantPlan& plan, const std::string& name, const Activation& in) {
-  const LayerPlan& l = plan.layer(name);
+Activation conv(OnnxGraph& g, const QuantPlan& plan, const Node& n, const Activation& in) {
+  const LayerPlan& l = plan.layer(n.name);
   const std::string w = weight(g, l, plan.per_channel);
   const std::string b = bias(g, l, plan.per_channel, in.point->qparams.scale);
-  const std::string x = l.kept_float ? float_input(g, in, l.weight_shape[1], name) : in.dq;
-  auto* c = g.node("Conv", {x, w, b}, name);
+  const std::string x = l.kept_float ? float_input(g, in, l.weight_shape[1], n.name) : in.dq;
+  auto* c = g.node("Conv", {x, w, b}, n.name);
   set_ints(c, "kernel_shape", {l.weight_shape[2], l.weight_shape[3]});
   set_ints(c, "strides", {l.stride, l.stride});
   set_ints(c, "pads", {l.pad_before, l.pad_before, l.pad_after, l.pad_after});
-  const std::string y = l.relu ? Graph::out(g.node("Relu", {Graph::out(c)}, name + ".relu")) : Graph::out(c);
-  return qdq(g, y, plan.activation(name));
+  const std::string y = l.relu ? OnnxGraph::out(g.node("Relu", {OnnxGraph::out(c)}, n.name + ".relu")) : OnnxGraph::out(c);
+  return qdq(g, y, plan.activation(n.point));
 }
 
-// The classifier: Gemm on the pooled features, then Q/DQ (int8) or not (fp32), then Softmax.
-std::string classifier(Graph& g, const QuantPlan& plan, const Activation& features) {
-  const LayerPlan& fc = plan.layer("fc");
-  const std::string w = weight(g, fc, plan.per_channel);
-  const std::string b = bias(g, fc, plan.per_channel, features.point->qparams.scale);
-  const std::string x = fc.kept_float ? float_input(g, features, fc.weight_shape[1], "fc") : features.dq;
-  auto* gemm = g.node("Gemm", {x, w, b}, "fc");
+// A linear layer: Gemm, then Q/DQ at its output parameters (int8) or not (fp32: float logits).
+Activation linear(OnnxGraph& g, const QuantPlan& plan, const Node& n, const Activation& in) {
+  const LayerPlan& l = plan.layer(n.name);
+  const std::string w = weight(g, l, plan.per_channel);
+  const std::string b = bias(g, l, plan.per_channel, in.point->qparams.scale);
+  const std::string x = l.kept_float ? float_input(g, in, l.weight_shape[1], n.name) : in.dq;
+  auto* gemm = g.node("Gemm", {x, w, b}, n.name);
   set_int(gemm, "transB", 1);
-  const std::string logits = fc.kept_float ? Graph::out(gemm) : qdq(g, Graph::out(gemm), plan.activation("fc")).dq;
-  auto* softmax = g.node("Softmax", {logits}, "probs", "probs");
-  set_int(softmax, "axis", 1);
-  return Graph::out(softmax);
+  if (l.kept_float) return {"", OnnxGraph::out(gemm), nullptr};
+  return qdq(g, OnnxGraph::out(gemm), plan.activation(n.point));
 }
 
-// The ResNet8 graph: stem, stacks (conv1, conv2, optional shortcut, add), pool, classifier.
-std::string network(Graph& g, const QuantPlan& plan, const std::string& x) {
-  auto* t = g.node("Transpose", {x}, "nchw");
-  set_ints(t, "perm", {0, 3, 1, 2});
-  Activation h = conv(g, plan, "stem.conv", qdq(g, Graph::out(t), plan.activation("input")));
-  for (const auto& stack : plan.stacks()) {
-    const Activation y = conv(g, plan, stack + ".conv2", conv(g, plan, stack + ".conv1", h));
-    if (plan.has_layer(stack + ".shortcut")) h = conv(g, plan, stack + ".shortcut", h);
-    const auto* add = g.node("Add", {y.dq, h.dq}, stack + ".add");
-    h = qdq(g, Graph::out(g.node("Relu", {Graph::out(add)}, stack + ".add.relu")), plan.activation(stack + ".add"));
-  }
-  // The pool keeps its input's quantization parameters, as LibTorch's quantized pool does.
-  const std::string s = activation_scale(g, *h.point), z = activation_zero_point(g, *h.point);
-  const auto* pool = g.node("GlobalAveragePool", {h.dq}, "pool");
-  auto* flat = g.node("Flatten", {Graph::out(g.node("QuantizeLinear", {Graph::out(pool), s, z}, "pool.q"))}, "flatten");
+// The global average pool: re-quantized at its point's parameters (its input's when the plan keeps them,
+// as LibTorch's quantized pool does), flattened to [N, C].
+Activation pool(OnnxGraph& g, const QuantPlan& plan, const Node& n, const Activation& in) {
+  const ActivationPlan& a = plan.activation(n.point);
+  const std::string s = activation_scale(g, a), z = activation_zero_point(g, a);
+  const auto* avg = g.node("GlobalAveragePool", {in.dq}, n.name);
+  auto* flat = g.node("Flatten", {OnnxGraph::out(g.node("QuantizeLinear", {OnnxGraph::out(avg), s, z}, n.name + ".q"))}, "flatten");
   set_int(flat, "axis", 1);
-  const Activation features{Graph::out(flat), Graph::out(g.node("DequantizeLinear", {Graph::out(flat), s, z}, "features")), h.point};
-  return classifier(g, plan, features);
+  return {OnnxGraph::out(flat), OnnxGraph::out(g.node("DequantizeLinear", {OnnxGraph::out(flat), s, z}, "features")), &a};
+}
+
+// The plan's graph, node by node; returns the name of the output (the softmax probabilities).
+std::string network(OnnxGraph& g, const QuantPlan& plan, const std::string& x) {
+  const Graph& net = plan.graph;
+  std::vector<Activation> values(net.nodes.size());
+  for (size_t i = 0; i < net.nodes.size(); ++i) {
+    const Node& n = net.nodes[i];
+    std::vector<Activation> in;
+    for (const auto& name : n.inputs) in.push_back(values[net.index(name)]);
+    switch (n.kind) {
+      case NodeKind::kInput: {
+        auto* t = g.node("Transpose", {x}, "nchw");
+        set_ints(t, "perm", {0, 3, 1, 2});
+        values[i] = qdq(g, OnnxGraph::out(t), plan.activation(n.point));
+        break;
+      }
+      case NodeKind::kConv: values[i] = conv(g, plan, n, in[0]); break;
+      case NodeKind::kAdd: {
+        std::string y = OnnxGraph::out(g.node("Add", {in[0].dq, in[1].dq}, n.name));
+        if (n.relu) y = OnnxGraph::out(g.node("Relu", {y}, n.name + ".relu"));
+        values[i] = qdq(g, y, plan.activation(n.point));
+        break;
+      }
+      case NodeKind::kPool: values[i] = pool(g, plan, n, in[0]); break;
+      case NodeKind::kLinear: values[i] = linear(g, plan, n, in[0]); break;
+      case NodeKind::kSoftmax: {
+        auto* softmax = g.node("Softmax", {in[0].dq}, "probs", "probs");
+        set_int(softmax, "axis", 1);
+        return OnnxGraph::out(softmax);
+      }
+    }
+  }
+  throw Error("ONNX export: the plan's graph does not end in a softmax");
 }
 
 void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name, const std::vector<int64_t>& dims) {
@@ -204,7 +227,7 @@ std::string onnx_model(const QuantPlan& plan, const std::string& producer_versio
   onnx::GraphProto* graph = model.mutable_graph();
   graph->set_name("resnet8_int8_qdq");
   set_tensor_type(graph->add_input(), "x", {32, 32, 3});
-  Graph g(graph);
+  OnnxGraph g(graph);
   set_tensor_type(graph->add_output(), network(g, plan, "x"), {10});
   try {
     onnx::checker::check_model(model);

@@ -1,34 +1,53 @@
 #include <resnet8/model/folded.h>
 
+#include <resnet8/model/architecture.h>
 #include <resnet8/model/model.h>
+#include <resnet8/support/error.h>
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 namespace resnet8 {
 namespace {
 
-FoldedConv fold_conv(const std::string& name, const SameConv2d& conv, const torch::nn::BatchNorm2d& bn,
-                     int64_t stride, bool relu) {
+// The model's parameters and buffers by path ("stack2.bn1.running_var").
+class ModuleTensors {
+ public:
+  explicit ModuleTensors(const ResNet8& model) {
+    for (const auto& p : model->named_parameters()) tensors_[p.key()] = p.value().detach();
+    for (const auto& b : model->named_buffers()) tensors_[b.key()] = b.value().detach();
+  }
+  const at::Tensor& at(const std::string& path) const {
+    const auto it = tensors_.find(path);
+    if (it == tensors_.end()) throw Error(fmt::format("the ResNet8 module has no tensor '{}'", path));
+    return it->second;
+  }
+
+ private:
+  std::map<std::string, at::Tensor> tensors_;
+};
+
+FoldedConv fold_conv(const Graph& graph, const Node& node, const ModuleTensors& m) {
   torch::NoGradGuard no_grad;
   FoldedConv out;
-  out.name = name;
-  out.stride = stride;
-  out.relu = relu;
-  at::Tensor weight = conv->weight.detach().clone();
-  at::Tensor bias = conv->bias.detach().clone();
-  if (bn) {
-    const at::Tensor scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
+  out.name = node.name;
+  out.stride = node.stride;
+  out.relu = node.relu;
+  at::Tensor weight = m.at(node.name + ".weight").clone();
+  at::Tensor bias = m.at(node.name + ".bias").clone();
+  if (!node.batch_norm.empty()) {
+    const std::string& bn = node.batch_norm;
+    const at::Tensor scale = m.at(bn + ".weight") / torch::sqrt(m.at(bn + ".running_var") + kBatchNormEps);
     weight = weight * scale.view({-1, 1, 1, 1});
-    bias = (bias - bn->running_mean) * scale + bn->bias;
+    bias = (bias - m.at(bn + ".running_mean")) * scale + m.at(bn + ".bias");
   }
-  const int64_t k = weight.size(2);
-  const auto [before, after] = same_padding(32, k, stride);  // same rule at every even size here
+  const auto [before, after] = graph.padding(node.name);
   if (before == after) {
     out.padding = before;
   } else {
-    TORCH_CHECK(before == 0 && after == 1, "unexpected 'same' padding for ", name);
-    weight = torch::constant_pad_nd(weight, {1, 0, 1, 0});  // zero first row and column: 4x4 kernel
-    out.padding = 1;
+    TORCH_CHECK(before + 1 == after, "unexpected 'same' padding for ", node.name);
+    weight = torch::constant_pad_nd(weight, {1, 0, 1, 0});  // zero first row and column: (k+1)x(k+1) kernel
+    out.padding = after;
     out.padded_kernel = true;
   }
   // Channels-last weights match the channels-last activations: no per-call reorder in oneDNN.
@@ -59,55 +78,47 @@ at::Tensor FoldedConv::original_weight() const {
   return padded_kernel ? weight.slice(2, 1).slice(3, 1).contiguous() : weight;
 }
 
-FoldedResNet8 fold(const ResNet8& model) {
-  FoldedResNet8 out;
-  out.stem = fold_conv("stem.conv", model->stem->conv, model->stem->bn, 1, true);
-  const std::vector<std::pair<std::string, Stack>> stacks = {
-      {"stack1", model->stack1}, {"stack2", model->stack2}, {"stack3", model->stack3}};
-  for (const auto& [name, stack] : stacks) {
-    const int64_t stride = stack->shortcut ? 2 : 1;
-    FoldedStack s;
-    s.name = name;
-    s.conv1 = fold_conv(name + ".conv1", stack->conv1, stack->bn1, stride, true);
-    s.conv2 = fold_conv(name + ".conv2", stack->conv2, stack->bn2, 1, false);
-    if (stack->shortcut) {
-      s.has_shortcut = true;
-      s.shortcut = fold_conv(name + ".shortcut", stack->shortcut, nullptr, stride, false);
-    }
-    out.stacks.push_back(std::move(s));
+const FoldedConv& FoldedResNet8::conv(const std::string& name) const {
+  for (const auto& c : convs) {
+    if (c.name == name) return c;
   }
-  out.fc_weight = model->fc->weight.detach().clone();
-  out.fc_bias = model->fc->bias.detach().clone();
-  return out;
+  throw Error(fmt::format("the folded network has no convolution '{}'", name));
 }
 
-std::vector<const FoldedConv*> FoldedResNet8::convs() const {
-  std::vector<const FoldedConv*> out = {&stem};
-  for (const auto& s : stacks) {
-    out.push_back(&s.conv1);
-    out.push_back(&s.conv2);
-    if (s.has_shortcut) out.push_back(&s.shortcut);
-  }
+FoldedConv& FoldedResNet8::conv(const std::string& name) {
+  return const_cast<FoldedConv&>(static_cast<const FoldedResNet8&>(*this).conv(name));
+}
+
+FoldedResNet8 fold(const ResNet8& model) {
+  const ModuleTensors tensors(model);
+  FoldedResNet8 out;
+  out.graph = resnet8_graph();
+  for (const Node* n : out.graph.of_kind(NodeKind::kConv)) out.convs.push_back(fold_conv(out.graph, *n, tensors));
+  const Node& fc = *out.graph.of_kind(NodeKind::kLinear).at(0);
+  out.fc_weight = tensors.at(fc.name + ".weight").clone();
+  out.fc_bias = tensors.at(fc.name + ".bias").clone();
   return out;
 }
 
 at::Tensor FoldedResNet8::forward(const at::Tensor& x, const Observe& observe, const Transform& transform) const {
-  auto seen = [&](const std::string& point, const at::Tensor& t) {
-    if (observe) observe(point, t);
-    return transform ? transform(point, t) : t;
+  auto seen = [&](const Node& n, const at::Tensor& t) {
+    if (observe && n.kind != NodeKind::kPool) observe(n.name, t);
+    return transform ? transform(n.name, t) : t;
   };
-  at::Tensor h = seen("input", x).permute({0, 3, 1, 2});
-  h = seen(stem.name, run(stem, h));
-  for (const auto& s : stacks) {
-    at::Tensor y = seen(s.name + ".conv1", run(s.conv1, h));
-    y = seen(s.name + ".conv2", run(s.conv2, y));
-    const at::Tensor skip = s.has_shortcut ? seen(s.name + ".shortcut", run(s.shortcut, h)) : h;
-    h = seen(s.name + ".add", at::relu_(y.add_(skip)));
-  }
-  at::Tensor pooled = h.mean({2, 3});
-  if (transform) pooled = transform("pool", pooled);
-  const at::Tensor logits = seen("fc", at::linear(pooled, fc_weight, fc_bias));
-  return at::softmax(logits, 1);
+  return run_graph<at::Tensor>(graph, [&](const Node& n, const std::vector<const at::Tensor*>& in) -> at::Tensor {
+    switch (n.kind) {
+      case NodeKind::kInput: return seen(n, x).permute({0, 3, 1, 2});
+      case NodeKind::kConv: return seen(n, run(conv(n.name), *in[0]));
+      case NodeKind::kAdd: {
+        at::Tensor sum = at::add(*in[0], *in[1]);
+        return seen(n, n.relu ? at::relu_(sum) : sum);
+      }
+      case NodeKind::kPool: return seen(n, in[0]->mean({2, 3}));
+      case NodeKind::kLinear: return seen(n, at::linear(*in[0], fc_weight, fc_bias));
+      case NodeKind::kSoftmax: return at::softmax(*in[0], 1);
+    }
+    throw Error(fmt::format("node '{}': unknown kind", n.name));
+  });
 }
 
 }  // namespace resnet8

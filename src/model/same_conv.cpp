@@ -3,15 +3,7 @@
 #include <torch/nn/init.h>
 #include <torch/torch.h>
 
-#include <algorithm>
-
 namespace resnet8 {
-
-std::pair<int64_t, int64_t> same_padding(int64_t input, int64_t kernel, int64_t stride) {
-  const int64_t output = (input + stride - 1) / stride;
-  const int64_t total = std::max<int64_t>((output - 1) * stride + kernel - input, 0);
-  return {total / 2, total - total / 2};
-}
 
 SameConv2dImpl::SameConv2dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride)
     : kernel_(kernel), stride_(stride) {

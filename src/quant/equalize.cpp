@@ -25,10 +25,21 @@ EqualizedPair equalize_pair(FoldedConv& first, FoldedConv& second) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> equalizable_pairs(const Graph& graph) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Node* first : graph.of_kind(NodeKind::kConv)) {
+    const std::vector<std::string> readers = graph.readers(first->name);
+    if (first->relu && readers.size() == 1 && graph.node(readers[0]).kind == NodeKind::kConv) {
+      out.emplace_back(first->name, readers[0]);
+    }
+  }
+  return out;
+}
+
 FoldedResNet8 equalize(const FoldedResNet8& model, std::vector<EqualizedPair>* pairs) {
   FoldedResNet8 out = model;
-  for (auto& stack : out.stacks) {
-    EqualizedPair p = equalize_pair(stack.conv1, stack.conv2);
+  for (const auto& [first, second] : equalizable_pairs(out.graph)) {
+    EqualizedPair p = equalize_pair(out.conv(first), out.conv(second));
     if (pairs) pairs->push_back(std::move(p));
   }
   return out;

@@ -16,7 +16,8 @@ at::Tensor outer_mean(const at::Tensor& a, const at::Tensor& b) { return a.t().m
 // The value at `point` while `forward(transform)` runs the network through `transform` (a clone: the
 // network updates some activations in place). The input point is NHWC; it is returned NCHW.
 template <typename Forward>
-at::Tensor capture(const std::string& point, const FoldedResNet8::Transform& transform, Forward&& forward) {
+at::Tensor capture(const Node& node, const FoldedResNet8::Transform& transform, Forward&& forward) {
+  const std::string& point = node.name;
   at::Tensor seen;
   forward([&](const std::string& p, const at::Tensor& t) {
     at::Tensor y = transform ? transform(p, t) : t;
@@ -24,7 +25,7 @@ at::Tensor capture(const std::string& point, const FoldedResNet8::Transform& tra
     return y;
   });
   if (!seen.defined()) throw Error(fmt::format("the network has no activation point '{}'", point));
-  return point == "input" ? seen.permute({0, 3, 1, 2}) : seen;
+  return node.kind == NodeKind::kInput ? seen.permute({0, 3, 1, 2}) : seen;
 }
 
 }  // namespace
@@ -71,8 +72,9 @@ LayerStatistics layer_statistics(const FoldedResNet8& model, const QuantPlan& pl
                                  const cifar10::Dataset& calibration, int64_t batch_size) {
   if (calibration.size() == 0) throw Error("the calibration set is empty");
   const LayerPlan& l = plan.layer(layer);
-  // fc reads the pooled features, which int8 inference rounds to the grid of the add they average.
-  const std::string point = l.kind == LayerKind::kLinear ? "pool" : l.input;
+  // The value of the node the layer reads, as the simulation quantizes it (a pool's output at its own
+  // point's grid, or its input's).
+  const Node& point = plan.graph.node(plan.graph.node(l.name).inputs.at(0));
   const SimulatedModel quantized = simulate(model, plan);
   LayerStatistics stats;
   c10::InferenceMode inference;

@@ -8,7 +8,6 @@
 
 #include <cmath>
 #include <limits>
-#include <map>
 #include <numeric>
 
 namespace resnet8 {
@@ -34,13 +33,22 @@ void check_names(const char* option, const char* what, const std::set<std::strin
   }
 }
 
-// A layer's structure: name, kind, shape, geometry (set by the caller for convs), whether it stays fp32.
-LayerPlan layer_structure(const std::string& name, const at::Tensor& w, const PlanOptions& options) {
+// A layer's structure from its graph node: name, input point, kind, shape, geometry, whether it stays fp32.
+LayerPlan layer_structure(const Graph& graph, const Node& node, const PlanOptions& options) {
   LayerPlan l;
-  l.name = name;
-  l.kind = w.dim() == 2 ? LayerKind::kLinear : LayerKind::kConv;
-  l.weight_shape = w.sizes().vec();
-  l.kept_float = options.float_layers.count(name) > 0;
+  l.name = node.name;
+  l.input = graph.node(node.inputs.at(0)).point;
+  l.kept_float = options.float_layers.count(node.name) > 0;
+  if (node.kind == NodeKind::kLinear) {
+    l.kind = LayerKind::kLinear;
+    l.weight_shape = {node.out_channels, node.in_channels};
+    return l;
+  }
+  l.kind = LayerKind::kConv;
+  l.weight_shape = {node.out_channels, node.in_channels, node.kernel, node.kernel};
+  l.stride = node.stride;
+  l.relu = node.relu;
+  std::tie(l.pad_before, l.pad_after) = graph.padding(node.name);
   return l;
 }
 
@@ -56,30 +64,6 @@ void fill_layer(LayerPlan& l, const at::Tensor& w, const at::Tensor& bias, const
     l.weight = values<int32_t>(quantize_weight(w, options.weight_bits, options.per_channel, scales, options.weight_range));
     l.weight_scales = values<float>(scales);
   }
-}
-
-// The activation point each layer reads, from the network's structure.
-void set_inputs(const FoldedResNet8& model, std::vector<LayerPlan>& layers) {
-  std::map<std::string, std::string> input = {{"stem.conv", "input"}};
-  std::string h = "stem.conv";
-  for (const auto& s : model.stacks) {
-    input[s.conv1.name] = h;
-    input[s.conv2.name] = s.conv1.name;
-    if (s.has_shortcut) input[s.shortcut.name] = h;
-    h = s.name + ".add";
-  }
-  input["fc"] = h;  // the average pool keeps its input's quantization parameters
-  for (auto& l : layers) l.input = input.at(l.name);
-}
-
-LayerPlan conv_structure(const FoldedConv& c, const PlanOptions& options) {
-  LayerPlan l = layer_structure(c.name, c.original_weight(), options);
-  l.stride = c.stride;
-  l.relu = c.relu;
-  // A padded 4x4 kernel with padding 1 is the 3x3 kernel with no padding before and 1 after.
-  l.pad_before = c.padded_kernel ? c.padding - 1 : c.padding;
-  l.pad_after = c.padding;
-  return l;
 }
 
 // Per row, the clipping range alpha * amax (alpha in [0.30, 1], step 0.005) with the least squared
@@ -102,8 +86,7 @@ at::Tensor mse_range(const at::Tensor& rows, const at::Tensor& amax, double qmax
 
 std::vector<std::string> layer_names(const FoldedResNet8& model) {
   std::vector<std::string> out;
-  for (const FoldedConv* c : model.convs()) out.push_back(c->name);
-  out.push_back("fc");
+  for (const Node* n : model.graph.layers()) out.push_back(n->name);
   return out;
 }
 
@@ -112,11 +95,11 @@ void check_float_layers(const FoldedResNet8& model, const std::set<std::string>&
 }
 
 FloatLayer float_layer(const FoldedResNet8& model, const std::string& name) {
-  if (name == "fc") return {model.fc_weight, model.fc_bias};
-  for (const FoldedConv* c : model.convs()) {
-    if (c->name == name) return {c->original_weight(), c->bias};
-  }
-  throw Error(fmt::format("the network has no layer '{}'", name));
+  if (!model.graph.has(name)) throw Error(fmt::format("the network has no layer '{}'", name));
+  const Node& n = model.graph.node(name);
+  if (n.kind == NodeKind::kLinear) return {model.fc_weight, model.fc_bias};
+  const FoldedConv& c = model.conv(name);
+  return {c.original_weight(), c.bias};
 }
 
 void round_bias(LayerPlan& l, const ActivationPlan& input) {
@@ -148,25 +131,34 @@ at::Tensor quantize_weight(const at::Tensor& w, int bits, bool per_channel, at::
   return at::round(w / scales.to(at::kDouble).view(shape)).clamp(-qmax, qmax).to(at::kInt);
 }
 
-std::vector<std::string> activation_points(const FoldedResNet8& model) {
-  std::vector<std::string> out = {"input", model.stem.name};
-  for (const auto& s : model.stacks) {
-    out.push_back(s.conv1.name);
-    out.push_back(s.conv2.name);
-    if (s.has_shortcut) out.push_back(s.shortcut.name);
-    out.push_back(s.name + ".add");
+Graph plan_graph(const Graph& network) {
+  Graph g = network;
+  for (Node& n : g.nodes) {
+    if (n.kind == NodeKind::kPool) n.point = g.node(n.inputs.at(0)).point;  // int8 pooling keeps its input's grid
   }
-  out.push_back("fc");
+  return g;
+}
+
+std::vector<std::string> activation_points(const Graph& plan_graph) {
+  std::vector<std::string> out;
+  for (const Node& n : plan_graph.nodes) {
+    if (!n.point.empty() && std::find(out.begin(), out.end(), n.point) == out.end()) out.push_back(n.point);
+  }
   return out;
 }
 
-QuantPlan plan_structure(const FoldedResNet8& model, const PlanOptions& options) {
+std::vector<std::string> activation_points(const FoldedResNet8& model) { return activation_points(plan_graph(model.graph)); }
+
+QuantPlan plan_structure(const Graph& network, const PlanOptions& options) {
   check_bits("weight_bits", options.weight_bits);
   check_bits("activation_bits", options.activation_bits);
-  check_float_layers(model, options.float_layers);
-  const std::vector<std::string> points = activation_points(model);
-  check_names("float_points", "activation point", options.float_points, points);
   QuantPlan plan;
+  plan.graph = plan_graph(network);
+  std::vector<std::string> layers;
+  for (const Node* n : plan.graph.layers()) layers.push_back(n->name);
+  check_names("float_layers", "layer", options.float_layers, layers);
+  const std::vector<std::string> points = activation_points(plan.graph);
+  check_names("float_points", "activation point", options.float_points, points);
   plan.weight_bits = options.weight_bits;
   plan.activation_bits = options.activation_bits;
   plan.per_channel = options.per_channel;
@@ -177,14 +169,12 @@ QuantPlan plan_structure(const FoldedResNet8& model, const PlanOptions& options)
     a.kept_float = options.float_points.count(point) > 0;
     plan.activations.push_back(a);
   }
-  for (const FoldedConv* c : model.convs()) plan.layers.push_back(conv_structure(*c, options));
-  plan.layers.push_back(layer_structure("fc", model.fc_weight, options));
-  set_inputs(model, plan.layers);
+  for (const Node* n : plan.graph.layers()) plan.layers.push_back(layer_structure(plan.graph, *n, options));
   return plan;
 }
 
 QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, const PlanOptions& options) {
-  QuantPlan plan = plan_structure(model, options);
+  QuantPlan plan = plan_structure(model.graph, options);
   if (ranges.points() != activation_points(model)) throw Error("the calibrated ranges are not of this network");
   plan.observer = ranges.observer();
   const int64_t qmax = unsigned_qmax(options.activation_bits);

@@ -34,15 +34,6 @@ std::vector<std::string> QuantPlan::float_layers() const {
   return out;
 }
 
-std::vector<std::string> QuantPlan::stacks() const {
-  std::vector<std::string> out;
-  for (const auto& l : layers) {
-    const auto dot = l.name.find(".conv1");
-    if (dot != std::string::npos) out.push_back(l.name.substr(0, dot));
-  }
-  return out;
-}
-
 bool QuantPlan::fully_quantized_activations() const {
   return std::none_of(activations.begin(), activations.end(), [](const ActivationPlan& a) { return a.kept_float; });
 }

@@ -38,26 +38,23 @@ at::Tensor plan_weight(const LayerPlan& layer) {
 SimulatedModel simulate(const FoldedResNet8& model, const QuantPlan& plan) {
   SimulatedModel out{model, nullptr};
   // The plan's weights and biases (a quantized layer's bias is rounded to int32 steps, as int8 kernels hold it).
-  auto set_conv = [&](FoldedConv& c) {
+  for (FoldedConv& c : out.model.convs) {
     const LayerPlan& l = plan.layer(c.name);
     c.weight = folded_weight(c, l).contiguous(at::MemoryFormat::ChannelsLast);
     c.bias = from_values(l.bias, {l.weight_shape[0]});
-  };
-  set_conv(out.model.stem);
-  for (auto& s : out.model.stacks) {
-    set_conv(s.conv1);
-    set_conv(s.conv2);
-    if (s.has_shortcut) set_conv(s.shortcut);
   }
-  out.model.fc_weight = plan_weight(plan.layer("fc"));
-  out.model.fc_bias = from_values(plan.layer("fc").bias, {plan.layer("fc").weight_shape[0]});
+  const LayerPlan& fc = plan.layer(plan.graph.of_kind(NodeKind::kLinear).at(0)->name);
+  out.model.fc_weight = plan_weight(fc);
+  out.model.fc_bias = from_values(fc.bias, {fc.weight_shape[0]});
 
+  // Each node's output at the parameters of its activation point (the pool's are its input's, as int8
+  // pooling keeps them), unless that point is kept float.
   std::map<std::string, QParams> points;
-  for (const auto& a : plan.activations) {
-    if (!a.kept_float) points[a.point] = a.qparams;
+  for (const Node& n : plan.graph.nodes) {
+    if (n.point.empty()) continue;
+    const ActivationPlan& a = plan.activation(n.point);
+    if (!a.kept_float) points[n.name] = a.qparams;
   }
-  // The pooled features keep the grid of the add they average (int8 quantized pooling).
-  if (const auto it = points.find(plan.layer("fc").input); it != points.end()) points["pool"] = it->second;
   const int64_t qmax = unsigned_qmax(plan.activation_bits);
   out.transform = [points, qmax](const std::string& point, const at::Tensor& t) {
     const auto it = points.find(point);

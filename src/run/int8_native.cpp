@@ -7,6 +7,7 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/native/quantized/PackedParams.h>
 #include <ATen/record_function.h>
+#include <fmt/format.h>
 
 #include <vector>
 
@@ -70,16 +71,12 @@ Layer make_layer(const QuantPlan& plan, const LayerPlan& l) {
 struct Int8ResNet8::Impl {
   std::string engine;
   QuantPlan plan;  // owns what the layers point to
-  QParams input;
-  Layer stem, fc;
-  struct Stack {
-    Layer conv1, conv2, shortcut;
-    bool has_shortcut = false;
-    QParams add;
-  };
-  std::vector<Stack> stacks;
+  std::vector<Layer> layers;    // per graph node: its layer (conv, linear), else empty
+  std::vector<QParams> points;  // per graph node: the parameters of its activation point (as stored)
   c10::TypedOperatorHandle<at::Tensor(at::Tensor, at::Tensor, double, int64_t)> add_relu =
       c10::Dispatcher::singleton().findSchemaOrThrow("quantized::add_relu", "").typed<at::Tensor(at::Tensor, at::Tensor, double, int64_t)>();
+  c10::TypedOperatorHandle<at::Tensor(at::Tensor, at::Tensor, double, int64_t)> add =
+      c10::Dispatcher::singleton().findSchemaOrThrow("quantized::add", "").typed<at::Tensor(at::Tensor, at::Tensor, double, int64_t)>();
 
   at::Tensor conv(const Layer& l, const at::Tensor& x) const {
     const LayerPlan& p = *l.plan;
@@ -92,6 +89,26 @@ struct Int8ResNet8::Impl {
     RECORD_USER_SCOPE(p.relu ? "quantized::conv2d_relu (direct)" : "quantized::conv2d (direct)");
     return p.relu ? l.conv->apply_relu(x, l.out.scale, l.out.zero_point) : l.conv->apply(x, l.out.scale, l.out.zero_point);
   }
+
+  // A quantized linear layer's logits, dequantized; an fp32 one's in float.
+  at::Tensor linear(const Layer& l, const at::Tensor& x) const {
+    if (!l.linear) return at::linear(x.dequantize(), l.weight, l.bias);
+    RECORD_USER_SCOPE("quantized::linear (direct)");
+    return l.linear->apply(x, l.out.scale, l.out.zero_point).dequantize();
+  }
+
+  at::Tensor node(size_t i, const Node& n, const at::Tensor& x, const std::vector<const at::Tensor*>& in) const {
+    switch (n.kind) {
+      case NodeKind::kInput:
+        return at::quantize_per_tensor(x.permute({0, 3, 1, 2}), points[i].scale, points[i].zero_point, at::kQUInt8);
+      case NodeKind::kConv: return conv(layers[i], *in[0]);
+      case NodeKind::kAdd: return (n.relu ? add_relu : add).call(*in[0], *in[1], points[i].scale, points[i].zero_point);
+      case NodeKind::kPool: return at::adaptive_avg_pool2d(*in[0], {1, 1}).reshape({in[0]->size(0), -1});
+      case NodeKind::kLinear: return linear(layers[i], *in[0]);
+      case NodeKind::kSoftmax: return at::softmax(*in[0], 1);
+    }
+    throw Error(fmt::format("node '{}': unknown kind", n.name));
+  }
 };
 
 Int8ResNet8::Int8ResNet8(const QuantPlan& plan) {
@@ -100,18 +117,10 @@ Int8ResNet8::Int8ResNet8(const QuantPlan& plan) {
   impl->engine = current_engine();
   impl->plan = plan;
   const QuantPlan& p = impl->plan;
-  impl->input = as_stored(p.activation("input").qparams);
-  impl->stem = make_layer(p, p.layer("stem.conv"));
-  for (const auto& s : p.stacks()) {
-    Impl::Stack stack;
-    stack.conv1 = make_layer(p, p.layer(s + ".conv1"));
-    stack.conv2 = make_layer(p, p.layer(s + ".conv2"));
-    stack.has_shortcut = p.has_layer(s + ".shortcut");
-    if (stack.has_shortcut) stack.shortcut = make_layer(p, p.layer(s + ".shortcut"));
-    stack.add = as_stored(p.activation(s + ".add").qparams);
-    impl->stacks.push_back(std::move(stack));
+  for (const Node& n : p.graph.nodes) {
+    impl->layers.push_back(p.has_layer(n.name) ? make_layer(p, p.layer(n.name)) : Layer{});
+    impl->points.push_back(n.point.empty() ? QParams{} : as_stored(p.activation(n.point).qparams));
   }
-  impl->fc = make_layer(p, p.layer("fc"));
   impl_ = std::move(impl);
 }
 
@@ -119,20 +128,10 @@ const std::string& Int8ResNet8::engine() const { return impl_->engine; }
 
 at::Tensor Int8ResNet8::forward(const at::Tensor& x) const {
   const Impl& m = *impl_;
-  at::Tensor h = at::quantize_per_tensor(x.permute({0, 3, 1, 2}), m.input.scale, m.input.zero_point, at::kQUInt8);
-  h = m.conv(m.stem, h);
-  for (const auto& s : m.stacks) {
-    at::Tensor y = m.conv(s.conv2, m.conv(s.conv1, h));
-    if (s.has_shortcut) h = m.conv(s.shortcut, h);
-    h = m.add_relu.call(y, h, s.add.scale, s.add.zero_point);
-  }
-  h = at::adaptive_avg_pool2d(h, {1, 1}).reshape({-1, m.fc.plan->weight_shape[1]});
-  const auto fc = [&] {
-    RECORD_USER_SCOPE("quantized::linear (direct)");
-    return m.fc.linear->apply(h, m.fc.out.scale, m.fc.out.zero_point).dequantize();
-  };
-  const at::Tensor logits = m.fc.linear ? fc() : at::linear(h.dequantize(), m.fc.weight, m.fc.bias);
-  return at::softmax(logits, 1);
+  size_t i = 0;
+  return run_graph<at::Tensor>(m.plan.graph, [&](const Node& n, const std::vector<const at::Tensor*>& in) {
+    return m.node(i++, n, x, in);
+  });
 }
 
 }  // namespace resnet8

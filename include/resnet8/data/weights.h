@@ -19,7 +19,7 @@ namespace resnet8 {
 class ResNet8;
 
 // Every tensor attribute of the saved module tree, by dotted path ("stack2.bn1.running_var"). With
-// `tuple_state`, an object whose custom state is a tuple (an int8 file's, int8_module.h) is read too:
+// `tuple_state`, an object whose custom state is a tuple (an int8 file's, int8_torchscript.h) is read too:
 // its tensors are "state0", "state1", ... (still as data: no __setstate__ runs).
 using NamedTensors = std::map<std::string, at::Tensor>;
 NamedTensors read_torchscript_tensors(const std::filesystem::path& file, bool tuple_state = false);

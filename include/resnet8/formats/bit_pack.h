@@ -1,5 +1,5 @@
 #pragma once
-// N-bit weights stored N bits each: the int8 file's weight blob (int8_module.h), for 2..8-bit plans.
+// N-bit weights stored N bits each: the int8 file's weight blob (int8_torchscript.h), for 2..8-bit plans.
 //
 // Layout, for symmetric `bits`-bit integers v in [-(2^(bits-1) - 1), 2^(bits-1) - 1]: each is stored
 // as the unsigned u = v + 2^(bits-1) (1 .. 2^bits - 1) in a little-endian bit stream: value i takes

@@ -1,6 +1,6 @@
 #pragma once
 // The int8 file format's records, apart from quantization, so that loading a file does not depend on
-// how it was made: a TorchScript archive (int8_module.h) with two extra records, the engine its
+// how it was made: a TorchScript archive (int8_torchscript.h) with two extra records, the engine its
 // packed weights were built for and the JSON metadata of what produced it (quantize.h).
 #include <resnet8/quant/int8_scheme.h>
 #include <resnet8/quant/quant_plan.h>

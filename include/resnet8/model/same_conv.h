@@ -5,6 +5,8 @@
 // element after: a 3x3 stride-2 convolution on an even-sized input pads 0 before and 1 after, which
 // PyTorch's symmetric `padding` cannot express. Parameters are named `weight` and `bias` like
 // torch::nn::Conv2d's, so TorchScript exports of nn.Conv2d load into it by name.
+#include <resnet8/model/graph.h>  // same_padding()
+
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
@@ -12,9 +14,6 @@
 #include <utility>
 
 namespace resnet8 {
-
-// {before, after} padding of one spatial dimension under TensorFlow's 'same' rule.
-std::pair<int64_t, int64_t> same_padding(int64_t input, int64_t kernel, int64_t stride);
 
 class SameConv2dImpl : public torch::nn::Module {
  public:

@@ -1,6 +1,6 @@
 #pragma once
 // Simulated-quantization analysis of the folded fp32 network (resnet8-analyze): plans at any
-// bit-width, written as simulated models (fake_quant.h) and evaluated on a test set.
+// bit-width, written as simulated models (simulate.h) and evaluated on a test set.
 //   sweep()                   accuracy for every (weight bits, activation bits) pair, per-tensor and
 //                             per-channel weights; every layer, the input and the residual adds quantized
 //   layer_sensitivity()       the accuracy drop with only one layer (weights and output) quantized

@@ -6,11 +6,13 @@
 // and r2_i = max|W2[:, i]|, both ranges become sqrt(r1_i * r2_i): the channels of conv2's weights, which
 // share one scale per output channel, no longer span very different ranges.
 //
-// The only rescalable pairs in ResNet8 are those: every other layer output also feeds a residual add.
-// Equalize before calibrating, since conv1's output ranges change.
+// The rescalable pairs are found in the graph: a conv with a ReLU whose only reader is another conv. In
+// ResNet8 those are each residual stack's conv1 -> conv2; every other layer output also feeds a residual
+// add. Equalize before calibrating, since conv1's output ranges change.
 #include <resnet8/model/folded.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace resnet8 {
@@ -20,7 +22,10 @@ struct EqualizedPair {
   std::vector<float> scales;  // s_i per channel between them
 };
 
-// `model` with every conv1/conv2 pair equalized; the pairs' scales go to `pairs` when given.
+// The (first, second) conv pairs equalize() rescales, in graph order.
+std::vector<std::pair<std::string, std::string>> equalizable_pairs(const Graph& graph);
+
+// `model` with every such pair equalized; the pairs' scales go to `pairs` when given.
 FoldedResNet8 equalize(const FoldedResNet8& model, std::vector<EqualizedPair>* pairs = nullptr);
 
 // max over channels / min over channels of the per-channel weight range: of output channels

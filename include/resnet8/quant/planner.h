@@ -56,13 +56,20 @@ FloatLayer float_layer(const FoldedResNet8& model, const std::string& name);
 // kernels and runtimes hold it; a layer or input kept float is left alone.
 void round_bias(LayerPlan& layer, const ActivationPlan& input);
 
-// The activation points of the network in the order it writes them (as calibrate() finds them).
+// The plan's copy of the network's graph: every node quantized at its own activation point, except the
+// pool, which keeps its input's (LibTorch's quantized pooling keeps its input's parameters).
+Graph plan_graph(const Graph& network);
+
+// The activation points of a plan's graph, in the order the network writes them (as calibrate() finds
+// them for the folded network).
+std::vector<std::string> activation_points(const Graph& plan_graph);
 std::vector<std::string> activation_points(const FoldedResNet8& model);
 
-// The plan's structure without values: per layer name, input, kind, shape, geometry and whether it stays
-// fp32; the activation points by name; the options' bit-widths and granularity. make_plan() fills in the
-// values; a reader of a saved plan (quantized_file.h) fills them from the file. Throws as make_plan().
-QuantPlan plan_structure(const FoldedResNet8& model, const PlanOptions& options);
+// The plan's structure without values, from the network's graph: the plan's graph (plan_graph()); per
+// layer name, input point, kind, shape, geometry and whether it stays fp32; the activation points by
+// name; the options' bit-widths and granularity. make_plan() fills in the values; a reader of a saved
+// plan (int8_file.h) fills them from the file. Throws as make_plan().
+QuantPlan plan_structure(const Graph& network, const PlanOptions& options);
 
 // The plan. Throws OptionError for bit-widths outside 2..16 or unknown layer/point names.
 QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, const PlanOptions& options);

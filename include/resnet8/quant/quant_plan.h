@@ -1,11 +1,14 @@
 #pragma once
 // The quantization plan: stage 2's output and every writer's input (the int8 TorchScript file, the
-// simulated model, the JSON report). Plain data with no LibTorch types, so that a writer in a tool
-// that does not link LibTorch can read it too.
+// simulated model, the ONNX file, the JSON report). Plain data with no LibTorch types, so that a writer
+// in a tool that does not link LibTorch can read it too. Its graph is the network's structure as the
+// writers and runners walk it: nodes in order, each with its inputs and its activation point; a conv or
+// linear node's weights and biases are the LayerPlan of the same name.
 //
 // Weights are symmetric, signed, `weight_bits` wide: integers in [-qmax, qmax], qmax = 2^(bits-1) - 1,
 // real value = q * scale (one scale per output channel, or one per tensor). Activations are affine,
 // unsigned, `activation_bits` wide: real value = (q - zero_point) * scale.
+#include <resnet8/model/graph.h>
 #include <resnet8/quant/quant_params.h>
 
 #include <cstddef>
@@ -28,8 +31,8 @@ struct ActivationPlan {
 enum class LayerKind { kConv, kLinear };
 
 struct LayerPlan {
-  std::string name;  // "stem.conv", "stackN.conv1", "stackN.conv2", "stackN.shortcut", "fc"
-  std::string input;  // the activation point it reads ("input", a layer name, "stackN.add"); its output point is `name`
+  std::string name;   // its graph node ("stem.conv", ..., "fc")
+  std::string input;  // the activation point it reads (that of its input node); its output point is `name`
   LayerKind kind = LayerKind::kConv;
   std::vector<int64_t> weight_shape;  // [out, in, kh, kw] or [out, in]
   // Convolution geometry: the same in both spatial dimensions. Zero padding of pad_before rows and
@@ -65,6 +68,7 @@ struct QuantPlan {
   std::string rounding = "nearest";  // how weights were rounded: "nearest" or "adaround" (refine.h)
   bool bias_corrected = false;  // empirical bias correction applied (refine.h)
   ObserverKind observer = ObserverKind::kPercentile;
+  Graph graph;                              // the network, with the activation point of every node
   std::vector<ActivationPlan> activations;  // in the order the network writes them
   std::vector<LayerPlan> layers;            // in execution order; output activation point = layer name
 
@@ -72,7 +76,6 @@ struct QuantPlan {
   const LayerPlan& layer(const std::string& name) const;                // throws resnet8::Error if absent
   const ActivationPlan& activation(const std::string& point) const;     // throws resnet8::Error if absent
   std::vector<std::string> float_layers() const;                        // the layers kept in fp32
-  std::vector<std::string> stacks() const;  // the residual stacks in order ("stack1", ...), from their conv1
   bool fully_quantized_activations() const;  // no activation point kept float
 };
 

@@ -5,8 +5,8 @@
 //   calibrate()    FoldedResNet8 + calibration images -> ActivationRanges   (activation_ranges.h)
 //   make_plan()    FoldedResNet8 + ActivationRanges + PlanOptions -> QuantPlan (planner.h, quant_plan.h)
 //   refine()       QuantPlan + calibration images -> QuantPlan (AdaRound, bias correction; refine.h; optional)
-//   int8_module()  QuantPlan -> quantized TorchScript module                 (int8_module.h)
-//   save_quantized() module -> file, with engine and metadata records        (quantized_file.h)
+//   int8_module()  QuantPlan -> quantized TorchScript module                 (int8_torchscript.h)
+//   save_quantized() module -> file, with engine and metadata records        (int8_file.h)
 //
 // quantize() runs them up to int8_module() for the options of resnet8-ptq; every stage can also be called alone.
 // The default scheme, 7-bit weights [-63, 63] with 8-bit activations, is exact on every x86 CPU
@@ -80,7 +80,7 @@ Int8Scheme resolve_scheme(const QuantizeOptions& options, const std::string& eng
 QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& calibration,
                           const QuantizeOptions& options);
 
-// Saves q.module with its engine and metadata records (quantized_file.h).
+// Saves q.module with its engine and metadata records (int8_file.h).
 void save_quantized(const QuantizedResNet8& q, const std::filesystem::path& file);
 
 }  // namespace resnet8

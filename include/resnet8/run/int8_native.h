@@ -3,7 +3,7 @@
 // with no TorchScript interpreter in the loop. The int8 counterpart of FoldedResNet8 (the native fp32
 // path): built from a plan (read_quantized_plan() reads one from an int8 file, as data only), its packed
 // weights made for the engine current when it is built. It computes exactly what the int8 TorchScript
-// module of the same plan computes (int8_module.h): the same kernels with the same parameters, in the
+// module of the same plan computes (int8_torchscript.h): the same kernels with the same parameters, in the
 // same order, so their outputs are bit-identical.
 #include <resnet8/quant/quant_plan.h>
 

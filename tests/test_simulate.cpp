@@ -1,4 +1,4 @@
-// The simulated writer (fake_quant.h) and the affine quantize-dequantize it applies.
+// The simulated writer (simulate.h) and the affine quantize-dequantize it applies.
 #include "testing.h"
 
 #include <resnet8/quant/activation_ranges.h>
