@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <fstream>
 
-
 #if defined(__SANITIZE_ADDRESS__)
 #define RESNET8_ASAN 1
 #elif defined(__has_feature)
@@ -41,7 +40,7 @@ TEST_CASE("keep_freed_memory_for_reuse: a freed 64 MiB block stays in the proces
   char* block = static_cast<char*>(std::malloc(kBlock));
   REQUIRE(block != nullptr);
   for (int64_t i = 0; i < kBlock; i += 4096) block[i] = 1;  // fault every page in
-  asm volatile("" : : "r"(block) : "memory");                // keep the writes and the block
+  asm volatile("" : : "r"(block) : "memory");               // keep the writes and the block
   const int64_t with_block = resident_bytes();
   std::free(block);
   const int64_t after_free = resident_bytes();

@@ -33,7 +33,8 @@ TEST_CASE("the architecture is the fp32 module's structure: every layer's tensor
     }
     expect(n->name + ".bias", {n->out_channels});
     if (!n->batch_norm.empty()) {
-      for (const char* t : {".weight", ".bias", ".running_mean", ".running_var"}) expect(n->batch_norm + t, {n->out_channels});
+      for (const char* t : {".weight", ".bias", ".running_mean", ".running_var"})
+        expect(n->batch_norm + t, {n->out_channels});
       used.insert(n->batch_norm + ".num_batches_tracked");
     }
   }
@@ -64,10 +65,10 @@ TEST_CASE("the graph's shapes, 'same' paddings and multiply-accumulates follow f
   CHECK(g.padding("stack3.shortcut") == std::pair<int64_t, int64_t>{0, 0});
   CHECK(g.padding("stem.conv") == std::pair<int64_t, int64_t>{1, 1});
   // Per layer: output positions x output channels x kernel inputs, summed independently of the graph's code.
-  int64_t macs = 32 * 32 * 16 * 27 + 2 * 32 * 32 * 16 * 144;                     // stem, stack1
+  int64_t macs = 32 * 32 * 16 * 27 + 2 * 32 * 32 * 16 * 144;                      // stem, stack1
   macs += 16 * 16 * 32 * (16 * 9) + 16 * 16 * 32 * (32 * 9) + 16 * 16 * 32 * 16;  // stack2
   macs += 8 * 8 * 64 * (32 * 9) + 8 * 8 * 64 * (64 * 9) + 8 * 8 * 64 * 32;        // stack3
-  macs += 64 * 10;                                                                 // fc
+  macs += 64 * 10;                                                                // fc
   CHECK(g.multiply_accumulates() == macs);
 }
 

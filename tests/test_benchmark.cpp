@@ -1,11 +1,11 @@
 #include "testing.h"
 
-#include <resnet8/run/benchmark.h>
-#include <resnet8/support/error.h>
+#include <resnet8/model/architecture.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
-#include <resnet8/model/architecture.h>
 #include <resnet8/quant/planner.h>
+#include <resnet8/run/benchmark.h>
+#include <resnet8/support/error.h>
 
 #include <algorithm>
 #include <map>
@@ -47,7 +47,8 @@ TEST_CASE("the operations per image behind GFLOP/s and GOP/s are ResNet8's multi
   CHECK(r.median_gops() == doctest::Approx(1000 * 2 * macs / 1e9));
 }
 
-TEST_CASE("profile_ops splits a forward call by outermost operator: every convolution counted, times within the wall time") {
+TEST_CASE(
+    "profile_ops splits a forward call by outermost operator: every convolution counted, times within the wall time") {
   torch::manual_seed(3);
   const auto model = std::make_shared<const resnet8::FoldedResNet8>(resnet8::fold(resnet8::ResNet8()));
   resnet8::Classifier c{[model](const at::Tensor& x) { return model->forward(x); }, "native", "", "random.pt", 0};
@@ -67,7 +68,8 @@ TEST_CASE("profile_ops splits a forward call by outermost operator: every convol
     CHECK(convs == 9);  // stem, two per stack, two shortcuts: outermost ops only, nothing counted twice
     CHECK(in_ops <= p.us_per_forward * 1.01);
     CHECK(p.outside_ops_us() == doctest::Approx(p.us_per_forward - in_ops).epsilon(0.02));
-    CHECK(std::is_sorted(p.ops.begin(), p.ops.end(), [](const auto& a, const auto& b) { return a.us_per_forward > b.us_per_forward; }));
+    CHECK(std::is_sorted(p.ops.begin(), p.ops.end(),
+                         [](const auto& a, const auto& b) { return a.us_per_forward > b.us_per_forward; }));
     CHECK(resnet8::to_table(p).find("(between operators)") != std::string::npos);
   }
   CHECK_THROWS_AS(resnet8::profile_ops(c, images, 5, 10, 1), resnet8::Error);

@@ -4,14 +4,14 @@
 
 #include <resnet8/data/calibration.h>
 #include <resnet8/data/cifar10.h>
-#include <resnet8/run/classifier.h>
-#include <resnet8/run/evaluate.h>
-#include <resnet8/quant/simulate.h>
-#include <resnet8/run/engine.h>
+#include <resnet8/data/weights.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
 #include <resnet8/quant/quantize.h>
-#include <resnet8/data/weights.h>
+#include <resnet8/quant/simulate.h>
+#include <resnet8/run/classifier.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/run/evaluate.h>
 
 #include <torch/script.h>
 
@@ -22,15 +22,17 @@ namespace {
 std::filesystem::path required_path(const char* variable) {
   const char* value = std::getenv(variable);
   REQUIRE_MESSAGE(value != nullptr, variable, " is not set (ctest sets it)");
-  REQUIRE_MESSAGE(std::filesystem::exists(value), value,
-                  " does not exist: run scripts/fetch_data.py, scripts/fetch_model.py and scripts/export_torchscript.py");
+  REQUIRE_MESSAGE(
+      std::filesystem::exists(value), value,
+      " does not exist: run scripts/fetch_data.py, scripts/fetch_model.py and scripts/export_torchscript.py");
   return value;
 }
 
 }  // namespace
 
 TEST_SUITE("e2e") {
-  TEST_CASE("the ResNet8 module, the folded native path and the TorchScript export all score 8719/10000, dog 742/1000") {
+  TEST_CASE(
+      "the ResNet8 module, the folded native path and the TorchScript export all score 8719/10000, dog 742/1000") {
     using namespace resnet8;
     const auto data_dir = required_path("RESNET8_DATA_DIR");
     const auto model = required_path("RESNET8_FP32_MODEL");
@@ -46,7 +48,8 @@ TEST_SUITE("e2e") {
       const auto reference = scripted.forward(x);
       const double module_diff = (module.forward(x) - reference).abs().max().item<double>();
       const double native_diff = (native.forward(x) - reference).abs().max().item<double>();
-      MESSAGE("max |module - torchscript| ", module_diff, ", max |native - torchscript| ", native_diff, " on 1000 images");
+      MESSAGE("max |module - torchscript| ", module_diff, ", max |native - torchscript| ", native_diff,
+              " on 1000 images");
       CHECK(module_diff <= 1e-5);
       CHECK(native_diff <= 1e-5);
       double native_batch1_diff = 0;  // batch 1 runs its own convolution path (folded.cpp)
@@ -152,15 +155,18 @@ TEST_SUITE("e2e") {
       INFO("engine ", engine);
       const bool saturates = kernels_saturate_int16_pairs(engine);
       // The C++ loader checks the recorded scheme (with a message naming the file) ...
-      const std::string why = saturates ? testing::error_of([&] { check_exact(*recorded_scheme(file), engine, file.string()); }) : "";
-      CHECK((why.find("w8a8.pt: 8-bit weights, 8-bit activations would silently saturate") != std::string::npos) == saturates);
+      const std::string why =
+          saturates ? testing::error_of([&] { check_exact(*recorded_scheme(file), engine, file.string()); }) : "";
+      CHECK((why.find("w8a8.pt: 8-bit weights, 8-bit activations would silently saturate") != std::string::npos) ==
+            saturates);
       // ... and the file's own __setstate__ probes the kernels, for loaders that do not (Python).
       set_engine(engine);
       bool refused = false;
       try {
         torch::jit::load(file.string());
       } catch (const std::exception& e) {  // torch::jit::JITException is no c10::Error
-        refused = std::string(e.what()).find("resnet8: this int8 file uses 8-bit weights, 8-bit activations") != std::string::npos;
+        refused = std::string(e.what()).find("resnet8: this int8 file uses 8-bit weights, 8-bit activations") !=
+                  std::string::npos;
       }
       CHECK(refused == saturates);
     }

@@ -1,17 +1,17 @@
 // Reading an int8 file's plan back as data, and the native int8 runner, on a random ResNet8 (no data files).
 #include "testing.h"
 
-#include <resnet8/quant/activation_ranges.h>
-#include <resnet8/run/engine.h>
-#include <resnet8/support/error.h>
-#include <resnet8/model/folded.h>
-#include <resnet8/formats/int8_torchscript.h>
-#include <resnet8/run/int8_native.h>
-#include <resnet8/quant/int8_scheme.h>
-#include <resnet8/formats/json.h>
-#include <resnet8/model/model.h>
-#include <resnet8/quant/planner.h>
 #include <resnet8/formats/int8_file.h>
+#include <resnet8/formats/int8_torchscript.h>
+#include <resnet8/formats/json.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/model/model.h>
+#include <resnet8/quant/activation_ranges.h>
+#include <resnet8/quant/int8_scheme.h>
+#include <resnet8/quant/planner.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/run/int8_native.h>
+#include <resnet8/support/error.h>
 
 #include <torch/script.h>
 
@@ -68,7 +68,8 @@ TEST_CASE("an int8 file's plan reads back as data: every weight, bias, scale and
     INFO(options.weight_bits, "-bit weights, per_channel ", options.per_channel);
     const auto plan = resnet8::make_plan(n.folded, n.ranges, options);
     const auto file = dir / "q.pt";
-    resnet8::save_quantized(*resnet8::int8_module(plan, "qnnpack", metadata_of(plan)), "qnnpack", metadata_of(plan), file);
+    resnet8::save_quantized(*resnet8::int8_module(plan, "qnnpack", metadata_of(plan)), "qnnpack", metadata_of(plan),
+                            file);
     const auto read = resnet8::read_quantized_plan(file);
     CHECK(read.weight_bits == plan.weight_bits);
     CHECK(read.per_channel == plan.per_channel);
@@ -90,7 +91,8 @@ TEST_CASE("an int8 file's plan reads back as data: every weight, bias, scale and
     for (size_t i = 0; i < plan.activations.size(); ++i) {
       INFO(plan.activations[i].point);
       CHECK(read.activations[i].point == plan.activations[i].point);
-      CHECK(read.activations[i].qparams.scale == static_cast<float>(plan.activations[i].qparams.scale));  // stored as float32
+      CHECK(read.activations[i].qparams.scale ==
+            static_cast<float>(plan.activations[i].qparams.scale));  // stored as float32
       CHECK(read.activations[i].qparams.zero_point == plan.activations[i].qparams.zero_point);
     }
   }
@@ -117,7 +119,8 @@ TEST_CASE("a file whose state does not fit its recorded plan is refused, naming 
   torch::jit::Module plain("__torch__.Plain");
   plain.register_attribute("w", c10::TensorType::get(), torch::zeros({2}));
   plain.save(fp32.string());
-  CHECK(error_of([&] { resnet8::read_quantized_plan(fp32); }).find("not an int8 file written by resnet8-ptq") != std::string::npos);
+  CHECK(error_of([&] { resnet8::read_quantized_plan(fp32); }).find("not an int8 file written by resnet8-ptq") !=
+        std::string::npos);
 }
 
 TEST_CASE("the native int8 runner gives bit-identical outputs to the int8 TorchScript module of the same plan") {

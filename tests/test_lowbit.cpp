@@ -2,19 +2,19 @@
 // bias correction on synthetic layers, and the refine stage on a random ResNet8 (no data files).
 #include "testing.h"
 
+#include <resnet8/formats/bit_pack.h>
+#include <resnet8/formats/int8_torchscript.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/model/model.h>
 #include <resnet8/quant/activation_ranges.h>
 #include <resnet8/quant/adaround.h>
 #include <resnet8/quant/bias_correction.h>
-#include <resnet8/formats/bit_pack.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/quant/equalize.h>
-#include <resnet8/support/error.h>
-#include <resnet8/model/folded.h>
-#include <resnet8/formats/int8_torchscript.h>
 #include <resnet8/quant/layer_statistics.h>
-#include <resnet8/model/model.h>
 #include <resnet8/quant/planner.h>
 #include <resnet8/quant/refine.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/support/error.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/script.h>
@@ -50,7 +50,10 @@ struct SyntheticLayer {
   // The error computed on the rows themselves: mean over rows of |x~ wq^T - x w^T|^2 (summed over channels).
   double direct_error(const at::Tensor& wq) const {
     return (xq.to(torch::kDouble).mm(wq.to(torch::kDouble).t()) - x.to(torch::kDouble).mm(w.to(torch::kDouble).t()))
-        .pow(2).sum(1).mean().item<double>();
+        .pow(2)
+        .sum(1)
+        .mean()
+        .item<double>();
   }
 };
 
@@ -81,7 +84,7 @@ TEST_CASE("bit packing round-trips every bit-width 2..8; 4-bit weights are two p
     CHECK_THROWS_AS(resnet8::unpack_bits(packed, bits, values.size() + 8), resnet8::Error);
   }
   CHECK(resnet8::pack_bits({-7, 7, 0}, 4) == std::vector<uint8_t>{0xF1, 0x08});  // 1 | 15 << 4, then 8
-  CHECK(resnet8::pack_bits({-1, 1, 0, 1}, 2) == std::vector<uint8_t>{0xED});  // 1 | 3 << 2 | 2 << 4 | 3 << 6
+  CHECK(resnet8::pack_bits({-1, 1, 0, 1}, 2) == std::vector<uint8_t>{0xED});     // 1 | 3 << 2 | 2 << 4 | 3 << 6
   CHECK_THROWS_AS(resnet8::pack_bits({0}, 9), resnet8::Error);
   CHECK(error_of([] { resnet8::unpack_bits({0x00}, 4, 2); }).find("unused code 0") != std::string::npos);
 }
@@ -108,8 +111,10 @@ TEST_CASE("int8 files hold bit-packed weights that their __setstate__ unpacks to
     for (const auto& l : plan.layers) {
       INFO(l.name);
       const auto packed = module->attr(attr_name(l.name) + "_packed");
-      const auto unpacked = call_op(l.kind == resnet8::LayerKind::kConv ? "quantized::conv2d_unpack" : "quantized::linear_unpack",
-                                    {packed}).toTensor();  // the first of (weight, bias)
+      const auto unpacked =
+          call_op(l.kind == resnet8::LayerKind::kConv ? "quantized::conv2d_unpack" : "quantized::linear_unpack",
+                  {packed})
+              .toTensor();  // the first of (weight, bias)
       at::Tensor q = unpacked.int_repr().to(torch::kInt);
       if (q.dim() == 4 && q.size(2) == 4) q = q.slice(2, 1).slice(3, 1);  // the 4x4 kernel of a stride-2 conv
       const auto c = q.contiguous();
@@ -155,13 +160,15 @@ TEST_CASE("cross-layer equalization leaves the network's function unchanged and 
     const double spread_after = resnet8::channel_range_spread(conv2_after.weight, 1);
     MESSAGE(s, ".conv2 input-channel range spread ", spread_before, " -> ", spread_after);
     CHECK(spread_after < spread_before / 100);
-    CHECK(resnet8::channel_range_spread(conv1_after.weight, 0) < resnet8::channel_range_spread(conv1_before.weight, 0) / 100);
+    CHECK(resnet8::channel_range_spread(conv1_after.weight, 0) <
+          resnet8::channel_range_spread(conv1_before.weight, 0) / 100);
     // Equalized: channel i spans the same range in conv1's output and in conv2's input.
     const auto r1 = conv1_after.weight.abs().amax({1, 2, 3});
     const auto r2 = conv2_after.weight.abs().amax({0, 2, 3});
     CHECK(torch::allclose(r1, r2, 1e-4, 0));
   }
-  CHECK(folded.conv("stack1.conv1").weight.data_ptr() != equalized.conv("stack1.conv1").weight.data_ptr());  // a new network
+  CHECK(folded.conv("stack1.conv1").weight.data_ptr() !=
+        equalized.conv("stack1.conv1").weight.data_ptr());  // a new network
 }
 
 TEST_CASE("layer statistics: the reconstruction error from second moments equals the error on the rows") {
@@ -173,7 +180,8 @@ TEST_CASE("layer statistics: the reconstruction error from second moments equals
   CHECK(from_stats == doctest::Approx(direct).epsilon(1e-6));
   // In batches: the same moments.
   resnet8::LayerStatistics batched;
-  for (int64_t b = 0; b < 4000; b += 1500) resnet8::accumulate(batched, l.xq.slice(0, b, b + 1500), l.x.slice(0, b, b + 1500));
+  for (int64_t b = 0; b < 4000; b += 1500)
+    resnet8::accumulate(batched, l.xq.slice(0, b, b + 1500), l.x.slice(0, b, b + 1500));
   CHECK(torch::allclose(batched.gram, l.stats.gram, 1e-6, 1e-9));
   CHECK(torch::allclose(batched.mean_float, l.x.to(torch::kDouble).mean(0), 1e-9, 1e-9));
   CHECK(resnet8::reconstruction_error(l.w, nearest, batched) == doctest::Approx(direct).epsilon(1e-6));
@@ -187,8 +195,8 @@ TEST_CASE("AdaRound on a synthetic layer: lower output error than round-to-neare
   const auto column = l.scales.view({-1, 1});
   const auto learned = a.integers.to(torch::kFloat) * column;
   const auto nearest = torch::round(l.w / column).clamp(-3, 3) * column;
-  MESSAGE("3-bit reconstruction error: nearest ", l.direct_error(nearest), ", AdaRound ", l.direct_error(learned),
-          " (", a.changed, " of ", l.w.numel(), " weights rounded the other way)");
+  MESSAGE("3-bit reconstruction error: nearest ", l.direct_error(nearest), ", AdaRound ", l.direct_error(learned), " (",
+          a.changed, " of ", l.w.numel(), " weights rounded the other way)");
   CHECK(l.direct_error(learned) < 0.8 * l.direct_error(nearest));
   CHECK(a.error_learned == doctest::Approx(l.direct_error(learned)).epsilon(1e-5));
   CHECK(a.error_nearest == doctest::Approx(l.direct_error(nearest)).epsilon(1e-5));
@@ -215,7 +223,8 @@ TEST_CASE("bias correction removes a planted mean error") {
   auto mean_error = [&](const at::Tensor& b) {
     return (l.xq.mm(wq.t()) + b - (l.x.mm(l.w.t()) + bias)).mean(0).abs().max().item<double>();
   };
-  MESSAGE("planted mean output error ", mean_error(bias), ", after correction ", mean_error(bias - shift.to(torch::kFloat)));
+  MESSAGE("planted mean output error ", mean_error(bias), ", after correction ",
+          mean_error(bias - shift.to(torch::kFloat)));
   CHECK(mean_error(bias) > 0.1);
   CHECK(mean_error(bias - shift.to(torch::kFloat)) < 1e-4);
   CHECK(torch::allclose(shift, 0.3 * wq.to(torch::kDouble).sum(1), 1e-2, 1e-3));  // the planted value, up to noise

@@ -2,16 +2,16 @@
 // ResNet8 (no data files needed).
 #include "testing.h"
 
-#include <resnet8/quant/activation_ranges.h>
-#include <resnet8/support/error.h>
-#include <resnet8/quant/analysis.h>
-#include <resnet8/run/engine.h>
-#include <resnet8/quant/simulate.h>
-#include <resnet8/model/folded.h>
 #include <resnet8/formats/int8_torchscript.h>
 #include <resnet8/formats/json.h>
+#include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/quant/activation_ranges.h>
+#include <resnet8/quant/analysis.h>
 #include <resnet8/quant/planner.h>
+#include <resnet8/quant/simulate.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/support/error.h>
 
 #include <torch/script.h>
 
@@ -45,9 +45,13 @@ TEST_CASE("calibrate: points named after the layers that write them, in order; t
   Fixture f;
   const auto a = resnet8::calibrate(f.folded, f.calib, {resnet8::ObserverKind::kPercentile, 7, nullptr});
   const auto b = resnet8::calibrate(f.folded, f.calib, {resnet8::ObserverKind::kPercentile, 500, nullptr});
-  const std::vector<std::string> expected = {"input", "stem.conv", "stack1.conv1", "stack1.conv2", "stack1.add",
-                                             "stack2.conv1", "stack2.conv2", "stack2.shortcut", "stack2.add",
-                                             "stack3.conv1", "stack3.conv2", "stack3.shortcut", "stack3.add", "fc"};
+  const std::vector<std::string> expected = {"input",        "stem.conv",
+                                             "stack1.conv1", "stack1.conv2",
+                                             "stack1.add",   "stack2.conv1",
+                                             "stack2.conv2", "stack2.shortcut",
+                                             "stack2.add",   "stack3.conv1",
+                                             "stack3.conv2", "stack3.shortcut",
+                                             "stack3.add",   "fc"};
   CHECK(a.points() == expected);
   for (const auto& p : a.points()) {
     INFO(p);
@@ -57,9 +61,12 @@ TEST_CASE("calibrate: points named after the layers that write them, in order; t
   }
   CHECK(a.range("input", 256) == std::pair<double, double>{0.0, 255.0});
   CHECK(a.qparams("stem.conv", 8).zero_point == 0);  // a ReLU output
-  CHECK_THROWS_AS(resnet8::calibrate(f.folded, {torch::zeros({0, 32, 32, 3}, torch::kByte), torch::zeros({0}, torch::kLong)}, {}),
-                  resnet8::Error);
-  CHECK(option_of([&] { resnet8::calibrate(f.folded, f.calib, {resnet8::ObserverKind::kMinMax, 0, nullptr}); }) == "batch_size");
+  CHECK_THROWS_AS(
+      resnet8::calibrate(f.folded, {torch::zeros({0, 32, 32, 3}, torch::kByte), torch::zeros({0}, torch::kLong)}, {}),
+      resnet8::Error);
+  CHECK(option_of([&] {
+          resnet8::calibrate(f.folded, f.calib, {resnet8::ObserverKind::kMinMax, 0, nullptr});
+        }) == "batch_size");
 }
 
 TEST_CASE("make_plan: plain data per layer, N-bit integers in range, 'same' padding as pads, fp32 layers kept") {

@@ -1,12 +1,12 @@
 #include "testing.h"
 
 #include <resnet8/data/calibration.h>
-#include <resnet8/run/engine.h>
-#include <resnet8/support/error.h>
 #include <resnet8/quant/int8_scheme.h>
 #include <resnet8/quant/observer.h>
 #include <resnet8/quant/planner.h>
 #include <resnet8/quant/quantize.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/support/error.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
@@ -83,7 +83,9 @@ TEST_CASE("the scheme resnet8 chooses here is within 1 LSB of the float referenc
   }
 }
 
-TEST_CASE("8-bit weights with 8-bit activations are off by more than 1 LSB exactly where the probe says the kernels saturate") {
+TEST_CASE(
+    "8-bit weights with 8-bit activations are off by more than 1 LSB exactly where the probe says the kernels "
+    "saturate") {
   for (const auto& engine : x86_engines()) {
     const bool saturates = resnet8::kernels_saturate_int16_pairs(engine);
     const int lsb = conv_lsb_error(engine, resnet8::Int8Scheme{8, false}, 1, false, true);
@@ -101,7 +103,8 @@ TEST_CASE("the saturation probe agrees with the CPU's flags and with FBGEMM/oneD
   __builtin_cpu_init();
   const bool avx512_vnni = __builtin_cpu_supports("avx512vnni");
   const bool any_vnni = avx512_vnni || __builtin_cpu_supports("avxvnni");
-  MESSAGE("CPU: avx512_vnni ", avx512_vnni, ", avx_vnni ", any_vnni && !avx512_vnni, "; kernels capped at AVX2: ", capped);
+  MESSAGE("CPU: avx512_vnni ", avx512_vnni, ", avx_vnni ", any_vnni && !avx512_vnni,
+          "; kernels capped at AVX2: ", capped);
   for (const auto& engine : x86_engines()) {
     // fbgemm (and x86, which uses fbgemm or, with AVX-512 VNNI, onednn) need AVX-512 VNNI;
     // onednn also has AVX-VNNI kernels.
@@ -126,7 +129,8 @@ TEST_CASE("a scheme that would saturate is refused, and the default is exact eve
     CHECK(resnet8::resolve_scheme(w8, engine).reduce_range == saturates);  // auto: 7-bit activations only if needed
     w8.reduce_range = false;
     if (saturates) {
-      CHECK(error_of([&] { resnet8::resolve_scheme(w8, engine); }).find("would silently saturate") != std::string::npos);
+      CHECK(error_of([&] { resnet8::resolve_scheme(w8, engine); }).find("would silently saturate") !=
+            std::string::npos);
       CHECK_THROWS_AS(resnet8::resolve_scheme(w8, engine), resnet8::OptionError);  // a usage error, by type
     } else {
       CHECK_FALSE(resnet8::resolve_scheme(w8, engine).reduce_range);
@@ -223,7 +227,8 @@ TEST_CASE("observers: minmax keeps outliers, percentile and mse clip them") {
   const auto mse = obs.range(resnet8::ObserverKind::kMse, 256);
   CHECK(mse.second < 100.0);
   CHECK(resnet8::parse_observer("mse") == resnet8::ObserverKind::kMse);
-  CHECK(error_of([] { resnet8::parse_observer("kl"); }).find("expected minmax, percentile or mse") != std::string::npos);
+  CHECK(error_of([] { resnet8::parse_observer("kl"); }).find("expected minmax, percentile or mse") !=
+        std::string::npos);
 }
 
 TEST_CASE("calibration sample: stratified, sorted, reproducible, seed-dependent") {

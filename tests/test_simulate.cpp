@@ -1,12 +1,12 @@
 // The simulated writer (simulate.h) and the affine quantize-dequantize it applies.
 #include "testing.h"
 
-#include <resnet8/quant/activation_ranges.h>
-#include <resnet8/support/error.h>
-#include <resnet8/quant/simulate.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/quant/activation_ranges.h>
 #include <resnet8/quant/planner.h>
+#include <resnet8/quant/simulate.h>
+#include <resnet8/support/error.h>
 
 TEST_CASE("fake_quant_affine: scale, zero point, rounding half to even, clamping") {
   const auto x = torch::tensor({-1.0f, 0.0f, 0.26f, 0.74f, 2.0f, 5.0f, 0.25f, 0.75f, -3.0f});
@@ -24,12 +24,14 @@ TEST_CASE("plan_weight: the plan's integers times their scales, per output chann
   auto q = resnet8::quantize_weight(w, 3, true, scales);
   l.weight.assign(q.data_ptr<int32_t>(), q.data_ptr<int32_t>() + q.numel());
   l.weight_scales.assign(scales.data_ptr<float>(), scales.data_ptr<float>() + scales.numel());
-  CHECK(torch::allclose(resnet8::plan_weight(l).view({-1}), torch::tensor({0.3f, -0.2f, 0.1f, 0.0f, -6.0f, 0.0f, 2.0f, 4.0f})));
+  CHECK(torch::allclose(resnet8::plan_weight(l).view({-1}),
+                        torch::tensor({0.3f, -0.2f, 0.1f, 0.0f, -6.0f, 0.0f, 2.0f, 4.0f})));
   // Per tensor: one scale, 6 / 3 = 2; channel 0 rounds to zero.
   q = resnet8::quantize_weight(w, 3, false, scales);
   l.weight.assign(q.data_ptr<int32_t>(), q.data_ptr<int32_t>() + q.numel());
   l.weight_scales.assign(scales.data_ptr<float>(), scales.data_ptr<float>() + scales.numel());
-  CHECK(torch::allclose(resnet8::plan_weight(l).view({-1}), torch::tensor({0.0f, 0.0f, 0.0f, 0.0f, -6.0f, 0.0f, 2.0f, 4.0f})));
+  CHECK(torch::allclose(resnet8::plan_weight(l).view({-1}),
+                        torch::tensor({0.0f, 0.0f, 0.0f, 0.0f, -6.0f, 0.0f, 2.0f, 4.0f})));
   CHECK_THROWS_AS(resnet8::quantize_weight(w, 1, true, scales), resnet8::OptionError);
 }
 

@@ -1,8 +1,8 @@
 #include "testing.h"
 
-#include <resnet8/support/error.h>
-#include <resnet8/model/model.h>
 #include <resnet8/data/weights.h>
+#include <resnet8/model/model.h>
+#include <resnet8/support/error.h>
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/script.h>
@@ -154,8 +154,9 @@ TEST_CASE("an unexpected tensor is refused") {
 
 TEST_CASE("files that are not TorchScript archives get a clear error") {
   TempDir dir;
-  CHECK(error_of([&] { resnet8::read_torchscript_tensors(dir / "absent.pt"); }).find("absent.pt: model file not found") !=
-        std::string::npos);
+  CHECK(error_of([&] {
+          resnet8::read_torchscript_tensors(dir / "absent.pt");
+        }).find("absent.pt: model file not found") != std::string::npos);
   const auto junk = dir / "junk.pt";
   std::ofstream(junk) << "not a zip archive";
   CHECK(error_of([&] { resnet8::read_torchscript_tensors(junk); }).find("junk.pt: not a TorchScript file") !=

@@ -4,16 +4,16 @@
 // The analysis itself is the library's (analysis.h); this tool parses flags and prints.
 #include "../common/cli.h"
 
+#include <resnet8/data/calibration.h>
+#include <resnet8/data/cifar10.h>
+#include <resnet8/data/weights.h>
+#include <resnet8/formats/json.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/model/model.h>
 #include <resnet8/quant/activation_ranges.h>
 #include <resnet8/quant/analysis.h>
 #include <resnet8/support/atomic_file.h>
-#include <resnet8/data/calibration.h>
-#include <resnet8/data/cifar10.h>
-#include <resnet8/model/folded.h>
-#include <resnet8/formats/json.h>
-#include <resnet8/model/model.h>
 #include <resnet8/support/progress.h>
-#include <resnet8/data/weights.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -28,6 +28,8 @@ using namespace resnet8;
 namespace {
 
 void add_options(cxxopts::Options& options) {
+  // One option per line, as cxxopts tables read best.
+  // clang-format off
   options.add_options()
       ("m,model", "fp32 TorchScript export", cxxopts::value<std::string>()->default_value("data/resnet8_fp32.pt"))
       ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
@@ -44,6 +46,7 @@ void add_options(cxxopts::Options& options) {
        cxxopts::value<std::string>()->default_value("sweep,sensitivity,mixed"))
       ("json", "write every number as JSON to PATH", cxxopts::value<std::string>())
       ("t,threads", "LibTorch threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
+  // clang-format on
   cli::add_method_options(options);
 }
 
@@ -54,7 +57,8 @@ std::set<std::string> sections_flag(const cxxopts::ParseResult& args) {
   std::string item;
   while (std::getline(in, item, ',')) {
     if (!known.count(item)) {
-      throw cli::UsageError(fmt::format("--sections: unknown section '{}'; expected sweep, sensitivity, mixed, compare", item));
+      throw cli::UsageError(
+          fmt::format("--sections: unknown section '{}'; expected sweep, sensitivity, mixed, compare", item));
     }
     out.insert(item);
   }
@@ -82,7 +86,8 @@ void print_sweep(const std::vector<SweepPoint>& points, const std::vector<int>& 
   std::string out;
   size_t i = 0;
   for (const bool per_channel : {false, true}) {
-    out += fmt::format("weights {} (rows) x activations (columns), accuracy %\n{:>6}", per_channel ? "per-channel" : "per-tensor", "");
+    out += fmt::format("weights {} (rows) x activations (columns), accuracy %\n{:>6}",
+                       per_channel ? "per-channel" : "per-tensor", "");
     for (int a : bits) out += fmt::format(" {:>7}", fmt::format("a{}", a));
     out += "\n";
     for (int w : bits) {
@@ -97,7 +102,8 @@ void print_sweep(const std::vector<SweepPoint>& points, const std::vector<int>& 
 
 void print_sensitivity(const std::vector<LayerSensitivity>& rows, const std::vector<BitWidths>& configs,
                        const std::vector<std::string>& layers) {
-  fmt::print("per-layer sensitivity: accuracy drop (pp) with only that layer quantized (weights, output)\n{:<18}", "layer");
+  fmt::print("per-layer sensitivity: accuracy drop (pp) with only that layer quantized (weights, output)\n{:<18}",
+             "layer");
   for (const BitWidths& b : configs) fmt::print(" {:>8}", b.name());
   fmt::print("\n");
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -108,14 +114,17 @@ void print_sensitivity(const std::vector<LayerSensitivity>& rows, const std::vec
 }
 
 void print_mixed(const MixedPrecision& m) {
-  fmt::print("\nmixed precision at {} (per-channel; input and residual adds stay quantized): "
-             "layers kept in fp32 -> accuracy\n", m.bits.name());
+  fmt::print(
+      "\nmixed precision at {} (per-channel; input and residual adds stay quantized): "
+      "layers kept in fp32 -> accuracy\n",
+      m.bits.name());
   for (const auto& s : m.steps) {
     const size_t k = s.fp32_layers.size();
     fmt::print("  k={:<2} {:<60} {:.2f}% (drop {:.2f} pp)\n", k,
                k == 0 ? "(none)" : fmt::format("{}", fmt::join(s.fp32_layers, ", ")), s.accuracy, s.drop);
     if (s.drop <= m.max_drop) {
-      fmt::print("  -> {} layer{} in fp32 meet{} the {:.2f} pp bound\n", k, k == 1 ? "" : "s", k == 1 ? "s" : "", m.max_drop);
+      fmt::print("  -> {} layer{} in fp32 meet{} the {:.2f} pp bound\n", k, k == 1 ? "" : "s", k == 1 ? "s" : "",
+                 m.max_drop);
     }
   }
 }

@@ -1,10 +1,10 @@
 // resnet8-bench: images/s and latency of a ResNet8 model file across batch sizes and thread counts.
 #include "../common/cli.h"
 
-#include <resnet8/support/atomic_file.h>
-#include <resnet8/run/benchmark.h>
 #include <resnet8/data/cifar10.h>
+#include <resnet8/run/benchmark.h>
 #include <resnet8/run/classifier.h>
+#include <resnet8/support/atomic_file.h>
 #include <resnet8/support/progress.h>
 
 #include <fmt/format.h>
@@ -15,10 +15,13 @@ using namespace resnet8;
 
 int main(int argc, char** argv) {
   return cli::run("resnet8-bench", [&] {
-    cxxopts::Options options("resnet8-bench",
-                             "Measures images/s of a ResNet8 model file (fp32 or int8, TorchScript, --native or --module) on\n"
-                             "CIFAR-10 test images at several batch sizes and thread counts: a warm-up pass, then\n"
-                             "--repeats timed passes; the median is reported, with p50/p99 latency at batch size 1.");
+    cxxopts::Options options(
+        "resnet8-bench",
+        "Measures images/s of a ResNet8 model file (fp32 or int8, TorchScript, --native or --module) on\n"
+        "CIFAR-10 test images at several batch sizes and thread counts: a warm-up pass, then\n"
+        "--repeats timed passes; the median is reported, with p50/p99 latency at batch size 1.");
+    // One option per line, as cxxopts tables read best.
+    // clang-format off
     options.add_options()
         ("m,model", "TorchScript model file; required", cxxopts::value<std::string>())
         ("d,data", "CIFAR-10 binary directory (test images are the input)",
@@ -30,6 +33,7 @@ int main(int argc, char** argv) {
         ("profile", "also run LibTorch's profiler at each batch size (first thread count) and print where a forward "
                     "call's time goes, per operator")
         ("json", "also write the results as JSON to PATH", cxxopts::value<std::string>());
+    // clang-format on
     cli::add_runner_options(options);
     const auto parsed = cli::parse(options, argc, argv);
     if (!parsed) return 0;
@@ -47,7 +51,8 @@ int main(int argc, char** argv) {
     const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());
     const cifar10::Dataset test =
         cifar10::read_split(args["data"].as<std::string>(), cifar10::Split::kTest, std::max<int64_t>(needed, 1000));
-    if (test.size() < needed) throw cli::UsageError(fmt::format("--batch-sizes: {} exceeds the {} test images", needed, test.size()));
+    if (test.size() < needed)
+      throw cli::UsageError(fmt::format("--batch-sizes: {} exceeds the {} test images", needed, test.size()));
     const bool tty = Progress::stderr_is_terminal();
     bench.on_step = [&](const std::string& step) {
       if (tty) fmt::print(stderr, "\rmeasuring {:<30}", step);
@@ -56,8 +61,8 @@ int main(int argc, char** argv) {
     if (args.count("profile")) {
       for (const int64_t batch : bench.batch_sizes) {
         bench.on_step(fmt::format("profile, batch {}", batch));
-        report.profiles.push_back(profile_ops(classifier, test.images, batch, std::max<int64_t>(20, bench.images / batch),
-                                              bench.threads.front()));
+        report.profiles.push_back(profile_ops(classifier, test.images, batch,
+                                              std::max<int64_t>(20, bench.images / batch), bench.threads.front()));
       }
     }
     if (tty) fmt::print(stderr, "\r{:<42}\r", "");

@@ -1,21 +1,21 @@
 #pragma once
 // What every resnet8 tool shares: the error policy (one "error: ..." line on stderr, exit 1 for a
 // bad file or data, exit 2 for a bad command line) and flag checks.
-#include <resnet8/support/allocator.h>
-#include <resnet8/support/atomic_file.h>
 #include <resnet8/data/cifar10.h>
-#include <resnet8/run/classifier.h>
-#include <resnet8/run/engine.h>
-#include <resnet8/support/error.h>
 #include <resnet8/model/architecture.h>
 #include <resnet8/quant/observer.h>
-#include <resnet8/support/output_guard.h>
 #include <resnet8/quant/planner.h>
 #include <resnet8/quant/refine.h>
+#include <resnet8/run/classifier.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/support/allocator.h>
+#include <resnet8/support/atomic_file.h>
+#include <resnet8/support/error.h>
+#include <resnet8/support/output_guard.h>
 
 #include <c10/util/Exception.h>
-#include <cxxopts.hpp>
 #include <fmt/format.h>
+#include <cxxopts.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -71,7 +71,8 @@ inline std::optional<cxxopts::ParseResult> parse(cxxopts::Options& options, int 
 template <typename T>
 std::vector<T> int_list(const std::string& flag, const std::string& text, T minimum, T maximum) {
   const auto bad = [&] {
-    return UsageError(fmt::format("--{} {}: expected a comma-separated list of integers in {}..{}", flag, text, minimum, maximum));
+    return UsageError(
+        fmt::format("--{} {}: expected a comma-separated list of integers in {}..{}", flag, text, minimum, maximum));
   };
   std::vector<T> out;
   if (text.empty() || text.back() == ',') throw bad();
@@ -134,6 +135,8 @@ struct Methods {
 inline constexpr const char* kBestPreset = "--weight-range mse --rounding adaround";
 
 inline void add_method_options(cxxopts::Options& options) {
+  // One option per line, as cxxopts tables read best.
+  // clang-format off
   options.add_options()
       ("weight-range", "weight scales: max (max|w|, nothing clipped) or mse (the clipping that minimises the weights' "
                        "squared quantization error)", cxxopts::value<std::string>()->default_value("max"))
@@ -144,6 +147,7 @@ inline void add_method_options(cxxopts::Options& options) {
       ("adaround-iterations", "AdaRound optimisation steps per layer", cxxopts::value<int64_t>()->default_value("10000"))
       ("best", std::string("the most accurate combination measured for 3..5-bit weights: ") + kBestPreset +
                " (an explicit --weight-range or --rounding wins)");
+  // clang-format on
 }
 
 inline Methods methods(const cxxopts::ParseResult& args) {
@@ -170,6 +174,8 @@ inline std::string Methods::describe() const {
 // --native / --module: the C++ paths with the weights of --model read as data; --engine for int8 files
 // (help text shared by the tools).
 inline void add_runner_options(cxxopts::Options& options) {
+  // One option per line, as cxxopts tables read best.
+  // clang-format off
   options.add_options()
       ("native", "run natively in C++ instead of the file's TorchScript code, with the weights of --model read as data: "
                  "for the fp32 export FoldedResNet8 (batch norm folded into the convolutions, oneDNN called directly), "
@@ -179,6 +185,7 @@ inline void add_runner_options(cxxopts::Options& options) {
       ("engine", "quantized engine for an int8 file: " + available_engine_list() +
                  "; default: the fastest one that computes the file's scheme exactly on this CPU",
        cxxopts::value<std::string>());
+  // clang-format on
 }
 
 // --engine NAME: one of this build's engines; "" when not given.

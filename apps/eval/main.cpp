@@ -1,12 +1,12 @@
 // resnet8-eval: accuracy and speed of a ResNet8 model file on the CIFAR-10 test set.
 #include "../common/cli.h"
 
-#include <resnet8/support/atomic_file.h>
 #include <resnet8/data/cifar10.h>
 #include <resnet8/run/classifier.h>
 #include <resnet8/run/evaluate.h>
-#include <resnet8/support/progress.h>
 #include <resnet8/run/report.h>
+#include <resnet8/support/atomic_file.h>
+#include <resnet8/support/progress.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
                              "Evaluates a ResNet8 model file on the CIFAR-10 test set (10,000 images) and reports\n"
                              "accuracy, per-class accuracy, confusion matrix and images/s.\n"
                              "Models take NHWC float32 input with raw 0..255 pixels and return [N, 10] scores.");
+    // One option per line, as cxxopts tables read best.
+    // clang-format off
     options.add_options()
         ("m,model", "TorchScript model file (the fp32 export or a quantized file); required", cxxopts::value<std::string>())
         ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
         ("json", "also write the full report as JSON to PATH", cxxopts::value<std::string>())
         ("predictions", "also write the predicted class (0..9) of every evaluated image to PATH, one per line",
          cxxopts::value<std::string>());
+    // clang-format on
     cli::add_runner_options(options);
     const auto parsed = cli::parse(options, argc, argv);
     if (!parsed) return 0;
@@ -47,8 +50,7 @@ int main(int argc, char** argv) {
     cli::check_distinct_outputs(model_path, data_dir,
                                 {{"--json", json.value_or("")}, {"--predictions", predictions.value_or("")}});
 
-    const Classifier classifier =
-        load_classifier(model_path, cli::runner(args), cli::engine_flag(args));
+    const Classifier classifier = load_classifier(model_path, cli::runner(args), cli::engine_flag(args));
     const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest, limit > 0 ? limit : -1);
 
     Progress progress("evaluating");

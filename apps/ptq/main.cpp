@@ -2,20 +2,20 @@
 // quantized TorchScript file, then compared with fp32 on the CIFAR-10 test set.
 #include "../common/cli.h"
 
-#include <resnet8/support/atomic_file.h>
 #include <resnet8/data/calibration.h>
 #include <resnet8/data/cifar10.h>
+#include <resnet8/data/weights.h>
+#include <resnet8/formats/json.h>
+#include <resnet8/formats/onnx.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/model/model.h>
+#include <resnet8/quant/quantize.h>
 #include <resnet8/run/classifier.h>
 #include <resnet8/run/engine.h>
 #include <resnet8/run/evaluate.h>
-#include <resnet8/model/folded.h>
-#include <resnet8/formats/json.h>
-#include <resnet8/model/model.h>
-#include <resnet8/formats/onnx.h>
-#include <resnet8/support/progress.h>
-#include <resnet8/quant/quantize.h>
 #include <resnet8/run/report.h>
-#include <resnet8/data/weights.h>
+#include <resnet8/support/atomic_file.h>
+#include <resnet8/support/progress.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -32,6 +32,8 @@ namespace fs = std::filesystem;
 namespace {
 
 void add_options(cxxopts::Options& options) {
+  // One option per line, as cxxopts tables read best.
+  // clang-format off
   options.add_options()
       ("m,model", "fp32 TorchScript export (weights are read as data)",
        cxxopts::value<std::string>()->default_value("data/resnet8_fp32.pt"))
@@ -59,6 +61,7 @@ void add_options(cxxopts::Options& options) {
       ("no-eval", "only write the quantized file")
       ("b,batch-size", "images per forward call in evaluation", cxxopts::value<int64_t>()->default_value("1000"))
       ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
+  // clang-format on
   cli::add_method_options(options);
 }
 
@@ -82,7 +85,8 @@ std::set<std::string> keep_float_flag(const cxxopts::ParseResult& args) {
 }
 
 QuantizeOptions quantize_options(const cxxopts::ParseResult& args) {
-  if (args.count("per-channel") && args.count("per-tensor")) throw cli::UsageError("--per-channel and --per-tensor exclude each other");
+  if (args.count("per-channel") && args.count("per-tensor"))
+    throw cli::UsageError("--per-channel and --per-tensor exclude each other");
   QuantizeOptions q;
   q.observer = cli::observer(args);
   q.per_channel = !args.count("per-tensor");
@@ -94,7 +98,8 @@ QuantizeOptions quantize_options(const cxxopts::ParseResult& args) {
   const std::string rr = args["reduce-range"].as<std::string>();
   q.reduce_range = reduce_range_flag(rr);
   q.weight_bits = args["weight-bits"].as<int>();
-  if (q.weight_bits < 2 || q.weight_bits > 8) throw cli::UsageError(fmt::format("--weight-bits must be 2..8, got {}", q.weight_bits));
+  if (q.weight_bits < 2 || q.weight_bits > 8)
+    throw cli::UsageError(fmt::format("--weight-bits must be 2..8, got {}", q.weight_bits));
   const std::string flags = fmt::format("--weight-bits {} --reduce-range {}", q.weight_bits, rr);
   cli::naming_flags({{"weight_bits", flags}, {"reduce_range", flags}},
                     [&] { return resolve_scheme(q, q.engine.empty() ? default_engine() : q.engine); });
@@ -119,7 +124,8 @@ QuantizedResNet8 quantize_with_progress(const FoldedResNet8& folded, const cifar
 std::string comparison_table(const EvalReport& f, const EvalReport& q) {
   auto pct = [](int64_t a, int64_t b) { return b ? 100.0 * double(a) / double(b) : 0.0; };
   int64_t agree = 0;
-  for (size_t i = 0; i < f.predictions.size() && i < q.predictions.size(); ++i) agree += f.predictions[i] == q.predictions[i];
+  for (size_t i = 0; i < f.predictions.size() && i < q.predictions.size(); ++i)
+    agree += f.predictions[i] == q.predictions[i];
   std::string out = fmt::format("{:<14} {:>14} {:>14} {:>12}\n", "", "fp32", "int8", "delta");
   out += fmt::format("{:<14} {:>13.2f}% {:>13.2f}% {:>+9.2f} pp\n", "accuracy", 100 * f.accuracy(), 100 * q.accuracy(),
                      100 * (q.accuracy() - f.accuracy()));
@@ -129,15 +135,18 @@ std::string comparison_table(const EvalReport& f, const EvalReport& q) {
   }
   out += fmt::format("{:<14} {:>12} B {:>12} B {:>10.2f}x smaller\n", "file size", f.model_bytes, q.model_bytes,
                      double(f.model_bytes) / double(q.model_bytes));
-  out += fmt::format("{:<14} {:>14} {:>13.2f}% ({} of {} test images)\n", "top-1 agree", "",
-                     pct(agree, q.images), agree, q.images);
+  out += fmt::format("{:<14} {:>14} {:>13.2f}% ({} of {} test images)\n", "top-1 agree", "", pct(agree, q.images),
+                     agree, q.images);
   out += fmt::format("{:<14} {:>14.0f} {:>14.0f} {:>10.2f}x faster\n", "images/s", f.images_per_second(),
                      q.images_per_second(), q.images_per_second() / f.images_per_second());
   return out;
 }
 
 nlohmann::json eval_summary(const EvalReport& r) {
-  return {{"path", r.model_path}, {"bytes", r.model_bytes}, {"correct", r.correct}, {"accuracy", r.accuracy()},
+  return {{"path", r.model_path},
+          {"bytes", r.model_bytes},
+          {"correct", r.correct},
+          {"accuracy", r.accuracy()},
           {"images_per_second", r.images_per_second()}};
 }
 
@@ -196,11 +205,14 @@ int main(int argc, char** argv) {
       write_file_atomic(*onnx, onnx_model(quantized.plan, ptq_metadata(quantized)["producer"].get<std::string>()));
       fmt::print("wrote        {} ({} bytes, ONNX QDQ)\n", *onnx, fs::file_size(*onnx));
     }
-    const nlohmann::json results = args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, eval);
+    const nlohmann::json results =
+        args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, eval);
     if (json) {
-      write_file_atomic(*json, json_text({{"ptq", {{"metadata", ptq_metadata(quantized)}, {"plan", quantized.plan},
-                                                   {"equalization", quantized.equalization},
-                                                   {"refinement", quantized.refinement}}},
+      write_file_atomic(*json, json_text({{"ptq",
+                                           {{"metadata", ptq_metadata(quantized)},
+                                            {"plan", quantized.plan},
+                                            {"equalization", quantized.equalization},
+                                            {"refinement", quantized.refinement}}},
                                           {"fp32_bytes", fs::file_size(model_path)},
                                           {"int8_bytes", fs::file_size(output)},
                                           {"evaluation", results},

@@ -22,8 +22,10 @@ std::vector<int64_t> select_calibration(const at::Tensor& labels, int64_t per_cl
   for (int64_t c = 0; c < cifar10::kNumClasses; ++c) {
     auto& idx = by_class[c];
     if (static_cast<int64_t>(idx.size()) < per_class) {
-      throw Error(fmt::format("asked for {} calibration images per class but class {} ({}) has only {} "
-                              "training images", per_class, c, cifar10::kClassNames[c], idx.size()));
+      throw Error(
+          fmt::format("asked for {} calibration images per class but class {} ({}) has only {} "
+                      "training images",
+                      per_class, c, cifar10::kClassNames[c], idx.size()));
     }
     for (size_t i = idx.size() - 1; i > 0; --i) std::swap(idx[i], idx[rng() % (i + 1)]);
     chosen.insert(chosen.end(), idx.begin(), idx.begin() + per_class);

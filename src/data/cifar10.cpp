@@ -82,8 +82,10 @@ std::vector<fs::path> batch_files(const fs::path& dir, Split split) {
 Dataset read_split(const fs::path& dir, Split split, int64_t limit) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    throw Error(fmt::format("{}: CIFAR-10 directory not found (expected cifar-10-batches-bin/; "
-                            "scripts/fetch_data.py creates it)", dir.string()));
+    throw Error(
+        fmt::format("{}: CIFAR-10 directory not found (expected cifar-10-batches-bin/; "
+                    "scripts/fetch_data.py creates it)",
+                    dir.string()));
   }
   const auto files = batch_files(dir, split);
   if (split == Split::kTest) return read_batch_file(files.front(), limit);
@@ -99,8 +101,6 @@ Dataset read_split(const fs::path& dir, Split split, int64_t limit) {
   return {at::cat(images), at::cat(labels)};
 }
 
-at::Tensor to_model_input(const at::Tensor& images) {
-  return images.to(at::kFloat);
-}
+at::Tensor to_model_input(const at::Tensor& images) { return images.to(at::kFloat); }
 
 }  // namespace resnet8::cifar10

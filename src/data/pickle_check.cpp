@@ -18,6 +18,8 @@ struct Op {
 // Pickle protocols 0..5, by opcode byte; kUnknown for bytes that are no opcode.
 constexpr Op kUnknown{Arg::kNone, -1};
 
+// The table as a table: the opcodes that share an argument kind on one line.
+// clang-format off
 Op op_of(uint8_t c) {
   switch (c) {
     case 0x80: case 'K': case 'q': case 'h': case 0x82: return {Arg::kFixed, 1};
@@ -37,6 +39,7 @@ Op op_of(uint8_t c) {
     default: return kUnknown;
   }
 }
+// clang-format on
 
 uint64_t little_endian(const char* p, int bytes) {
   uint64_t v = 0;
@@ -62,7 +65,8 @@ std::string pickle_problem(const char* data, size_t size) {
     // LONG_BINPUT / LONG_BINGET: the unpickler sizes its memo by the index (a fuzzed 1.6e9 asked for
     // 26 GB); a pickle cannot hold more memo entries than it has bytes.
     if ((code == 'r' || code == 'j') && little_endian(data + pos - 4, 4) > size) {
-      return fmt::format("memo index {} at byte {} is beyond a {}-byte pickle", little_endian(data + pos - 4, 4), at, size);
+      return fmt::format("memo index {} at byte {} is beyond a {}-byte pickle", little_endian(data + pos - 4, 4), at,
+                         size);
     }
     if (op.arg == Arg::kSized) {
       const uint64_t length = little_endian(data + pos - op.bytes, op.bytes);

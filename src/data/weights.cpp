@@ -2,8 +2,8 @@
 
 #include "data/pickle_check.h"
 
-#include <resnet8/support/error.h>
 #include <resnet8/model/model.h>
+#include <resnet8/support/error.h>
 
 #include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
@@ -114,12 +114,12 @@ std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(const fs::p
   try {
     check_archive_size(*reader, file);
     if (!reader->hasRecord("data.pkl") || !reader->hasRecord("constants.pkl")) {
-      throw Error(fmt::format("{}: not a TorchScript module (no data.pkl/constants.pkl in the archive)",
-                              file.string()));
+      throw Error(
+          fmt::format("{}: not a TorchScript module (no data.pkl/constants.pkl in the archive)", file.string()));
     }
     if (const size_t bytes = reader->getRecordSize("data.pkl"); bytes > kMaxPickleBytes) {
-      throw Error(fmt::format("{}: data.pkl is {} bytes; a ResNet8 export's is a few KB (limit {} KiB)",
-                              file.string(), bytes, kMaxPickleBytes >> 10));
+      throw Error(fmt::format("{}: data.pkl is {} bytes; a ResNet8 export's is a few KB (limit {} KiB)", file.string(),
+                              bytes, kMaxPickleBytes >> 10));
     }
     const auto [pickle, bytes] = reader->getRecord("data.pkl");
     if (const std::string problem = detail::pickle_problem(static_cast<const char*>(pickle.get()), bytes);
@@ -158,12 +158,13 @@ NamedTensors read_torchscript_tensors(const fs::path& file, bool tuple_state) {
       return object;
     }
     if (!state.isGenericDict()) {
-      throw Error(fmt::format("{}: object of class {} has custom (__setstate__) state; a weights file "
-                              "holds plain modules only", file.string(), type.type_->str()));
+      throw Error(
+          fmt::format("{}: object of class {} has custom (__setstate__) state; a weights file "
+                      "holds plain modules only",
+                      file.string(), type.type_->str()));
     }
     const auto dict = state.toGenericDict();
-    auto cls = c10::ClassType::create(
-        c10::QualifiedName(fmt::format("{}_{}", type.type_->str(), objects++)), unit);
+    auto cls = c10::ClassType::create(c10::QualifiedName(fmt::format("{}_{}", type.type_->str(), objects++)), unit);
     for (const auto& item : dict) cls->addAttribute(item.key().toStringRef(), item.value().type());
     auto object = c10::ivalue::Object::create(c10::StrongTypePtr(unit, cls), dict.size());
     size_t slot = 0;

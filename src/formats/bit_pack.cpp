@@ -23,7 +23,8 @@ std::vector<uint8_t> pack_bits(const std::vector<int32_t>& values, int bits) {
   std::vector<uint8_t> out(packed_bytes(values.size(), bits), 0);
   size_t bit = 0;
   for (const int32_t v : values) {
-    if (v < -qmax || v > qmax) throw Error(fmt::format("{} does not fit {}-bit symmetric weights [-{}, {}]", v, bits, qmax, qmax));
+    if (v < -qmax || v > qmax)
+      throw Error(fmt::format("{} does not fit {}-bit symmetric weights [-{}, {}]", v, bits, qmax, qmax));
     const uint32_t u = static_cast<uint32_t>(v + offset(bits)) << (bit % 8);  // at most 15 bits
     out[bit / 8] |= static_cast<uint8_t>(u & 0xff);
     if ((bit % 8) + static_cast<size_t>(bits) > 8) out[bit / 8 + 1] |= static_cast<uint8_t>(u >> 8);
@@ -57,7 +58,8 @@ std::string unpack_bits_script(const std::string& var, const std::string& packed
       "    unpack_byte = torch.bitwise_right_shift(unpack_at, 3)\n"
       "    unpack_word = torch.bitwise_or(unpack_bytes[unpack_byte], "
       "torch.bitwise_left_shift(unpack_bytes[unpack_byte + 1], 8))\n"
-      "    {3} = (torch.bitwise_and(torch.bitwise_right_shift(unpack_word, torch.bitwise_and(unpack_at, 7)), {4}) - {5})"
+      "    {3} = (torch.bitwise_and(torch.bitwise_right_shift(unpack_word, torch.bitwise_and(unpack_at, 7)), {4}) - "
+      "{5})"
       ".to(torch.int8)\n",
       packed, bits, count, var, (1 << bits) - 1, 1 << (bits - 1));
 }

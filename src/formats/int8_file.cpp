@@ -2,17 +2,17 @@
 
 #include "formats/int8_state.h"
 
-#include <resnet8/support/atomic_file.h>
+#include <resnet8/data/weights.h>
 #include <resnet8/formats/bit_pack.h>
-#include <resnet8/support/error.h>
 #include <resnet8/model/architecture.h>
 #include <resnet8/quant/planner.h>
-#include <resnet8/data/weights.h>
+#include <resnet8/support/atomic_file.h>
+#include <resnet8/support/error.h>
 
 #include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <torch/script.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <memory>
@@ -66,7 +66,8 @@ class StateReader {
   void qparams(const std::string& attr, ActivationPlan& a) {
     a.qparams.scale = take<float>(reals_, r_, 1, attr + " scale")[0];
     a.qparams.zero_point = take<int64_t>(ints_, i_, 1, attr + " zero point")[0];
-    if (!(a.qparams.scale > 0) || !std::isfinite(a.qparams.scale) || a.qparams.zero_point < 0 || a.qparams.zero_point > 255) {
+    if (!(a.qparams.scale > 0) || !std::isfinite(a.qparams.scale) || a.qparams.zero_point < 0 ||
+        a.qparams.zero_point > 255) {
       throw Error(fmt::format("{}: {} has scale {} and zero point {}; expected a finite positive scale and 0..255",
                               file_, attr, a.qparams.scale, a.qparams.zero_point));
     }
@@ -80,7 +81,8 @@ class StateReader {
       return;
     }
     if (w_ + n > weights_.size()) throw short_state(attr + " weights");
-    l.weight.assign(weights_.begin() + static_cast<std::ptrdiff_t>(w_), weights_.begin() + static_cast<std::ptrdiff_t>(w_ + n));
+    l.weight.assign(weights_.begin() + static_cast<std::ptrdiff_t>(w_),
+                    weights_.begin() + static_cast<std::ptrdiff_t>(w_ + n));
     w_ += n;
     l.weight_scales = take<float>(reals_, r_, per_channel_ ? out : 1, attr + " weight scales");
     for (const float scale : l.weight_scales) {
@@ -88,8 +90,10 @@ class StateReader {
     }
   }
   void check_used_up() const {
-    if (w_ != weights_.size() || r_ != static_cast<size_t>(reals_.numel()) || i_ != static_cast<size_t>(ints_.numel())) {
-      throw Error(fmt::format("{}: its state holds more values than its plan uses; not a file this version writes", file_));
+    if (w_ != weights_.size() || r_ != static_cast<size_t>(reals_.numel()) ||
+        i_ != static_cast<size_t>(ints_.numel())) {
+      throw Error(
+          fmt::format("{}: its state holds more values than its plan uses; not a file this version writes", file_));
     }
   }
 
@@ -120,19 +124,22 @@ class StateReader {
 
 nlohmann::json recorded_metadata(const fs::path& file) {
   const auto text = extra_record(file, kMetadataRecord);
-  if (!text) throw Error(fmt::format("{}: not an int8 file written by resnet8-ptq (no extra/{} record)", file.string(), kMetadataRecord));
+  if (!text)
+    throw Error(fmt::format("{}: not an int8 file written by resnet8-ptq (no extra/{} record)", file.string(),
+                            kMetadataRecord));
   const auto metadata = nlohmann::json::parse(*text, nullptr, false);
   if (!metadata.is_object()) throw Error(fmt::format("{}: its {} record is not JSON", file.string(), kMetadataRecord));
   return metadata;
 }
 
 // The state tensor `name` ("state0", ...) of the file's root object, of the given dtype and one dimension.
-at::Tensor state_tensor(const NamedTensors& tensors, const std::string& name, std::initializer_list<at::ScalarType> dtypes,
-                        const fs::path& file) {
+at::Tensor state_tensor(const NamedTensors& tensors, const std::string& name,
+                        std::initializer_list<at::ScalarType> dtypes, const fs::path& file) {
   const auto it = tensors.find(name);
   const bool ok = it != tensors.end() && it->second.dim() == 1 &&
                   std::find(dtypes.begin(), dtypes.end(), it->second.scalar_type()) != dtypes.end();
-  if (!ok) throw Error(fmt::format("{}: its state is not the (weights, reals, ints) of a resnet8 int8 file", file.string()));
+  if (!ok)
+    throw Error(fmt::format("{}: its state is not the (weights, reals, ints) of a resnet8 int8 file", file.string()));
   return it->second.contiguous();
 }
 
@@ -170,8 +177,9 @@ QuantPlan read_quantized_plan(const fs::path& file) {
     weights.assign(packed.data_ptr<int8_t>(), packed.data_ptr<int8_t>() + packed.numel());
   } else {
     try {
-      weights = unpack_bits(std::vector<uint8_t>(packed.data_ptr<uint8_t>(), packed.data_ptr<uint8_t>() + packed.numel()),
-                            plan.weight_bits, count);
+      weights =
+          unpack_bits(std::vector<uint8_t>(packed.data_ptr<uint8_t>(), packed.data_ptr<uint8_t>() + packed.numel()),
+                      plan.weight_bits, count);
     } catch (const Error& e) {
       throw Error(fmt::format("{}: its weights: {}", file.string(), e.what()));
     }
@@ -188,7 +196,8 @@ std::optional<Int8Scheme> recorded_scheme(const fs::path& file) {
   if (!text) return std::nullopt;
   const auto metadata = nlohmann::json::parse(*text, nullptr, false);
   if (!metadata.is_object() || !metadata.value("reduce_range", nlohmann::json()).is_boolean()) {
-    throw Error(fmt::format("{}: its {} record is not the metadata resnet8-ptq writes", file.string(), kMetadataRecord));
+    throw Error(
+        fmt::format("{}: its {} record is not the metadata resnet8-ptq writes", file.string(), kMetadataRecord));
   }
   Int8Scheme scheme{8, metadata["reduce_range"].get<bool>()};  // files before weight_bits: 8-bit weights
   if (const auto bits = metadata.value("weight_bits", nlohmann::json()); bits.is_number_integer()) {

@@ -5,8 +5,8 @@
 //   layer(attr, layer)         the bias (reals); the fp32 weights (reals) when kept float, else the N-bit
 //                              weights (the bit-packed stream) and their scales (reals).
 // `attr` is the module attribute prefix: the graph node's name with '_' for '.' ("stem_conv").
-#include <resnet8/support/error.h>
 #include <resnet8/quant/quant_plan.h>
+#include <resnet8/support/error.h>
 
 #include <fmt/format.h>
 
@@ -30,11 +30,13 @@ auto& find_named(Items& items, Name name_of, const std::string& name, const char
 }
 template <typename Plan>
 auto& activation_of(Plan& plan, const std::string& point) {
-  return find_named(plan.activations, [](const auto& a) { return a.point; }, point, "activation point");
+  return find_named(
+      plan.activations, [](const auto& a) { return a.point; }, point, "activation point");
 }
 template <typename Plan>
 auto& layer_of(Plan& plan, const std::string& name) {
-  return find_named(plan.layers, [](const auto& l) { return l.name; }, name, "layer");
+  return find_named(
+      plan.layers, [](const auto& l) { return l.name; }, name, "layer");
 }
 
 // The state's order: the input's parameters; each conv node's layer and output parameters; the other

@@ -42,8 +42,8 @@ struct Blobs {
     const QParams& p = a.qparams;
     const auto s = append(reals, {static_cast<float>(p.scale)});
     const auto z = append(ints, {p.zero_point});
-    setstate += fmt::format("    self.{0}_scale = float(f[{1}])\n    self.{0}_zero_point = int(z[{2}])\n", attr, s.first,
-                            z.first);
+    setstate += fmt::format("    self.{0}_scale = float(f[{1}])\n    self.{0}_zero_point = int(z[{2}])\n", attr,
+                            s.first, z.first);
   }
   void layer(const std::string& attr, const LayerPlan& l);
 };
@@ -65,13 +65,17 @@ void Blobs::layer(const std::string& a, const LayerPlan& l) {
   const auto w = append(weights, l.weight);
   const auto s = append(reals, l.weight_scales);
   setstate += fmt::format("    w = q[{}:{}].view([{}])\n{}", w.first, w.second, shape, pad);
-  setstate += per_channel ? fmt::format("    w = torch._make_per_channel_quantized_tensor(w, f[{}:{}].double(), "
-                                        "torch.zeros([{}], dtype=torch.long), 0)\n",
-                                        s.first, s.second, s.second - s.first)
-                          : fmt::format("    w = torch._make_per_tensor_quantized_tensor(w, float(f[{}]), 0)\n", s.first);
+  setstate += per_channel
+                  ? fmt::format(
+                        "    w = torch._make_per_channel_quantized_tensor(w, f[{}:{}].double(), "
+                        "torch.zeros([{}], dtype=torch.long), 0)\n",
+                        s.first, s.second, s.second - s.first)
+                  : fmt::format("    w = torch._make_per_tensor_quantized_tensor(w, float(f[{}]), 0)\n", s.first);
   setstate += l.kind == LayerKind::kConv
-                  ? fmt::format("    self.{0}_packed = ops.quantized.conv2d_prepack(w, {1}, [{2}, {2}], [{3}, {3}], "
-                                "[1, 1], 1)\n", a, bias, l.stride, l.pad_after)
+                  ? fmt::format(
+                        "    self.{0}_packed = ops.quantized.conv2d_prepack(w, {1}, [{2}, {2}], [{3}, {3}], "
+                        "[1, 1], 1)\n",
+                        a, bias, l.stride, l.pad_after)
                   : fmt::format("    self.{}_packed = ops.quantized.linear_prepack(w, {})\n", a, bias);
 }
 
@@ -116,14 +120,17 @@ std::string forward_code(const QuantPlan& plan) {
     std::vector<std::string> in;
     for (const auto& name : n.inputs) {
       const size_t k = g.index(name);
-      if (is_float[k] && n.kind != NodeKind::kSoftmax) throw Error(fmt::format("int8 file: node '{}' reads a float value", n.name));
+      if (is_float[k] && n.kind != NodeKind::kSoftmax)
+        throw Error(fmt::format("int8 file: node '{}' reads a float value", n.name));
       in.push_back(value[k]);
     }
     std::string code;
     switch (n.kind) {
       case NodeKind::kInput:
-        code = fmt::format("torch.quantize_per_tensor(x.permute([0, 3, 1, 2]), self.{0}_scale, self.{0}_zero_point, "
-                           "torch.quint8)", a);
+        code = fmt::format(
+            "torch.quantize_per_tensor(x.permute([0, 3, 1, 2]), self.{0}_scale, self.{0}_zero_point, "
+            "torch.quint8)",
+            a);
         break;
       case NodeKind::kConv: code = conv_code(plan.layer(n.name), in[0]); break;
       case NodeKind::kAdd:
@@ -139,10 +146,12 @@ std::string forward_code(const QuantPlan& plan) {
           is_float[i] = true;
           continue;
         }
-        code = fmt::format("ops.quantized.linear({}, self.{}_packed, self.{}_scale, self.{}_zero_point)", in[0], a, a, a);
+        code =
+            fmt::format("ops.quantized.linear({}, self.{}_packed, self.{}_scale, self.{}_zero_point)", in[0], a, a, a);
         break;
       case NodeKind::kSoftmax:
-        src += fmt::format("    return torch.softmax({}{}, 1)\n", in[0], is_float[g.index(n.inputs[0])] ? "" : ".dequantize()");
+        src += fmt::format("    return torch.softmax({}{}, 1)\n", in[0],
+                           is_float[g.index(n.inputs[0])] ? "" : ".dequantize()");
         return src;
     }
     value[i] = variable(slots[i]);
@@ -171,16 +180,16 @@ std::string state_code(const QuantPlan& plan, const Blobs& blobs) {
       "    self.qweights = state[0]\n    self.reals = state[1]\n    self.ints = state[2]\n"
       "    self.engine = state[3]\n    self.metadata = state[4]\n    self.training = state[5]\n"
       "{}{}    f = self.reals\n    z = self.ints\n{}",
-      saturation_guard(int8_scheme(plan)), unpack_bits_script("q", "self.qweights", plan.weight_bits, blobs.weights.size()),
-      blobs.setstate);
+      saturation_guard(int8_scheme(plan)),
+      unpack_bits_script("q", "self.qweights", plan.weight_bits, blobs.weights.size()), blobs.setstate);
 }
 
 // Typed placeholders for what __setstate__ assigns, so that define() can compile the methods.
 void register_attributes(torch::jit::Module& module, const QuantPlan& plan) {
   const at::Tensor dummy = at::quantize_per_tensor(at::zeros({1, 1, 1, 1}), 1.0, 0, at::kQInt8);
-  const c10::IValue conv = call_op("quantized::conv2d_prepack",
-                                   {dummy, c10::IValue(), c10::List<int64_t>({1, 1}), c10::List<int64_t>({0, 0}),
-                                    c10::List<int64_t>({1, 1}), int64_t{1}});
+  const c10::IValue conv =
+      call_op("quantized::conv2d_prepack", {dummy, c10::IValue(), c10::List<int64_t>({1, 1}),
+                                            c10::List<int64_t>({0, 0}), c10::List<int64_t>({1, 1}), int64_t{1}});
   const c10::IValue linear = call_op("quantized::linear_prepack", {dummy.reshape({1, 1}), c10::IValue()});
   std::vector<std::string> qparams;
   for (const Node* n : plan.graph.of_kind(NodeKind::kInput)) qparams.push_back(attr_name(n->name));
@@ -196,7 +205,8 @@ void register_attributes(torch::jit::Module& module, const QuantPlan& plan) {
     }
   }
   for (const Node& n : plan.graph.nodes) {  // the other nodes with an activation point of their own
-    if (n.kind != NodeKind::kInput && !plan.has_layer(n.name) && n.point == n.name) qparams.push_back(attr_name(n.name));
+    if (n.kind != NodeKind::kInput && !plan.has_layer(n.name) && n.point == n.name)
+      qparams.push_back(attr_name(n.name));
   }
   for (const auto& name : qparams) {
     module.register_attribute(name + "_scale", c10::FloatType::get(), 1.0);

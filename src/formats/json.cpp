@@ -1,13 +1,13 @@
 #include <resnet8/formats/json.h>
 
-#include <resnet8/quant/analysis.h>
-#include <resnet8/run/benchmark.h>
-#include <resnet8/run/op_profile.h>
 #include <resnet8/data/cifar10.h>
-#include <resnet8/quant/quant_plan.h>
+#include <resnet8/quant/analysis.h>
 #include <resnet8/quant/equalize.h>
+#include <resnet8/quant/quant_plan.h>
 #include <resnet8/quant/quantize.h>
 #include <resnet8/quant/refine.h>
+#include <resnet8/run/benchmark.h>
+#include <resnet8/run/op_profile.h>
 #include <resnet8/run/report.h>
 
 #include <torch/version.h>
@@ -27,12 +27,9 @@ json model_json(const std::string& path, const std::string& kind, std::uintmax_t
 }  // namespace
 
 void to_json(json& j, const ActivationPlan& a) {
-  j = {{"point", a.point},
-       {"observed", {a.observed_min, a.observed_max}},
-       {"range", {a.range_min, a.range_max}},
-       {"scale", a.qparams.scale},
-       {"zero_point", a.qparams.zero_point},
-       {"kept_float", a.kept_float}};
+  j = {
+      {"point", a.point},         {"observed", {a.observed_min, a.observed_max}}, {"range", {a.range_min, a.range_max}},
+      {"scale", a.qparams.scale}, {"zero_point", a.qparams.zero_point},           {"kept_float", a.kept_float}};
 }
 
 void to_json(json& j, const LayerPlan& l) {
@@ -124,7 +121,8 @@ void to_json(json& j, const BenchResult& r) {
        {"images_per_second", r.median_images_per_second()},
        {"gops", r.median_gops()},
        {"runs", r.images_per_second}};
-  if (!r.latency_ms.empty()) j["latency_ms"] = {{"p50", r.latency_percentile_ms(50)}, {"p99", r.latency_percentile_ms(99)}};
+  if (!r.latency_ms.empty())
+    j["latency_ms"] = {{"p50", r.latency_percentile_ms(50)}, {"p99", r.latency_percentile_ms(99)}};
 }
 
 void to_json(json& j, const BenchReport& r) {
@@ -141,11 +139,13 @@ void to_json(json& j, const BenchReport& r) {
 void to_json(json& j, const OpProfile& p) {
   const auto rows = [](const std::vector<OpTime>& ops) {
     json out = json::array();
-    for (const auto& o : ops) out.push_back({{"op", o.op}, {"calls_per_forward", o.calls_per_forward}, {"us_per_forward", o.us_per_forward}});
+    for (const auto& o : ops)
+      out.push_back({{"op", o.op}, {"calls_per_forward", o.calls_per_forward}, {"us_per_forward", o.us_per_forward}});
     return out;
   };
-  j = {{"threads", p.threads},           {"batch_size", p.batch_size}, {"forwards", p.forwards},
-       {"us_per_forward", p.us_per_forward}, {"ops", rows(p.ops)},     {"between_ops_us", p.outside_ops_us()},
+  j = {{"threads", p.threads},   {"batch_size", p.batch_size},
+       {"forwards", p.forwards}, {"us_per_forward", p.us_per_forward},
+       {"ops", rows(p.ops)},     {"between_ops_us", p.outside_ops_us()},
        {"self", rows(p.self)}};
 }
 

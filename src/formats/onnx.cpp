@@ -22,7 +22,8 @@ class OnnxGraph {
   explicit OnnxGraph(onnx::GraphProto* g) : g_(g) {}
 
   template <typename T>
-  std::string constant(const std::string& name, int dtype, const std::vector<int64_t>& dims, const std::vector<T>& values) {
+  std::string constant(const std::string& name, int dtype, const std::vector<int64_t>& dims,
+                       const std::vector<T>& values) {
     if (!constants_.insert(name).second) return name;
     auto* t = g_->add_initializer();
     t->set_name(name);
@@ -75,7 +76,8 @@ std::string activation_scale(OnnxGraph& g, const ActivationPlan& a) {
 }
 
 std::string activation_zero_point(OnnxGraph& g, const ActivationPlan& a) {
-  return g.constant<uint8_t>(a.point + ".zero_point", onnx::TensorProto::UINT8, {}, {static_cast<uint8_t>(a.qparams.zero_point)});
+  return g.constant<uint8_t>(a.point + ".zero_point", onnx::TensorProto::UINT8, {},
+                             {static_cast<uint8_t>(a.qparams.zero_point)});
 }
 
 // QuantizeLinear + DequantizeLinear at an activation point's parameters (uint8).
@@ -103,11 +105,13 @@ std::string float_input(OnnxGraph& g, const Activation& in, int64_t channels, co
 
 // The layer's float weight tensor: DequantizeLinear of its int8 values, or the fp32 weights it kept.
 std::string weight(OnnxGraph& g, const LayerPlan& l, bool per_channel) {
-  if (l.kept_float) return g.constant<float>(l.name + ".weight", onnx::TensorProto::FLOAT, l.weight_shape, l.float_weight);
+  if (l.kept_float)
+    return g.constant<float>(l.name + ".weight", onnx::TensorProto::FLOAT, l.weight_shape, l.float_weight);
   std::vector<int8_t> q(l.weight.begin(), l.weight.end());
   const std::vector<int64_t> axis_dims = per_channel ? std::vector<int64_t>{l.weight_shape[0]} : std::vector<int64_t>{};
   const std::string w = g.constant<int8_t>(l.name + ".weight_quantized", onnx::TensorProto::INT8, l.weight_shape, q);
-  const std::string s = g.constant<float>(l.name + ".weight_scale", onnx::TensorProto::FLOAT, axis_dims, l.weight_scales);
+  const std::string s =
+      g.constant<float>(l.name + ".weight_scale", onnx::TensorProto::FLOAT, axis_dims, l.weight_scales);
   const std::string z = g.constant<int8_t>(l.name + ".weight_zero_point", onnx::TensorProto::INT8, axis_dims,
                                            std::vector<int8_t>(l.weight_scales.size(), 0));
   auto* n = g.node("DequantizeLinear", {w, s, z}, l.name + ".weight");
@@ -124,7 +128,8 @@ std::string bias(OnnxGraph& g, const LayerPlan& l, bool per_channel, double inpu
   for (size_t c = 0; c < l.bias.size(); ++c) {
     scales[c] = static_cast<float>(input_scale * l.weight_scales[per_channel ? c : 0]);
     const double v = std::nearbyint(double(l.bias[c]) / double(scales[c]));
-    q[c] = static_cast<int32_t>(std::clamp<double>(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+    q[c] = static_cast<int32_t>(
+        std::clamp<double>(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
   }
   const std::string b = g.constant<int32_t>(l.name + ".bias_quantized", onnx::TensorProto::INT32, {out}, q);
   const std::string s = g.constant<float>(l.name + ".bias_scale", onnx::TensorProto::FLOAT, {out}, scales);
@@ -143,7 +148,8 @@ Activation conv(OnnxGraph& g, const QuantPlan& plan, const Node& n, const Activa
   set_ints(c, "kernel_shape", {l.weight_shape[2], l.weight_shape[3]});
   set_ints(c, "strides", {l.stride, l.stride});
   set_ints(c, "pads", {l.pad_before, l.pad_before, l.pad_after, l.pad_after});
-  const std::string y = l.relu ? OnnxGraph::out(g.node("Relu", {OnnxGraph::out(c)}, n.name + ".relu")) : OnnxGraph::out(c);
+  const std::string y =
+      l.relu ? OnnxGraph::out(g.node("Relu", {OnnxGraph::out(c)}, n.name + ".relu")) : OnnxGraph::out(c);
   return qdq(g, y, plan.activation(n.point));
 }
 
@@ -165,9 +171,11 @@ Activation pool(OnnxGraph& g, const QuantPlan& plan, const Node& n, const Activa
   const ActivationPlan& a = plan.activation(n.point);
   const std::string s = activation_scale(g, a), z = activation_zero_point(g, a);
   const auto* avg = g.node("GlobalAveragePool", {in.dq}, n.name);
-  auto* flat = g.node("Flatten", {OnnxGraph::out(g.node("QuantizeLinear", {OnnxGraph::out(avg), s, z}, n.name + ".q"))}, "flatten");
+  auto* flat = g.node("Flatten", {OnnxGraph::out(g.node("QuantizeLinear", {OnnxGraph::out(avg), s, z}, n.name + ".q"))},
+                      "flatten");
   set_int(flat, "axis", 1);
-  return {OnnxGraph::out(flat), OnnxGraph::out(g.node("DequantizeLinear", {OnnxGraph::out(flat), s, z}, "features")), &a};
+  return {OnnxGraph::out(flat), OnnxGraph::out(g.node("DequantizeLinear", {OnnxGraph::out(flat), s, z}, "features")),
+          &a};
 }
 
 // The plan's graph, node by node; returns the name of the output (the softmax probabilities).

@@ -25,9 +25,9 @@ struct TorchNamespace : SugaredValue {
   std::string kind() const override { return "torch"; }
   std::shared_ptr<SugaredValue> attr(const SourceRange& loc, GraphFunction& m, const std::string& field) override {
     static const std::map<std::string, at::ScalarType> dtypes = {
-        {"quint8", at::kQUInt8}, {"qint8", at::kQInt8}, {"qint32", at::kQInt32},
+        {"quint8", at::kQUInt8}, {"qint8", at::kQInt8},   {"qint32", at::kQInt32},
         {"float", at::kFloat},   {"float32", at::kFloat}, {"uint8", at::kByte},
-        {"long", at::kLong},     {"int64", at::kLong},     {"int8", at::kChar}};
+        {"long", at::kLong},     {"int64", at::kLong},    {"int8", at::kChar}};
     if (const auto it = dtypes.find(field); it != dtypes.end()) {
       return std::make_shared<torch::jit::SimpleValue>(m.graph()->insertConstant(it->second, loc));
     }

@@ -65,10 +65,10 @@ FoldedConv fold_conv(const Graph& graph, const Node& node, const ModuleTensors& 
 // with at::thnn_conv2d for all nine.
 at::Tensor run(const FoldedConv& c, const at::Tensor& x) {
   static const bool mkldnn = at::hasMKLDNN();
-  at::Tensor y = mkldnn && x.size(0) > 1
-                     ? at::mkldnn_convolution(x, c.weight, c.bias, {c.padding, c.padding}, {c.stride, c.stride}, {1, 1}, 1)
-                     : at::thnn_conv2d(x, c.weight, {c.weight.size(2), c.weight.size(3)}, c.bias, {c.stride, c.stride},
-                                       {c.padding, c.padding});
+  at::Tensor y = mkldnn && x.size(0) > 1 ? at::mkldnn_convolution(x, c.weight, c.bias, {c.padding, c.padding},
+                                                                  {c.stride, c.stride}, {1, 1}, 1)
+                                         : at::thnn_conv2d(x, c.weight, {c.weight.size(2), c.weight.size(3)}, c.bias,
+                                                           {c.stride, c.stride}, {c.padding, c.padding});
   return c.relu ? at::relu_(y) : y;
 }
 

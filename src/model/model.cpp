@@ -12,12 +12,9 @@ torch::nn::BatchNorm2d batch_norm(int64_t channels) {
 }  // namespace
 
 StemImpl::StemImpl()
-    : conv(register_module("conv", SameConv2d(3, 16, 3, 1))),
-      bn(register_module("bn", batch_norm(16))) {}
+    : conv(register_module("conv", SameConv2d(3, 16, 3, 1))), bn(register_module("bn", batch_norm(16))) {}
 
-torch::Tensor StemImpl::forward(const torch::Tensor& x) {
-  return torch::relu(bn(conv(x)));
-}
+torch::Tensor StemImpl::forward(const torch::Tensor& x) { return torch::relu(bn(conv(x))); }
 
 StackImpl::StackImpl(int64_t in_channels, int64_t out_channels, int64_t stride)
     : conv1(register_module("conv1", SameConv2d(in_channels, out_channels, 3, stride))),

@@ -21,7 +21,8 @@ std::pair<double, double> ActivationRanges::range(const std::string& point, int6
 }
 
 QParams ActivationRanges::qparams(const std::string& point, int bits) const {
-  if (bits < 2 || bits > 16) throw OptionError("activation_bits", fmt::format("activation bits must be 2..16, got {}", bits));
+  if (bits < 2 || bits > 16)
+    throw OptionError("activation_bits", fmt::format("activation bits must be 2..16, got {}", bits));
   const int64_t qmax = unsigned_qmax(bits);
   const auto [lo, hi] = range(point, qmax + 1);
   return affine_qparams(lo, hi, 0, qmax);
@@ -50,8 +51,10 @@ ActivationRanges calibrate(const FoldedResNet8& model, const cifar10::Dataset& c
       const int64_t end = std::min(begin + options.batch_size, calibration.size());
       model.forward(cifar10::to_model_input(calibration.images.slice(0, begin, end)),
                     [&](const std::string& point, const at::Tensor& t) {
-                      if (pass == 1) ranges.observe_minmax(point, t);
-                      else ranges.observe_histogram(point, t);
+                      if (pass == 1)
+                        ranges.observe_minmax(point, t);
+                      else
+                        ranges.observe_histogram(point, t);
                     });
       if (options.on_progress) {
         options.on_progress(fmt::format("calibrating (pass {}/{})", pass, passes), end, calibration.size());

@@ -1,7 +1,7 @@
 #include <resnet8/quant/adaround.h>
 
-#include <resnet8/support/error.h>
 #include <resnet8/quant/quant_params.h>
+#include <resnet8/support/error.h>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -11,7 +11,9 @@ namespace {
 
 constexpr double kZeta = 1.1, kGamma = -0.1;
 
-at::Tensor rectified_sigmoid(const at::Tensor& v) { return at::clamp(at::sigmoid(v) * (kZeta - kGamma) + kGamma, 0, 1); }
+at::Tensor rectified_sigmoid(const at::Tensor& v) {
+  return at::clamp(at::sigmoid(v) * (kZeta - kGamma) + kGamma, 0, 1);
+}
 
 // beta for iteration `it`, or 0 during the warm-up (no regulariser).
 double beta_at(int64_t it, const AdaRoundOptions& o) {
@@ -21,9 +23,11 @@ double beta_at(int64_t it, const AdaRoundOptions& o) {
   return o.beta_end + (o.beta_start - o.beta_end) * (1 - t);
 }
 
-void check(const at::Tensor& w, const at::Tensor& scales, int bits, const LayerStatistics& stats, const AdaRoundOptions& o) {
+void check(const at::Tensor& w, const at::Tensor& scales, int bits, const LayerStatistics& stats,
+           const AdaRoundOptions& o) {
   if (bits < 2 || bits > 16) throw OptionError("weight_bits", fmt::format("weight bits must be 2..16, got {}", bits));
-  if (o.iterations < 1) throw OptionError("adaround_iterations", fmt::format("AdaRound iterations must be >= 1, got {}", o.iterations));
+  if (o.iterations < 1)
+    throw OptionError("adaround_iterations", fmt::format("AdaRound iterations must be >= 1, got {}", o.iterations));
   if (w.dim() != 2 || !stats.gram.defined() || stats.gram.size(0) != w.size(1) ||
       (scales.numel() != 1 && scales.numel() != w.size(0))) {
     throw Error("adaround: the weights, scales and layer statistics do not match");
@@ -51,8 +55,9 @@ RoundingResult adaround(const at::Tensor& w, const at::Tensor& scales, int bits,
   const at::Tensor gram = stats.gram.to(at::kFloat).clone();
   const at::Tensor linear = wf.mm(stats.cross.to(at::kFloat).t());  // d . linear = d C W^T
   // The fp32 output's mean square per channel: the loss is relative, whatever the layer's scale.
-  const double energy = std::max(1e-30, (wf.to(at::kDouble).mm(stats.float_gram()) * wf.to(at::kDouble)).sum().item<double>() /
-                                            static_cast<double>(w.size(0)));
+  const double energy =
+      std::max(1e-30, (wf.to(at::kDouble).mm(stats.float_gram()) * wf.to(at::kDouble)).sum().item<double>() /
+                          static_cast<double>(w.size(0)));
   const at::Tensor down = at::floor(wf / s);
   const at::Tensor rest = wf / s - down;
   at::Tensor v = (-at::log((kZeta - kGamma) / (rest - kGamma) - 1)).clamp(-10, 10).detach().requires_grad_(true);

@@ -1,8 +1,8 @@
 #include <resnet8/quant/analysis.h>
 
 #include <resnet8/quant/equalize.h>
-#include <resnet8/support/error.h>
 #include <resnet8/quant/simulate.h>
+#include <resnet8/support/error.h>
 
 #include <fmt/format.h>
 
@@ -51,7 +51,8 @@ std::vector<BitWidths> parse_bit_widths(const std::string& option, const std::st
   std::vector<BitWidths> out;
   std::stringstream in(text);
   std::string item;
-  const OptionError bad(option, fmt::format("'{}': expected items like w4a8 (bit-widths 2..16), comma-separated", text));
+  const OptionError bad(option,
+                        fmt::format("'{}': expected items like w4a8 (bit-widths 2..16), comma-separated", text));
   while (std::getline(in, item, ',')) {
     const auto a = item.find('a');
     if (item.size() < 4 || item[0] != 'w' || a == std::string::npos) throw bad;
@@ -65,9 +66,15 @@ std::vector<BitWidths> parse_bit_widths(const std::string& option, const std::st
 
 Analyzer::Analyzer(const FoldedResNet8& model, const cifar10::Dataset& calibration, ObserverKind observer,
                    const cifar10::Dataset& test, EvalOptions eval, PlanOptions base, PlanMethods methods)
-    : model_(model), calibration_(calibration), test_(test), eval_(std::move(eval)), base_(std::move(base)),
-      methods_(std::move(methods)), ranges_(calibrate(model, calibration, {observer, 500, nullptr})),
-      equalized_ranges_(observer), layers_(layer_names(model)) {
+    : model_(model),
+      calibration_(calibration),
+      test_(test),
+      eval_(std::move(eval)),
+      base_(std::move(base)),
+      methods_(std::move(methods)),
+      ranges_(calibrate(model, calibration, {observer, 500, nullptr})),
+      equalized_ranges_(observer),
+      layers_(layer_names(model)) {
   const Classifier fp32{[this](const at::Tensor& x) { return model_.forward(x); }, "native", "", "", 0};
   fp32_ = 100.0 * evaluate(fp32, test_, eval_).accuracy();
 }
@@ -100,7 +107,8 @@ double Analyzer::accuracy(const PlanOptions& options, const PlanMethods& methods
   return 100.0 * evaluate(c, test_, eval_).accuracy();
 }
 
-std::vector<SweepPoint> sweep(const Analyzer& analyzer, const std::vector<int>& bits, const AnalysisProgress& progress) {
+std::vector<SweepPoint> sweep(const Analyzer& analyzer, const std::vector<int>& bits,
+                              const AnalysisProgress& progress) {
   std::vector<SweepPoint> out;
   const int64_t total = 2 * static_cast<int64_t>(bits.size() * bits.size());
   for (const bool per_channel : {false, true}) {
@@ -169,16 +177,14 @@ std::vector<PlanMethod> plan_methods(const AdaRoundOptions& adaround) {
   all = cle_bc;
   all.refine.rounding = Rounding::kAdaRound;
   all.refine.adaround = adaround;
-  return {{"nearest", WeightRange::kMax, {}},
-          {"+weight MSE", WeightRange::kMse, {}},
-          {"+CLE", WeightRange::kMse, cle},
-          {"+bias correction", WeightRange::kMse, cle_bc},
-          {"AdaRound", WeightRange::kMse, ada},
-          {"all", WeightRange::kMse, all}};
+  return {{"nearest", WeightRange::kMax, {}},   {"+weight MSE", WeightRange::kMse, {}},
+          {"+CLE", WeightRange::kMse, cle},     {"+bias correction", WeightRange::kMse, cle_bc},
+          {"AdaRound", WeightRange::kMse, ada}, {"all", WeightRange::kMse, all}};
 }
 
 std::vector<MethodComparison> compare_methods(const Analyzer& analyzer, const std::vector<BitWidths>& bits,
-                                              const std::vector<PlanMethod>& methods, const AnalysisProgress& progress) {
+                                              const std::vector<PlanMethod>& methods,
+                                              const AnalysisProgress& progress) {
   std::vector<MethodComparison> out;
   const auto total = static_cast<int64_t>(bits.size() * methods.size());
   int64_t done = 0;

@@ -15,7 +15,8 @@ EqualizedPair equalize_pair(FoldedConv& first, FoldedConv& second) {
   const at::Tensor r2 = channel_ranges(second.weight, 1).to(at::kDouble);
   // A channel that is zero on either side carries nothing: leave it as it is.
   const at::Tensor live = (r1 > 0).logical_and(r2 > 0);
-  const at::Tensor s = at::where(live, at::sqrt(r1 / r2.clamp_min(1e-300)), at::ones_like(r1)).to(first.weight.scalar_type());
+  const at::Tensor s =
+      at::where(live, at::sqrt(r1 / r2.clamp_min(1e-300)), at::ones_like(r1)).to(first.weight.scalar_type());
   first.weight = (first.weight / s.view({-1, 1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);
   first.bias = (first.bias / s).contiguous();
   second.weight = (second.weight * s.view({1, -1, 1, 1})).contiguous(at::MemoryFormat::ChannelsLast);

@@ -22,7 +22,8 @@ const std::string& saturation_probe_body() {
   // 16 x 3 x 3 = 144 products of 255 x 127: exactly 4,663,440, i.e. 142 at output scale 32768.
   // Pairs clamped to 32767 give 72 x 32767 = 2,359,224, i.e. 72.
   static const std::string source =
-      "    probe_w = torch._make_per_tensor_quantized_tensor(torch.full([16, 16, 3, 3], 127, dtype=torch.int8), 1.0, 0)\n"
+      "    probe_w = torch._make_per_tensor_quantized_tensor(torch.full([16, 16, 3, 3], 127, dtype=torch.int8), 1.0, "
+      "0)\n"
       "    probe_packed = ops.quantized.conv2d_prepack(probe_w, None, [1, 1], [0, 0], [1, 1], 1)\n"
       "    probe_x = torch.quantize_per_tensor(torch.full([1, 16, 3, 3], 255.0), 1.0, 0, torch.quint8)\n"
       "    probe_y = ops.quantized.conv2d(probe_x, probe_packed, 32768.0, 0)\n"
@@ -40,7 +41,8 @@ bool kernels_saturate_int16_pairs(const std::string& engine) {
   bool saturates = false;
   try {
     torch::jit::CompilationUnit unit;
-    unit.define(std::nullopt, "def int8_pairs_saturate() -> bool:\n" + saturation_probe_body() + "    return saturates\n",
+    unit.define(std::nullopt,
+                "def int8_pairs_saturate() -> bool:\n" + saturation_probe_body() + "    return saturates\n",
                 detail::quantized_ops_resolver(), nullptr);
     c10::InferenceMode guard;
     saturates = unit.get_function("int8_pairs_saturate")({}).toBool();

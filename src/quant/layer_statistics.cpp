@@ -1,7 +1,7 @@
 #include <resnet8/quant/layer_statistics.h>
 
-#include <resnet8/support/error.h>
 #include <resnet8/quant/simulate.h>
+#include <resnet8/support/error.h>
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -35,8 +35,8 @@ at::Tensor LayerStatistics::float_gram() const { return gram - cross - cross.t()
 double reconstruction_error(const at::Tensor& w_float, const at::Tensor& w_quantized, const LayerStatistics& stats) {
   const at::Tensor w = w_float.to(at::kDouble).reshape({w_float.size(0), -1});
   const at::Tensor d = w_quantized.to(at::kDouble).reshape({w.size(0), -1}) - w;
-  const at::Tensor e = (d.mm(stats.gram) * d).sum() + 2 * (d * w.mm(stats.cross.t())).sum() +
-                       (w.mm(stats.diff_gram) * w).sum();
+  const at::Tensor e =
+      (d.mm(stats.gram) * d).sum() + 2 * (d * w.mm(stats.cross.t())).sum() + (w.mm(stats.diff_gram) * w).sum();
   return e.item<double>();
 }
 
@@ -80,7 +80,8 @@ LayerStatistics layer_statistics(const FoldedResNet8& model, const QuantPlan& pl
   c10::InferenceMode inference;
   for (int64_t begin = 0; begin < calibration.size(); begin += batch_size) {
     const at::Tensor x = cifar10::to_model_input(calibration.images.slice(0, begin, begin + batch_size));
-    const at::Tensor xq = capture(point, quantized.transform, [&](auto&& t) { quantized.model.forward(x, nullptr, t); });
+    const at::Tensor xq =
+        capture(point, quantized.transform, [&](auto&& t) { quantized.model.forward(x, nullptr, t); });
     const at::Tensor xf = capture(point, nullptr, [&](auto&& t) { model.forward(x, nullptr, t); });
     accumulate(stats, unfold_input(l, xq), unfold_input(l, xf));
   }

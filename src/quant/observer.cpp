@@ -40,11 +40,17 @@ std::pair<double, double> RangeObserver::range(ObserverKind kind, int64_t levels
     const double tail = total * 1e-4;
     double lo = min_, hi = max_, acc = 0;
     for (int64_t i = 0; i < kBins; ++i) {
-      if ((acc += hist_[i]) >= tail) { lo = min_ + i * width; break; }
+      if ((acc += hist_[i]) >= tail) {
+        lo = min_ + i * width;
+        break;
+      }
     }
     acc = 0;
     for (int64_t i = kBins - 1; i >= 0; --i) {
-      if ((acc += hist_[i]) >= tail) { hi = min_ + (i + 1) * width; break; }
+      if ((acc += hist_[i]) >= tail) {
+        hi = min_ + (i + 1) * width;
+        break;
+      }
     }
     return {std::min(lo, 0.0) == 0.0 && min_ >= 0 ? min_ : lo, hi};
   }

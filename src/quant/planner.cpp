@@ -61,7 +61,8 @@ void fill_layer(LayerPlan& l, const at::Tensor& w, const at::Tensor& bias, const
     l.float_weight = values<float>(w.to(at::kFloat));
   } else {
     at::Tensor scales;
-    l.weight = values<int32_t>(quantize_weight(w, options.weight_bits, options.per_channel, scales, options.weight_range));
+    l.weight =
+        values<int32_t>(quantize_weight(w, options.weight_bits, options.per_channel, scales, options.weight_range));
     l.weight_scales = values<float>(scales);
   }
 }
@@ -147,7 +148,9 @@ std::vector<std::string> activation_points(const Graph& plan_graph) {
   return out;
 }
 
-std::vector<std::string> activation_points(const FoldedResNet8& model) { return activation_points(plan_graph(model.graph)); }
+std::vector<std::string> activation_points(const FoldedResNet8& model) {
+  return activation_points(plan_graph(model.graph));
+}
 
 QuantPlan plan_structure(const Graph& network, const PlanOptions& options) {
   check_bits("weight_bits", options.weight_bits);

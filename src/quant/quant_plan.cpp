@@ -43,7 +43,8 @@ void check_int8_plan(const QuantPlan& plan) {
     throw OptionError("weight_bits", fmt::format("int8 files take 2..8-bit weights, got {}", plan.weight_bits));
   }
   if (plan.activation_bits != 7 && plan.activation_bits != 8) {
-    throw OptionError("activation_bits", fmt::format("int8 files take 7- or 8-bit activations, got {}", plan.activation_bits));
+    throw OptionError("activation_bits",
+                      fmt::format("int8 files take 7- or 8-bit activations, got {}", plan.activation_bits));
   }
   if (!plan.fully_quantized_activations()) {
     throw OptionError("float_points", "int8 files quantize every activation point; the plan keeps some in float");

@@ -1,10 +1,10 @@
 #include <resnet8/quant/quantize.h>
 
-#include <resnet8/run/engine.h>
-#include <resnet8/support/error.h>
 #include <resnet8/formats/int8_torchscript.h>
 #include <resnet8/formats/json.h>
 #include <resnet8/quant/planner.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/support/error.h>
 
 #include <fmt/format.h>
 #include <torch/script.h>
@@ -42,7 +42,8 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
   // Names are checked before the calibration pass, so a typo costs nothing.
   check_float_layers(model, options.float_layers);
   q.network = options.equalize ? equalize(model, &q.equalization) : model;
-  const ActivationRanges ranges = calibrate(q.network, calibration, {options.observer, options.batch_size, options.on_progress});
+  const ActivationRanges ranges =
+      calibrate(q.network, calibration, {options.observer, options.batch_size, options.on_progress});
   q.plan = make_plan(q.network, ranges, plan_options);
   q.plan.equalized = options.equalize;
   if (options.refine.changes_anything()) {

@@ -1,9 +1,9 @@
 #include <resnet8/quant/refine.h>
 
 #include <resnet8/quant/bias_correction.h>
-#include <resnet8/support/error.h>
 #include <resnet8/quant/layer_statistics.h>
 #include <resnet8/quant/planner.h>
+#include <resnet8/support/error.h>
 
 #include <ATen/ATen.h>
 

@@ -3,8 +3,8 @@
 #include <resnet8/data/cifar10.h>
 #include <resnet8/formats/json.h>
 #include <resnet8/model/architecture.h>
-#include <resnet8/support/error.h>
 #include <resnet8/run/report.h>
+#include <resnet8/support/error.h>
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -86,7 +86,8 @@ BenchReport benchmark(const Classifier& classifier, const at::Tensor& images, co
       if (batch > images.size(0)) {
         throw Error(fmt::format("batch size {} is larger than the {} images available", batch, images.size(0)));
       }
-      if (options.on_step) options.on_step(fmt::format("{} thread{}, batch {}", threads, threads == 1 ? "" : "s", batch));
+      if (options.on_step)
+        options.on_step(fmt::format("{} thread{}, batch {}", threads, threads == 1 ? "" : "s", batch));
       BenchResult r;
       r.threads = threads;
       r.batch_size = batch;
@@ -111,15 +112,15 @@ std::string to_table(const BenchReport& r) {
                                 r.model_bytes / 1024.0, r.libtorch_version);
   out += fmt::format("method     median of {} passes of {} images each, after a warm-up pass\n", r.repeats, r.images);
   const char* ops = r.quantized_engine.empty() ? "GFLOP/s" : "GOP/s";  // fp32 or int8 arithmetic
-  out += fmt::format("{:>7} {:>6} {:>12} {:>12} {:>12} {:>8} {:>10} {:>10}\n", "threads", "batch", "images/s", "min", "max",
-                     ops, "p50 ms", "p99 ms");
+  out += fmt::format("{:>7} {:>6} {:>12} {:>12} {:>12} {:>8} {:>10} {:>10}\n", "threads", "batch", "images/s", "min",
+                     "max", ops, "p50 ms", "p99 ms");
   for (const auto& x : r.results) {
     const auto [lo, hi] = std::minmax_element(x.images_per_second.begin(), x.images_per_second.end());
     out += fmt::format("{:>7} {:>6} {:>12.0f} {:>12.0f} {:>12.0f} {:>8.1f}", x.threads, x.batch_size,
                        x.median_images_per_second(), *lo, *hi, x.median_gops());
-    out += x.latency_ms.empty() ? "\n"
-                                : fmt::format(" {:>10.3f} {:>10.3f}\n", x.latency_percentile_ms(50),
-                                              x.latency_percentile_ms(99));
+    out += x.latency_ms.empty()
+               ? "\n"
+               : fmt::format(" {:>10.3f} {:>10.3f}\n", x.latency_percentile_ms(50), x.latency_percentile_ms(99));
   }
   if (const BenchResult* b = r.best()) {
     out += fmt::format("best       {:.0f} images/s = {:.1f} {} ({} threads, batch {}; {:.1f} M operations per image)\n",

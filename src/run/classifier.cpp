@@ -1,14 +1,14 @@
 #include <resnet8/run/classifier.h>
 
 #include <resnet8/data/cifar10.h>
-#include <resnet8/run/engine.h>
-#include <resnet8/support/error.h>
-#include <resnet8/model/folded.h>
-#include <resnet8/run/int8_native.h>
-#include <resnet8/quant/int8_scheme.h>
-#include <resnet8/model/model.h>
-#include <resnet8/formats/int8_file.h>
 #include <resnet8/data/weights.h>
+#include <resnet8/formats/int8_file.h>
+#include <resnet8/model/folded.h>
+#include <resnet8/model/model.h>
+#include <resnet8/quant/int8_scheme.h>
+#include <resnet8/run/engine.h>
+#include <resnet8/run/int8_native.h>
+#include <resnet8/support/error.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -68,8 +68,10 @@ Classifier native_classifier(const fs::path& file, const std::string& asked_engi
 Classifier module_classifier(const fs::path& file) {
   const auto bytes = checked_size(file);
   if (recorded_scheme(file)) {
-    throw Error(fmt::format("{}: an int8 file; the unfolded ResNet8 module runs fp32 exports only (int8 files run "
-                            "as TorchScript or natively)", file.string()));
+    throw Error(
+        fmt::format("{}: an int8 file; the unfolded ResNet8 module runs fp32 exports only (int8 files run "
+                    "as TorchScript or natively)",
+                    file.string()));
   }
   ResNet8 model = load_resnet8(file);
   model->eval();

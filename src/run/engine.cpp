@@ -1,7 +1,7 @@
 #include <resnet8/run/engine.h>
 
-#include <resnet8/support/error.h>
 #include <resnet8/quant/int8_scheme.h>
+#include <resnet8/support/error.h>
 
 #include <ATen/Context.h>
 #include <c10/core/QEngine.h>

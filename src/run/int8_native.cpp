@@ -33,14 +33,15 @@ at::Tensor quantized_weight(const LayerPlan& l) {
   if (l.pads_kernel()) w = at::constant_pad_nd(w, {1, 0, 1, 0}, 0);
   const auto n = static_cast<int64_t>(l.weight_scales.size());
   if (l.weight_scales.size() == 1) return at::_make_per_tensor_quantized_tensor(w, l.weight_scales[0], 0);
-  return at::_make_per_channel_quantized_tensor(w, floats(l.weight_scales, {n}).to(at::kDouble), at::zeros({n}, at::kLong), 0);
+  return at::_make_per_channel_quantized_tensor(w, floats(l.weight_scales, {n}).to(at::kDouble),
+                                                at::zeros({n}, at::kLong), 0);
 }
 
 struct Layer {
   const LayerPlan* plan = nullptr;
   QParams out;
-  ConvParams conv;      // quantized conv
-  LinearParams linear;  // quantized fc
+  ConvParams conv;          // quantized conv
+  LinearParams linear;      // quantized fc
   at::Tensor weight, bias;  // a layer kept in fp32 (conv weights padded to 4x4 where the file pads them)
 };
 
@@ -61,7 +62,8 @@ Layer make_layer(const QuantPlan& plan, const LayerPlan& l) {
                         c10::List<int64_t>({l.pad_after, l.pad_after}), c10::List<int64_t>({1, 1}), int64_t{1}})
                    .toCustomClass<ConvPackedParamsBase<2>>();
   } else {
-    out.linear = call_op("quantized::linear_prepack", {quantized_weight(l), bias}).toCustomClass<LinearPackedParamsBase>();
+    out.linear =
+        call_op("quantized::linear_prepack", {quantized_weight(l), bias}).toCustomClass<LinearPackedParamsBase>();
   }
   return out;
 }
@@ -70,13 +72,17 @@ Layer make_layer(const QuantPlan& plan, const LayerPlan& l) {
 
 struct Int8ResNet8::Impl {
   std::string engine;
-  QuantPlan plan;  // owns what the layers point to
+  QuantPlan plan;               // owns what the layers point to
   std::vector<Layer> layers;    // per graph node: its layer (conv, linear), else empty
   std::vector<QParams> points;  // per graph node: the parameters of its activation point (as stored)
   c10::TypedOperatorHandle<at::Tensor(at::Tensor, at::Tensor, double, int64_t)> add_relu =
-      c10::Dispatcher::singleton().findSchemaOrThrow("quantized::add_relu", "").typed<at::Tensor(at::Tensor, at::Tensor, double, int64_t)>();
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("quantized::add_relu", "")
+          .typed<at::Tensor(at::Tensor, at::Tensor, double, int64_t)>();
   c10::TypedOperatorHandle<at::Tensor(at::Tensor, at::Tensor, double, int64_t)> add =
-      c10::Dispatcher::singleton().findSchemaOrThrow("quantized::add", "").typed<at::Tensor(at::Tensor, at::Tensor, double, int64_t)>();
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("quantized::add", "")
+          .typed<at::Tensor(at::Tensor, at::Tensor, double, int64_t)>();
 
   at::Tensor conv(const Layer& l, const at::Tensor& x) const {
     const LayerPlan& p = *l.plan;
@@ -87,7 +93,8 @@ struct Int8ResNet8::Impl {
     }
     // The packed kernels are called directly, not through the dispatcher: named here for profilers.
     RECORD_USER_SCOPE(p.relu ? "quantized::conv2d_relu (direct)" : "quantized::conv2d (direct)");
-    return p.relu ? l.conv->apply_relu(x, l.out.scale, l.out.zero_point) : l.conv->apply(x, l.out.scale, l.out.zero_point);
+    return p.relu ? l.conv->apply_relu(x, l.out.scale, l.out.zero_point)
+                  : l.conv->apply(x, l.out.scale, l.out.zero_point);
   }
 
   // A quantized linear layer's logits, dequantized; an fp32 one's in float.
@@ -129,9 +136,8 @@ const std::string& Int8ResNet8::engine() const { return impl_->engine; }
 at::Tensor Int8ResNet8::forward(const at::Tensor& x) const {
   const Impl& m = *impl_;
   size_t i = 0;
-  return run_graph<at::Tensor>(m.plan.graph, [&](const Node& n, const std::vector<const at::Tensor*>& in) {
-    return m.node(i++, n, x, in);
-  });
+  return run_graph<at::Tensor>(
+      m.plan.graph, [&](const Node& n, const std::vector<const at::Tensor*>& in) { return m.node(i++, n, x, in); });
 }
 
 }  // namespace resnet8

@@ -64,8 +64,10 @@ OpTotals sum_ops(const std::vector<Event>& events) {
 
 std::vector<OpTime> per_forward(const std::map<std::string, std::pair<int64_t, double>>& totals, int64_t forwards) {
   std::vector<OpTime> out;
-  for (const auto& [name, v] : totals) out.push_back({name, double(v.first) / double(forwards), v.second / double(forwards)});
-  std::sort(out.begin(), out.end(), [](const OpTime& a, const OpTime& b) { return a.us_per_forward > b.us_per_forward; });
+  for (const auto& [name, v] : totals)
+    out.push_back({name, double(v.first) / double(forwards), v.second / double(forwards)});
+  std::sort(out.begin(), out.end(),
+            [](const OpTime& a, const OpTime& b) { return a.us_per_forward > b.us_per_forward; });
   return out;
 }
 
@@ -106,8 +108,9 @@ OpProfile profile_ops(const Classifier& classifier, const at::Tensor& images, in
 }
 
 std::string to_table(const OpProfile& p) {
-  std::string out = fmt::format("profile    batch {}, {} thread{}, {} forward calls under LibTorch's profiler: {:.1f} us per call\n",
-                                p.batch_size, p.threads, p.threads == 1 ? "" : "s", p.forwards, p.us_per_forward);
+  std::string out =
+      fmt::format("profile    batch {}, {} thread{}, {} forward calls under LibTorch's profiler: {:.1f} us per call\n",
+                  p.batch_size, p.threads, p.threads == 1 ? "" : "s", p.forwards, p.us_per_forward);
   out += fmt::format("{:<40} {:>6} {:>11} {:>7}\n", "operator (outermost)", "calls", "us/forward", "share");
   const auto row = [&](const std::string& name, const std::string& calls, double us) {
     out += fmt::format("{:<40} {:>6} {:>11.1f} {:>6.1f}%\n", name, calls, us, 100.0 * us / p.us_per_forward);
@@ -116,7 +119,8 @@ std::string to_table(const OpProfile& p) {
   row("(between operators)", "", p.outside_ops_us());
   out += fmt::format("{:<40} {:>6} {:>11} {:>7}\n", "operator (self time)", "calls", "us/forward", "share");
   for (const auto& o : p.self) {
-    if (o.us_per_forward >= 0.005 * p.us_per_forward) row(o.op, fmt::format("{:.3g}", o.calls_per_forward), o.us_per_forward);
+    if (o.us_per_forward >= 0.005 * p.us_per_forward)
+      row(o.op, fmt::format("{:.3g}", o.calls_per_forward), o.us_per_forward);
   }
   return out;
 }

@@ -27,8 +27,8 @@ std::string to_table(const EvalReport& r) {
                      r.threads == 1 ? "" : "s", r.batch_size);
   out += fmt::format("{:<12} {:>9} {:>9}\n", "class", "correct", "accuracy");
   for (int c = 0; c < cifar10::kNumClasses; ++c) {
-    out += fmt::format("{:<12} {:>4}/{:<4} {:>8.2f}%\n", cifar10::kClassNames[c], r.class_correct(c),
-                       r.class_total(c), 100.0 * ratio(r.class_correct(c), r.class_total(c)));
+    out += fmt::format("{:<12} {:>4}/{:<4} {:>8.2f}%\n", cifar10::kClassNames[c], r.class_correct(c), r.class_total(c),
+                       100.0 * ratio(r.class_correct(c), r.class_total(c)));
   }
   out += fmt::format("accuracy   {:.2f}% ({}/{})\n", 100.0 * r.accuracy(), r.correct, r.images);
   out += fmt::format("speed      {:.0f} images/s ({:.3f} s)\n", r.images_per_second(), r.seconds);

@@ -16,9 +16,7 @@ namespace fs = std::filesystem;
 namespace resnet8 {
 namespace {
 
-fs::path directory_of(const fs::path& path) {
-  return path.has_parent_path() ? path.parent_path() : fs::path(".");
-}
+fs::path directory_of(const fs::path& path) { return path.has_parent_path() ? path.parent_path() : fs::path("."); }
 
 // A fresh hidden directory beside `path`, holding a file of the same name: writers that record
 // the file name (TorchScript archives name their top folder after it) see the final name.
@@ -38,14 +36,18 @@ void check_writable(const fs::path& path, std::string_view flag) {
     throw Error(fmt::format("{} {}: directory {} does not exist", flag, path.string(), dir.string()));
   }
   const fs::file_status st = fs::symlink_status(path, ec);
-  if (fs::is_directory(st)) throw Error(fmt::format("{} {}: is a directory, expected a file path", flag, path.string()));
+  if (fs::is_directory(st))
+    throw Error(fmt::format("{} {}: is a directory, expected a file path", flag, path.string()));
   if (fs::is_symlink(st)) {
-    throw Error(fmt::format("{} {}: is a symbolic link; give the path of a regular file (the link would be replaced, "
-                            "not written through)", flag, path.string()));
+    throw Error(
+        fmt::format("{} {}: is a symbolic link; give the path of a regular file (the link would be replaced, "
+                    "not written through)",
+                    flag, path.string()));
   }
   if (fs::exists(st) && !fs::is_regular_file(st)) {
-    throw Error(fmt::format("{} {}: exists and is not a regular file (a device, FIFO or socket); refusing to replace it",
-                            flag, path.string()));
+    throw Error(
+        fmt::format("{} {}: exists and is not a regular file (a device, FIFO or socket); refusing to replace it", flag,
+                    path.string()));
   }
   if (access(dir.c_str(), W_OK) != 0) {
     throw Error(fmt::format("{} {}: directory {} is not writable", flag, path.string(), dir.string()));

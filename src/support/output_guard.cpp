@@ -44,8 +44,10 @@ void undo_all() {
     temp_active = 0;
   }
   for (int i = placed_count - 1; i >= 0; --i) {
-    if (placed[i].backup[0]) rename(placed[i].backup, placed[i].path);
-    else unlink(placed[i].path);
+    if (placed[i].backup[0])
+      rename(placed[i].backup, placed[i].path);
+    else
+      unlink(placed[i].path);
     if (placed[i].dir[0]) rmdir(placed[i].dir);
   }
   placed_count = 0;

@@ -23,8 +23,8 @@ void Progress::update(int64_t done, int64_t total) {
   last_draw_ = now;
   constexpr int kWidth = 30;
   const int filled = static_cast<int>(kWidth * done / total);
-  fmt::print(stderr, "\r{} [{}{}] {}/{}", label_, std::string(filled, '#'), std::string(kWidth - filled, ' '),
-             done, total);
+  fmt::print(stderr, "\r{} [{}{}] {}/{}", label_, std::string(filled, '#'), std::string(kWidth - filled, ' '), done,
+             total);
   drawn_ = true;
   if (done >= total) {
     std::fputs("\n", stderr);

@@ -14,8 +14,7 @@ int main(int argc, char** argv) {
   resnet8::ResNet8 model = resnet8::load_resnet8(argv[1]);
   torch::InferenceMode guard;
   const torch::Tensor probs = model->forward(torch::full({2, 32, 32, 3}, 128.0f));
-  const bool ok = probs.sizes() == torch::IntArrayRef{2, 10} &&
-                  std::abs(probs.sum().item<double>() - 2.0) < 1e-4;
+  const bool ok = probs.sizes() == torch::IntArrayRef{2, 10} && std::abs(probs.sum().item<double>() - 2.0) < 1e-4;
   std::cout << "consumer: " << (ok ? "ok" : "FAILED") << ", class " << probs.argmax(1)[0].item<int64_t>() << "\n";
   return ok ? 0 : 1;
 }

@@ -10,7 +10,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const auto batch = resnet8::cifar10::read_batch_file(file);
     (void)resnet8::cifar10::to_model_input(batch.images.slice(0, 0, 1));
-  } catch (const resnet8::Error&) {
-  }
+  } catch (const resnet8::Error&) {}
   return 0;
 }

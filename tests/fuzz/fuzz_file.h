@@ -15,8 +15,8 @@ inline void remove_scratch();
 
 inline const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
-    const std::filesystem::path base =
-        std::filesystem::exists("/dev/shm") ? std::filesystem::path("/dev/shm") : std::filesystem::temp_directory_path();
+    const std::filesystem::path base = std::filesystem::exists("/dev/shm") ? std::filesystem::path("/dev/shm")
+                                                                           : std::filesystem::temp_directory_path();
     auto d = base / ("resnet8-fuzz-" + std::to_string(getpid()));
     std::filesystem::create_directories(d);
     std::atexit(remove_scratch);

@@ -17,12 +17,12 @@ namespace resnet8 {
 class ResNet8;
 
 struct FoldedConv {
-  std::string name;  // the graph node, e.g. "stack2.conv1"
+  std::string name;   // the graph node, e.g. "stack2.conv1"
   at::Tensor weight;  // [out, in, k, k], batch norm folded in
   at::Tensor bias;    // [out]
   int64_t stride = 1;
-  int64_t padding = 0;  // symmetric
-  bool relu = false;    // followed by a ReLU (fused in int8)
+  int64_t padding = 0;         // symmetric
+  bool relu = false;           // followed by a ReLU (fused in int8)
   bool padded_kernel = false;  // 4x4 kernel whose first row and column are the folded 'same' padding
 
   at::Tensor original_weight() const;  // the weight without the folded padding (3x3 again)

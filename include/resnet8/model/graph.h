@@ -51,7 +51,7 @@ struct Graph {
   Node& node(const std::string& name);
   size_t index(const std::string& name) const;  // position in `nodes`; throws as node()
   std::vector<const Node*> of_kind(NodeKind kind) const;
-  std::vector<const Node*> layers() const;  // the nodes with weights (conv, linear), in order
+  std::vector<const Node*> layers() const;                          // the nodes with weights (conv, linear), in order
   std::vector<std::string> readers(const std::string& name) const;  // the nodes that read `name`
   // Per node, the position of the last node that reads it (its own position when none does).
   std::vector<size_t> last_readers() const;

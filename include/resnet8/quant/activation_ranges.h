@@ -33,7 +33,7 @@ class ActivationRanges {
 
   ObserverKind observer() const { return observer_; }
   const std::vector<std::string>& points() const { return order_; }  // in the order the network writes them
-  const RangeObserver& observed(const std::string& point) const;    // throws resnet8::Error if never observed
+  const RangeObserver& observed(const std::string& point) const;     // throws resnet8::Error if never observed
   // The range chosen for a `levels`-level quantizer; the input's is its known pixel range [0, 255].
   std::pair<double, double> range(const std::string& point, int64_t levels) const;
   // Unsigned `bits`-bit affine parameters for the point (ReLU outputs get zero point 0).

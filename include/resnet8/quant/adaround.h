@@ -33,11 +33,11 @@ struct AdaRoundOptions {
 };
 
 struct RoundingResult {
-  at::Tensor integers;        // [out, K] int32 in [-qmax, qmax]
-  double error_nearest = 0;   // reconstruction error (layer_statistics.h) of round-to-nearest
-  double error_learned = 0;   // of the learned rounding
-  int64_t soft = 0;           // rounding variables not at exactly 0 or 1 when the optimisation ended
-  int64_t changed = 0;        // weights rounded otherwise than to nearest
+  at::Tensor integers;       // [out, K] int32 in [-qmax, qmax]
+  double error_nearest = 0;  // reconstruction error (layer_statistics.h) of round-to-nearest
+  double error_learned = 0;  // of the learned rounding
+  int64_t soft = 0;          // rounding variables not at exactly 0 or 1 when the optimisation ended
+  int64_t changed = 0;       // weights rounded otherwise than to nearest
 };
 
 // w: fp32 weights [out, K]; scales: [out] or [1] (float32, as the plan stores them); bits 2..16.

@@ -9,13 +9,13 @@
 //   compare_methods()         accuracy per bit-width with each way of making the plan: round-to-nearest,
 //                             weight MSE ranges, cross-layer equalization, bias correction, AdaRound
 // Accuracies and drops are in percent / percentage points.
-#include <resnet8/quant/activation_ranges.h>
 #include <resnet8/data/cifar10.h>
-#include <resnet8/run/evaluate.h>
 #include <resnet8/model/folded.h>
+#include <resnet8/quant/activation_ranges.h>
 #include <resnet8/quant/observer.h>
 #include <resnet8/quant/planner.h>
 #include <resnet8/quant/refine.h>
+#include <resnet8/run/evaluate.h>
 
 #include <cstdint>
 #include <functional>

@@ -2,8 +2,8 @@
 // Stage 2 of quantization, plan: from the folded float network and its calibrated activation ranges
 // to a QuantPlan (quant_plan.h). One symmetric weight quantizer and one affine activation quantizer
 // serve every bit-width; int8 is the 8-bit case.
-#include <resnet8/quant/activation_ranges.h>
 #include <resnet8/model/folded.h>
+#include <resnet8/quant/activation_ranges.h>
 #include <resnet8/quant/quant_plan.h>
 
 #include <ATen/core/Tensor.h>

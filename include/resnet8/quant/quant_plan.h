@@ -41,9 +41,9 @@ struct LayerPlan {
   int64_t stride = 1, pad_before = 0, pad_after = 0;
   bool relu = false;  // a ReLU follows (fused into the int8 convolution)
   bool kept_float = false;
-  std::vector<int32_t> weight;        // quantized weights, row-major; empty when kept_float
-  std::vector<float> weight_scales;   // one per output channel or one; empty when kept_float
-  std::vector<float> float_weight;    // the fp32 weights when kept_float; else empty
+  std::vector<int32_t> weight;       // quantized weights, row-major; empty when kept_float
+  std::vector<float> weight_scales;  // one per output channel or one; empty when kept_float
+  std::vector<float> float_weight;   // the fp32 weights when kept_float; else empty
   // fp32 (batch norm folded in). When the layer and its input are quantized, each value is an integer
   // times input scale x weight scale, as integer kernels and runtimes hold a bias (int32).
   std::vector<float> bias;
@@ -63,20 +63,20 @@ struct QuantPlan {
   int weight_bits = 7;
   int activation_bits = 8;
   bool per_channel = true;
-  bool weight_mse = false;  // weight scales chosen by squared-error search instead of max|w| (planner.h)
-  bool equalized = false;      // made from a cross-layer-equalized network (equalize.h)
+  bool weight_mse = false;           // weight scales chosen by squared-error search instead of max|w| (planner.h)
+  bool equalized = false;            // made from a cross-layer-equalized network (equalize.h)
   std::string rounding = "nearest";  // how weights were rounded: "nearest" or "adaround" (refine.h)
-  bool bias_corrected = false;  // empirical bias correction applied (refine.h)
+  bool bias_corrected = false;       // empirical bias correction applied (refine.h)
   ObserverKind observer = ObserverKind::kPercentile;
   Graph graph;                              // the network, with the activation point of every node
   std::vector<ActivationPlan> activations;  // in the order the network writes them
   std::vector<LayerPlan> layers;            // in execution order; output activation point = layer name
 
   bool has_layer(const std::string& name) const;
-  const LayerPlan& layer(const std::string& name) const;                // throws resnet8::Error if absent
-  const ActivationPlan& activation(const std::string& point) const;     // throws resnet8::Error if absent
-  std::vector<std::string> float_layers() const;                        // the layers kept in fp32
-  bool fully_quantized_activations() const;  // no activation point kept float
+  const LayerPlan& layer(const std::string& name) const;             // throws resnet8::Error if absent
+  const ActivationPlan& activation(const std::string& point) const;  // throws resnet8::Error if absent
+  std::vector<std::string> float_layers() const;                     // the layers kept in fp32
+  bool fully_quantized_activations() const;                          // no activation point kept float
 };
 
 // Throws OptionError unless integer kernels and int8 formats can hold the plan: weights of 2..8 bits,

@@ -11,14 +11,14 @@
 // quantize() runs them up to int8_module() for the options of resnet8-ptq; every stage can also be called alone.
 // The default scheme, 7-bit weights [-63, 63] with 8-bit activations, is exact on every x86 CPU
 // (int8_scheme.h).
-#include <resnet8/quant/activation_ranges.h>
 #include <resnet8/data/cifar10.h>
-#include <resnet8/quant/equalize.h>
+#include <resnet8/formats/int8_file.h>
 #include <resnet8/model/folded.h>
+#include <resnet8/quant/activation_ranges.h>
+#include <resnet8/quant/equalize.h>
 #include <resnet8/quant/int8_scheme.h>
 #include <resnet8/quant/planner.h>
 #include <resnet8/quant/quant_plan.h>
-#include <resnet8/formats/int8_file.h>
 #include <resnet8/quant/refine.h>
 
 #include <cstdint>
@@ -39,15 +39,15 @@ struct QuantizeOptions {
   ObserverKind observer = ObserverKind::kPercentile;
   bool per_channel = true;
   WeightRange weight_range = WeightRange::kMax;  // how weight scales are chosen (planner.h)
-  bool equalize = false;             // cross-layer equalization before calibration (equalize.h)
+  bool equalize = false;                         // cross-layer equalization before calibration (equalize.h)
   // Learned rounding and bias correction (refine.h); its on_progress is replaced by the one below.
   RefineOptions refine;
-  std::string engine;                // empty = default_engine()
-  int weight_bits = 7;               // 2..8; 7 cannot overflow the int16 pair sums of non-VNNI kernels
+  std::string engine;   // empty = default_engine()
+  int weight_bits = 7;  // 2..8; 7 cannot overflow the int16 pair sums of non-VNNI kernels
   // 7-bit activations. Unset: only where the weights alone would not make the scheme exact here
   // (8-bit weights on kernels that saturate int16 pairs). A scheme that would saturate is refused.
   std::optional<bool> reduce_range;
-  int64_t batch_size = 500;          // calibration batch size
+  int64_t batch_size = 500;  // calibration batch size
   // Mixed precision: layers ("stem.conv", "stack2.conv1", ..., "fc") kept in fp32. Their input is
   // dequantized, the float conv runs, its output is quantized again for the int8 layers after it.
   std::set<std::string> float_layers;

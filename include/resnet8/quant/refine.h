@@ -5,9 +5,9 @@
 //   - empirical bias correction (bias_correction.h), after the rounding.
 // The plan's scales, activation parameters and bit-widths stay as make_plan() chose them. Cross-layer
 // equalization (equalize.h) is a stage before calibration, not part of this one.
-#include <resnet8/quant/adaround.h>
 #include <resnet8/data/cifar10.h>
 #include <resnet8/model/folded.h>
+#include <resnet8/quant/adaround.h>
 #include <resnet8/quant/quant_plan.h>
 
 #include <cstdint>
@@ -31,8 +31,8 @@ struct RefineOptions {
 // What refining did to one layer. Errors are the layer's reconstruction error (layer_statistics.h).
 struct LayerRefinement {
   std::string layer;
-  double error_nearest = 0;  // with round-to-nearest weights
-  double error = 0;          // with the refined weights and bias
+  double error_nearest = 0;      // with round-to-nearest weights
+  double error = 0;              // with the refined weights and bias
   int64_t rounding_changed = 0;  // weights AdaRound rounded otherwise than to nearest
   int64_t rounding_soft = 0;     // AdaRound variables not at exactly 0/1 when it ended
   double max_bias_shift = 0;     // largest |correction| of the bias, in output units

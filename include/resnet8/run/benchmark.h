@@ -24,7 +24,7 @@ struct BenchOptions {
   std::vector<int64_t> batch_sizes = {1, 32, 256, 1000};
   std::vector<int> threads = {2};
   int repeats = 5;
-  int64_t images = 2000;  // per timed pass (rounded up to whole batches)
+  int64_t images = 2000;                            // per timed pass (rounded up to whole batches)
   std::function<void(const std::string&)> on_step;  // called before each (threads, batch) measurement
 };
 
@@ -44,7 +44,7 @@ struct BenchReport {
   int repeats = 0;
   int64_t images = 0;
   std::vector<BenchResult> results;
-  int64_t peak_rss_bytes = 0;  // of the whole process, at the end
+  int64_t peak_rss_bytes = 0;       // of the whole process, at the end
   std::vector<OpProfile> profiles;  // filled by the caller when asked (resnet8-bench --profile)
 
   const BenchResult* best() const;  // highest median images/s

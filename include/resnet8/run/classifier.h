@@ -19,9 +19,9 @@ namespace resnet8 {
 
 struct Classifier {
   std::function<at::Tensor(const at::Tensor&)> forward;
-  std::string kind;             // "torchscript", "native" (folded) or "module"
-  std::string engine;           // quantized engine set for the file's int8 kernels ("" for fp32)
-  std::filesystem::path file;   // where its weights came from
+  std::string kind;            // "torchscript", "native" (folded) or "module"
+  std::string engine;          // quantized engine set for the file's int8 kernels ("" for fp32)
+  std::filesystem::path file;  // where its weights came from
   std::uintmax_t file_bytes = 0;
 };
 

@@ -16,9 +16,9 @@
 namespace resnet8 {
 
 struct OpTime {
-  std::string op;                 // operator name, e.g. "aten::mkldnn_convolution"
+  std::string op;  // operator name, e.g. "aten::mkldnn_convolution"
   double calls_per_forward = 0;
-  double us_per_forward = 0;      // inclusive: the operators it calls are inside
+  double us_per_forward = 0;  // inclusive: the operators it calls are inside
 };
 
 struct OpProfile {
