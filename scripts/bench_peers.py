@@ -2,18 +2,19 @@
 """Speed of every ResNet8 deployment path, measured side by side in one run on this machine.
 
 Paths: the C++ tools (resnet8-bench: fp32 TorchScript, fp32 native, int8 TorchScript, int8 native on the engine the
-loader picks and on fbgemm), ONNX Runtime CPU (fp32;
-int8 QDQ from its own quantize_static on the same 1,000 calibration images as resnet8-ptq; and the
-ONNX QDQ file resnet8-ptq --onnx writes from the same plan as the C++ int8 file, so that the two int8
-rows differ only by runtime), and PyTorch in Python (eager and TorchScript). Same weights everywhere, real CIFAR-10 test images,
-uint8 -> float conversion included in the timing. Each round measures every path once at every
-batch size (interleaved, so machine noise hits all alike); the median of the rounds is reported,
-with each path's ratio to ONNX Runtime fp32 at the best batch size of each.
+loader picks and on fbgemm), ONNX Runtime CPU (fp32; int8 QDQ from its own quantize_static on the
+same 1,000 calibration images as resnet8-ptq; and the ONNX QDQ file resnet8-ptq --onnx writes from the
+same plan as the C++ int8 file, so that the two int8 rows differ only by runtime), and PyTorch in Python
+(eager and TorchScript). Same weights everywhere, real CIFAR-10 test images, uint8 -> float conversion
+included in the timing. Each round measures every path once at every batch size (interleaved, so
+machine noise hits all alike); the median of the rounds is reported, with each path's ratio to ONNX
+Runtime fp32 at the best batch size of each.
 
 Writes a Markdown table to stdout, the raw numbers as JSON and a PNG plot (images/s vs batch size).
 Needs: build/ (scripts/setup.sh), data/resnet8_fp32.pt, and the PyPI packages in
 scripts/requirements-peers.txt. The int8 files are written afresh by resnet8-ptq (defaults) into data/peers/.
 """
+
 import argparse
 import ctypes
 import io
@@ -26,10 +27,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
 from common import REPO, die, say, write_atomic
-from onnx_peer import (calibration_indices, export_onnx, ort_session, python_model, quantize_onnx, test_set,
-                       train_images)
+from onnx_peer import calibration_indices, export_onnx, ort_session, python_model, quantize_onnx, test_set, train_images
 
 warnings.filterwarnings("ignore")
 
@@ -52,7 +51,7 @@ def time_python(run, images, batch, count, threads):
     start = time.perf_counter()
     for done in range(0, count, batch):
         b = done % n
-        run(images[b:b + batch].astype(np.float32))
+        run(images[b : b + batch].astype(np.float32))
     return count / (time.perf_counter() - start)
 
 
@@ -91,8 +90,22 @@ def main():
     cache.mkdir(parents=True, exist_ok=True)
     int8_pt, int8_onnx = cache / "resnet8_int8.pt", cache / "resnet8_int8_ptq.onnx"
     say("resnet8-ptq (defaults) --onnx: the C++ int8 file and its ONNX export from one plan ...")
-    subprocess.run([str(args.build / "resnet8-ptq"), "--data", str(args.data), "--no-eval", "--output", str(int8_pt),
-                    "--onnx", str(int8_onnx), "--threads", str(args.threads)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(args.build / "resnet8-ptq"),
+            "--data",
+            str(args.data),
+            "--no-eval",
+            "--output",
+            str(int8_pt),
+            "--onnx",
+            str(int8_onnx),
+            "--threads",
+            str(args.threads),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
     # Same calibration images as resnet8-ptq's defaults (its JSON lists their indices).
     indices = calibration_indices(args.build, args.data, cache)
@@ -103,9 +116,14 @@ def main():
     export_onnx(model, onnx_fp32)
     quantize_onnx(onnx_fp32, onnx_int8, train_images(args.data, indices))
 
-    sessions = {name: ort_session(p, args.threads)
-                for name, p in [("ONNX Runtime fp32", onnx_fp32), ("ONNX Runtime int8 QDQ", onnx_int8),
-                                ("ONNX Runtime int8 (resnet8-ptq --onnx)", int8_onnx)]}
+    sessions = {
+        name: ort_session(p, args.threads)
+        for name, p in [
+            ("ONNX Runtime fp32", onnx_fp32),
+            ("ONNX Runtime int8 QDQ", onnx_int8),
+            ("ONNX Runtime int8 (resnet8-ptq --onnx)", int8_onnx),
+        ]
+    }
     scripted = torch.jit.load(str(fp32_pt)).eval()
     images = test_set(args.data)[0]
 
@@ -116,20 +134,30 @@ def main():
         def run(x):
             with torch.inference_mode():
                 return m(torch.from_numpy(x)).argmax(1)
+
         return run
 
-    python_paths = {"ONNX Runtime fp32": ort_runner(sessions["ONNX Runtime fp32"]),
-                    "ONNX Runtime int8 QDQ": ort_runner(sessions["ONNX Runtime int8 QDQ"]),
-                    "ONNX Runtime int8 (resnet8-ptq --onnx)": ort_runner(sessions["ONNX Runtime int8 (resnet8-ptq --onnx)"]),
-                    "PyTorch eager (Python)": torch_runner(model),
-                    "PyTorch TorchScript (Python)": torch_runner(scripted)}
-    cpp_paths = {"C++ fp32 TorchScript": ["--model", str(fp32_pt)],
-                 "C++ fp32 native": ["--model", str(fp32_pt), "--native"],
-                 "C++ int8 (resnet8-ptq)": ["--model", str(int8_pt)],
-                 "C++ int8 native (resnet8-ptq, --native)": ["--model", str(int8_pt), "--native"],
-                 # fbgemm: the fastest engine at batch 1 without VNNI (onednn's per-call set-up dominates there)
-                 "C++ int8 native, fbgemm (--native --engine fbgemm)": ["--model", str(int8_pt), "--native",
-                                                                        "--engine", "fbgemm"]}
+    python_paths = {
+        "ONNX Runtime fp32": ort_runner(sessions["ONNX Runtime fp32"]),
+        "ONNX Runtime int8 QDQ": ort_runner(sessions["ONNX Runtime int8 QDQ"]),
+        "ONNX Runtime int8 (resnet8-ptq --onnx)": ort_runner(sessions["ONNX Runtime int8 (resnet8-ptq --onnx)"]),
+        "PyTorch eager (Python)": torch_runner(model),
+        "PyTorch TorchScript (Python)": torch_runner(scripted),
+    }
+    cpp_paths = {
+        "C++ fp32 TorchScript": ["--model", str(fp32_pt)],
+        "C++ fp32 native": ["--model", str(fp32_pt), "--native"],
+        "C++ int8 (resnet8-ptq)": ["--model", str(int8_pt)],
+        "C++ int8 native (resnet8-ptq, --native)": ["--model", str(int8_pt), "--native"],
+        # fbgemm: the fastest engine at batch 1 without VNNI (onednn's per-call set-up dominates there)
+        "C++ int8 native, fbgemm (--native --engine fbgemm)": [
+            "--model",
+            str(int8_pt),
+            "--native",
+            "--engine",
+            "fbgemm",
+        ],
+    }
     results = {name: {b: [] for b in batches} for name in list(cpp_paths) + list(python_paths)}
     latency = {}
 
@@ -137,9 +165,26 @@ def main():
         say(f"round {r + 1}/{args.rounds}")
         for name, flags in cpp_paths.items():
             with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
-                subprocess.run([str(bench), *flags, "--data", str(args.data), "--batch-sizes", args.batch_sizes,
-                                "--threads", str(args.threads), "--repeats", "1", "--images", str(args.images),
-                                "--json", tmp.name], check=True, capture_output=True)
+                subprocess.run(
+                    [
+                        str(bench),
+                        *flags,
+                        "--data",
+                        str(args.data),
+                        "--batch-sizes",
+                        args.batch_sizes,
+                        "--threads",
+                        str(args.threads),
+                        "--repeats",
+                        "1",
+                        "--images",
+                        str(args.images),
+                        "--json",
+                        tmp.name,
+                    ],
+                    check=True,
+                    capture_output=True,
+                )
                 for row in json.loads(Path(tmp.name).read_text())["results"]:
                     results[name][row["batch_size"]].append(row["images_per_second"])
                     if "latency_ms" in row:
@@ -153,8 +198,10 @@ def main():
     best = {n: max(per.items(), key=lambda kv: kv[1]) for n, per in med.items()}
     ref = best["ONNX Runtime fp32"][1]
     print(f"\nCPU flags: {' '.join(cpu_flags()) or 'unknown'}")
-    print(f"images/s, median of {args.rounds} interleaved rounds, {args.threads} threads, "
-          f"{args.images} images per measurement\n")
+    print(
+        f"images/s, median of {args.rounds} interleaved rounds, {args.threads} threads, "
+        f"{args.images} images per measurement\n"
+    )
     print("| path | " + " | ".join(f"batch {b}" for b in batches) + " | best | × ORT fp32 (best vs best) |")
     print("|---|" + "---|" * (len(batches) + 2))
     for n in med:
@@ -165,20 +212,29 @@ def main():
     print()
 
     args.out.mkdir(parents=True, exist_ok=True)
-    meta = {"cpu_flags": cpu_flags(), "threads": args.threads, "rounds": args.rounds, "images": args.images,
-            "torch": torch.__version__,
-            "onnxruntime": ort.__version__, "median_images_per_second": med, "runs": results,
-            "batch1_latency_p50_ms": {n: float(np.median(v)) for n, v in latency.items()}}
+    meta = {
+        "cpu_flags": cpu_flags(),
+        "threads": args.threads,
+        "rounds": args.rounds,
+        "images": args.images,
+        "torch": torch.__version__,
+        "onnxruntime": ort.__version__,
+        "median_images_per_second": med,
+        "runs": results,
+        "batch1_latency_p50_ms": {n: float(np.median(v)) for n, v in latency.items()},
+    }
     write_atomic(args.out / "bench_peers.json", (json.dumps(meta, indent=1) + "\n").encode())
 
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))
     for n in med:
-        ax.plot(batches, [med[n][b] for b in batches], marker="o", label=n,
-                linestyle="-" if n.startswith("C++") else "--")
+        ax.plot(
+            batches, [med[n][b] for b in batches], marker="o", label=n, linestyle="-" if n.startswith("C++") else "--"
+        )
     ax.set_xscale("log")
     ax.set_xticks(batches, [str(b) for b in batches])
     ax.set_xlabel("batch size")

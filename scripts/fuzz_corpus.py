@@ -3,6 +3,7 @@
 OUT/fuzz_cifar10/ (whole and cut CIFAR-10 records) and OUT/fuzz_weights/ (the fp32 export, a tiny
 TorchScript module, a module whose state is a tuple (as int8 files have), and the export with its
 data.pkl cut)."""
+
 import io
 import sys
 import zipfile
@@ -50,8 +51,13 @@ def main():
     cifar = out / "fuzz_cifar10"
     cifar.mkdir(parents=True, exist_ok=True)
     records = batch.read_bytes()[: 3 * 3073]
-    seeds = {"empty": b"", "one_record": records[:3073], "three_records": records, "cut_record": records[:3072 + 5],
-             "bad_label": b"\x0b" + records[1:3073]}
+    seeds = {
+        "empty": b"",
+        "one_record": records[:3073],
+        "three_records": records,
+        "cut_record": records[: 3072 + 5],
+        "bad_label": b"\x0b" + records[1:3073],
+    }
     for name, data in seeds.items():
         (cifar / name).write_bytes(data)
 

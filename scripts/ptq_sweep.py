@@ -6,6 +6,7 @@ Every row is one `resnet8-ptq ... --json` run on the full 10,000-image test set;
 7-bit weights, 8-bit activations, percentile observer, per-channel weights, 100 images per class, seed 0
 and the default engine of this CPU. --avx2-kernels caps FBGEMM and oneDNN at AVX2 for every run, so a
 machine with AVX-512 VNNI measures the kernels of a CPU without it."""
+
 import argparse
 import json
 import os
@@ -20,8 +21,11 @@ from common import REPO, cpu_flags
 def rows():
     out = []
     for engine in ["x86", "fbgemm", "onednn"]:
-        for scheme in [["--weight-bits=7", "--reduce-range=off"], ["--weight-bits=8", "--reduce-range=on"],
-                       ["--weight-bits=8", "--reduce-range=off"]]:
+        for scheme in [
+            ["--weight-bits=7", "--reduce-range=off"],
+            ["--weight-bits=8", "--reduce-range=on"],
+            ["--weight-bits=8", "--reduce-range=off"],
+        ]:
             out.append([f"--engine={engine}", *scheme])
     out.append(["--engine=qnnpack"])
     for obs in ["minmax", "mse"]:
@@ -37,14 +41,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ptq", type=Path, default=REPO / "build" / "resnet8-ptq")
     ap.add_argument("--threads", default="2")
-    ap.add_argument("--avx2-kernels", action="store_true", help="FBGEMM_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2")
+    ap.add_argument(
+        "--avx2-kernels", action="store_true", help="FBGEMM_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2"
+    )
     args = ap.parse_args()
     env = dict(os.environ)
     if args.avx2_kernels:
         env.update(FBGEMM_ENABLE_INSTRUCTIONS="AVX2", ONEDNN_MAX_CPU_ISA="AVX2")
     print(f"CPU flags: {cpu_flags()}{'; kernels capped at AVX2' if args.avx2_kernels else ''}\n")
-    print("| flags (beyond the defaults) | scheme, engine | int8 accuracy | Δ vs fp32 | file bytes | int8 images/s "
-          "| fp32 images/s | int8/fp32 |")
+    print(
+        "| flags (beyond the defaults) | scheme, engine | int8 accuracy | Δ vs fp32 | file bytes | int8 images/s "
+        "| fp32 images/s | int8/fp32 |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for extra in [[]] + rows():
@@ -59,9 +67,12 @@ def main():
             j = json.loads(report.read_text())
             m, f, q = j["ptq"]["metadata"], j["evaluation"]["fp32"], j["evaluation"]["int8"]
             scheme = f"w{m['weight_bits']}a{m['activation_bits']}, {m['engine']}"
-            print(f"| {flags} | {scheme} | {100 * q['accuracy']:.2f} % | {100 * (q['accuracy'] - f['accuracy']):+.2f} pp "
-                  f"| {q['bytes']:,} | {q['images_per_second']:,.0f} | {f['images_per_second']:,.0f} "
-                  f"| {q['images_per_second'] / f['images_per_second']:.2f}x |", flush=True)
+            print(
+                f"| {flags} | {scheme} | {100 * q['accuracy']:.2f} % | {100 * (q['accuracy'] - f['accuracy']):+.2f} pp "
+                f"| {q['bytes']:,} | {q['images_per_second']:,.0f} | {f['images_per_second']:,.0f} "
+                f"| {q['images_per_second'] / f['images_per_second']:.2f}x |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Helpers for the command-line tests: run a tool, check exit code and its one error line."""
+
 import argparse
 import subprocess
 from pathlib import Path
@@ -28,8 +29,11 @@ def expect(name, cond, detail=""):
 
 def expect_error(name, result, code, *fragments):
     err = result.stderr
-    expect(name, result.returncode == code and "error:" in err and all(f in err for f in fragments),
-           f"exit {result.returncode} (want {code}), stderr:\n{err}")
+    expect(
+        name,
+        result.returncode == code and "error:" in err and all(f in err for f in fragments),
+        f"exit {result.returncode} (want {code}), stderr:\n{err}",
+    )
 
 
 def finish():

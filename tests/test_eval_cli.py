@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """resnet8-eval from the outside: exit codes, one clear error line, JSON report, no leftovers."""
+
 import json
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from cli_check import arguments, expect, expect_error, finish, run as run_tool
+from cli_check import arguments, expect, expect_error, finish
+from cli_check import run as run_tool
+
 
 def main():
     args = arguments("eval")
@@ -18,8 +20,14 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="resnet8-cli-"))
     try:
         r = run("--help")
-        expect("--help exits 0 and lists the flags", r.returncode == 0 and all(
-            f in r.stdout for f in ["--model", "--native", "--module", "--data", "--batch-size", "--threads", "--limit", "--json"]))
+        expect(
+            "--help exits 0 and lists the flags",
+            r.returncode == 0
+            and all(
+                f in r.stdout
+                for f in ["--model", "--native", "--module", "--data", "--batch-size", "--threads", "--limit", "--json"]
+            ),
+        )
 
         expect_error("no --model", run(), 2, "--model FILE is required")
         expect_error("unknown flag", run("--model", args.model, "--bogus"), 2, "bogus")
@@ -30,18 +38,34 @@ def main():
         junk.write_text("not a model")
         expect_error("junk model, TorchScript path", run("--model", junk), 1, "junk.pt: not a TorchScript file")
         expect_error("junk model, native path", run("--model", junk, "--native"), 1, "junk.pt: not a TorchScript file")
-        expect_error("--native with --module", run("--model", args.model, "--native", "--module"), 2,
-                     "--native and --module exclude each other")
-        expect_error("missing data dir", run("--model", args.model, "--data", tmp / "nodata"), 1,
-                     "nodata: CIFAR-10 directory not found")
+        expect_error(
+            "--native with --module",
+            run("--model", args.model, "--native", "--module"),
+            2,
+            "--native and --module exclude each other",
+        )
+        expect_error(
+            "missing data dir",
+            run("--model", args.model, "--data", tmp / "nodata"),
+            1,
+            "nodata: CIFAR-10 directory not found",
+        )
         corrupt = tmp / "corrupt"
         corrupt.mkdir()
         (corrupt / "test_batch.bin").write_bytes(b"\0" * 3072)
-        expect_error("truncated test batch", run("--model", args.model, "--data", corrupt), 1,
-                     "test_batch.bin: size 3072 bytes is not a positive multiple")
-        expect_error("--json into a missing directory",
-                     run("--model", args.model, "--data", args.data, "--json", tmp / "no" / "r.json"), 1,
-                     "--json", "does not exist")
+        expect_error(
+            "truncated test batch",
+            run("--model", args.model, "--data", corrupt),
+            1,
+            "test_batch.bin: size 3072 bytes is not a positive multiple",
+        )
+        expect_error(
+            "--json into a missing directory",
+            run("--model", args.model, "--data", args.data, "--json", tmp / "no" / "r.json"),
+            1,
+            "--json",
+            "does not exist",
+        )
 
         out = tmp / "out"
         out.mkdir()
@@ -50,13 +74,33 @@ def main():
         expect("--limit 500 --json runs", r.returncode == 0, r.stderr)
         if report.exists():
             j = json.loads(report.read_text())
-            expect("JSON has the stable fields", {"model", "data", "libtorch_version", "threads", "batch_size", "images",
-                                                   "correct", "accuracy", "seconds", "images_per_second", "per_class",
-                                                   "confusion_matrix"} <= set(j))
-            expect("JSON counts 500 images, consistent totals",
-                   j["images"] == 500 and sum(map(sum, j["confusion_matrix"])) == 500
-                   and sum(c["correct"] for c in j["per_class"]) == j["correct"]
-                   and abs(j["accuracy"] - j["correct"] / 500) < 1e-6 and j["threads"] == 2, json.dumps(j)[:400])
+            expect(
+                "JSON has the stable fields",
+                {
+                    "model",
+                    "data",
+                    "libtorch_version",
+                    "threads",
+                    "batch_size",
+                    "images",
+                    "correct",
+                    "accuracy",
+                    "seconds",
+                    "images_per_second",
+                    "per_class",
+                    "confusion_matrix",
+                }
+                <= set(j),
+            )
+            expect(
+                "JSON counts 500 images, consistent totals",
+                j["images"] == 500
+                and sum(map(sum, j["confusion_matrix"])) == 500
+                and sum(c["correct"] for c in j["per_class"]) == j["correct"]
+                and abs(j["accuracy"] - j["correct"] / 500) < 1e-6
+                and j["threads"] == 2,
+                json.dumps(j)[:400],
+            )
             expect("table and JSON agree", f"({j['correct']}/500)" in r.stdout, r.stdout)
         else:
             expect("JSON report written", False)
@@ -64,16 +108,32 @@ def main():
         preds = {}
         for runner in ["", "--native", "--module"]:
             p = out / f"pred{runner}.txt"
-            r = run("--model", args.model, "--data", args.data, "--limit", "500", "--threads", "2", "--predictions", p,
-                    *([runner] if runner else []))
+            r = run(
+                "--model",
+                args.model,
+                "--data",
+                args.data,
+                "--limit",
+                "500",
+                "--threads",
+                "2",
+                "--predictions",
+                p,
+                *([runner] if runner else []),
+            )
             kind = runner.lstrip("-") or "torchscript"
             expect(f"{kind} runs and names itself", r.returncode == 0 and f"({kind}," in r.stdout, r.stderr + r.stdout)
             preds[kind] = p.read_text().split() if p.exists() else []
             p.unlink(missing_ok=True)
-        expect("torchscript, native and module give the same 500 predictions",
-               len(preds["torchscript"]) == 500 and preds["torchscript"] == preds["native"] == preds["module"])
-        expect("no temporary files left beside the report", sorted(p.name for p in out.iterdir()) == ["report.json"],
-               str(list(out.iterdir())))
+        expect(
+            "torchscript, native and module give the same 500 predictions",
+            len(preds["torchscript"]) == 500 and preds["torchscript"] == preds["native"] == preds["module"],
+        )
+        expect(
+            "no temporary files left beside the report",
+            sorted(p.name for p in out.iterdir()) == ["report.json"],
+            str(list(out.iterdir())),
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()
