@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Set everything up (scripts/setup.sh), then run every test with ctest, the end-to-end ones on the
-# real CIFAR-10 test set included, then a short fuzz run of the two file readers (scripts/fuzz.sh,
-# RESNET8_FUZZ_SECONDS per target, default 50: under 2 minutes in all, plus ~2 minutes to build).
+# Set everything up (scripts/setup.sh), then the lint gate (scripts/lint.sh: clang-format, ruff,
+# clang-tidy; ~6 min), then every test with ctest, the end-to-end ones on the real CIFAR-10 test set
+# included, then a short fuzz run of the file readers (scripts/fuzz.sh, RESNET8_FUZZ_SECONDS per target,
+# default 50, plus ~2 minutes to build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
+printf '\n== lint (scripts/lint.sh)\n'
+scripts/lint.sh
 printf '\n== tests\n'
 ctest --test-dir "$BUILD_DIR" --output-on-failure
 printf '\n== fuzzing the file readers (scripts/fuzz.sh)\n'

@@ -148,7 +148,7 @@ NamedTensors read_torchscript_tensors(const fs::path& file, bool tuple_state) {
   auto resolve_type = [&](const c10::QualifiedName& name) {
     return c10::StrongTypePtr(unit, c10::ClassType::create(name, unit));
   };
-  auto load_object = [&](const c10::StrongTypePtr& type, c10::IValue state) {
+  auto load_object = [&](const c10::StrongTypePtr& type, const c10::IValue& state) {
     if (tuple_state && state.isTuple()) {  // an int8 file's flat state: its elements as attributes state0, ...
       const auto& items = state.toTupleRef().elements();
       auto cls = c10::ClassType::create(c10::QualifiedName(fmt::format("{}_{}", type.type_->str(), objects++)), unit);

@@ -64,6 +64,7 @@ OpTotals sum_ops(const std::vector<Event>& events) {
 
 std::vector<OpTime> per_forward(const std::map<std::string, std::pair<int64_t, double>>& totals, int64_t forwards) {
   std::vector<OpTime> out;
+  out.reserve(totals.size());
   for (const auto& [name, v] : totals)
     out.push_back({name, double(v.first) / double(forwards), v.second / double(forwards)});
   std::sort(out.begin(), out.end(),
