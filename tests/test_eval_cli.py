@@ -31,7 +31,8 @@ def main():
 
         expect_error("no --model", run(), 2, "--model FILE is required")
         expect_error("unknown flag", run("--model", args.model, "--bogus"), 2, "bogus")
-        expect_error("--batch-size 0", run("--model", args.model, "--batch-size", "0"), 2, "--batch-size must be >= 1")
+        zero = run("--model", args.model, "--batch-size", "0")
+        expect_error("--batch-size 0", zero, 2, "--batch-size 0: expected an integer in 1..100000")
         expect_error("--threads not a number", run("--model", args.model, "--threads", "two"), 2, "two")
         expect_error("missing model file", run("--model", tmp / "absent.pt"), 1, "absent.pt: model file not found")
         junk = tmp / "junk.pt"
@@ -56,6 +57,12 @@ def main():
         expect_error(
             "truncated test batch",
             run("--model", args.model, "--data", corrupt),
+            1,
+            "test_batch.bin: 3072 bytes = 1.0 records; an official CIFAR-10 batch file holds exactly 10000 records",
+        )
+        expect_error(
+            "truncated test batch, --partial-data",
+            run("--model", args.model, "--data", corrupt, "--partial-data"),
             1,
             "test_batch.bin: size 3072 bytes is not a positive multiple",
         )

@@ -19,6 +19,8 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/script.h>
 
+#include <map>
+
 using resnet8::testing::error_of;
 
 namespace {
@@ -243,13 +245,20 @@ TEST_CASE("refine: AdaRound and bias correction, layer by layer, lower every lay
   r.rounding = resnet8::Rounding::kAdaRound;
   r.bias_correction = true;
   r.adaround.iterations = 300;
-  std::vector<int64_t> progress;
-  r.on_progress = [&](const std::string&, int64_t done, int64_t) { progress.push_back(done); };
+  std::map<std::string, std::pair<int64_t, int64_t>> progress;  // per stage, the last (done, total)
+  r.on_progress = [&](const std::string& stage, int64_t done, int64_t total) { progress[stage] = {done, total}; };
   const auto report = resnet8::refine(folded, calib, plan, r);
   CHECK(plan.rounding == "adaround");
   CHECK(plan.bias_corrected);
   CHECK(report.layers.size() == plan.layers.size() - 1);  // the fp32 layer is left alone
-  CHECK(progress.back() == static_cast<int64_t>(plan.layers.size()));
+  // AdaRound reports its iterations, one stage per refined layer, each run to the end.
+  CHECK(progress.size() == report.layers.size());
+  for (const auto& [stage, last] : progress) {
+    INFO(stage);
+    CHECK(stage.find("AdaRound + bias correction, layer ") == 0);
+    CHECK(last == std::pair<int64_t, int64_t>{300, 300});
+  }
+  CHECK(progress.count("AdaRound + bias correction, layer 1/10 (stem.conv)") == 1);
   CHECK(plan.layer("stack3.shortcut").float_weight == nearest.layer("stack3.shortcut").float_weight);
   for (const auto& l : report.layers) {
     INFO(l.layer);

@@ -208,9 +208,8 @@ def main():
         expect_error(
             "more calibration images per class than exist",
             ptq("--model", args.model, "-o", target, "--calib-per-class", "5001", "--no-eval"),
-            1,
-            "asked for 5001 calibration images per class",
-            "has only 5000",
+            2,
+            "--calib-per-class 5001: expected an integer in 1..5000",
         )
         expect_error(
             "unknown observer",
@@ -242,7 +241,7 @@ def main():
             "--weight-bits out of range",
             ptq("--model", args.model, "-o", target, "--weight-bits", "9"),
             2,
-            "--weight-bits must be 2..8",
+            "--weight-bits 9: expected an integer in 2..8",
         )
         expect_error(
             "unknown --rounding",
@@ -255,7 +254,7 @@ def main():
             "--adaround-iterations 0",
             ptq("--model", args.model, "-o", target, "--adaround-iterations", "0"),
             2,
-            "--adaround-iterations must be >= 1",
+            "--adaround-iterations 0: expected an integer in 1..1000000",
         )
         # 8-bit weights with 8-bit activations are exact only on VNNI kernels; the probe tells which.
         x86_saturates = probe_saturates(args.ptq, args.model, args.data, tmp)

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -33,21 +34,22 @@ void add_options(cxxopts::Options& options) {
   options.add_options()
       ("m,model", "fp32 TorchScript export", cxxopts::value<std::string>()->default_value("data/resnet8_fp32.pt"))
       ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
-      ("calib-per-class", "calibration images per class", cxxopts::value<int64_t>()->default_value("100"))
-      ("seed", "calibration sample seed", cxxopts::value<uint64_t>()->default_value("0"))
+      ("calib-per-class", "calibration images per class, 1..5000", cxxopts::value<std::string>()->default_value("100"))
+      ("seed", "calibration sample seed, 0..2^64-1", cxxopts::value<std::string>()->default_value("0"))
       ("observer", "activation ranges: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
       ("bits", "bit-widths swept for weights and activations", cxxopts::value<std::string>()->default_value("4,5,6,7,8"))
       ("sensitivity", "weight/activation bit-widths of the per-layer sensitivity runs", cxxopts::value<std::string>()->default_value("w8a8,w4a8,w8a4"))
       ("mixed", "weight/activation bit-widths of the mixed-precision search", cxxopts::value<std::string>()->default_value("w4a8"))
-      ("max-drop", "mixed precision: largest accepted accuracy drop vs fp32, in percentage points", cxxopts::value<double>()->default_value("1.0"))
+      ("max-drop", "mixed precision: largest accepted accuracy drop vs fp32, in percentage points, 0..100", cxxopts::value<std::string>()->default_value("1.0"))
       ("compare", "bit-widths of the method comparison (round-to-nearest, weight MSE, CLE, bias correction, AdaRound, "
                   "all), e.g. w3a8,w4a8,w5a8,w6a6,w8a8", cxxopts::value<std::string>()->default_value("w4a8"))
       ("sections", "what to run, comma-separated: sweep, sensitivity, mixed, compare",
        cxxopts::value<std::string>()->default_value("sweep,sensitivity,mixed"))
       ("json", "write every number as JSON to PATH", cxxopts::value<std::string>())
-      ("t,threads", "LibTorch threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
+      ("t,threads", "LibTorch threads, 0..1024; 0 = one per hardware thread", cxxopts::value<std::string>()->default_value("0"));
   // clang-format on
   cli::add_method_options(options);
+  cli::add_data_options(options);
 }
 
 std::set<std::string> sections_flag(const cxxopts::ParseResult& args) {
@@ -195,10 +197,10 @@ int main(int argc, char** argv) {
     run.sensitivity = bit_widths_flag(args, "sensitivity");
     run.mixed = bit_widths_flag(args, "mixed").at(0);
     run.compare = bit_widths_flag(args, "compare");
-    run.max_drop = args["max-drop"].as<double>();
-    if (run.max_drop < 0) throw cli::UsageError("--max-drop must be >= 0");
+    run.max_drop = cli::number<double>(args, "max-drop", 0.0, 100.0);
     run.adaround = methods.refine.adaround;
-    const int64_t per_class = cli::positive<int64_t>(args, "calib-per-class");
+    const int64_t per_class = cli::number<int64_t>(args, "calib-per-class", 1, cli::kMaxCalibPerClass);
+    const auto seed = cli::number<uint64_t>(args, "seed", 0, std::numeric_limits<uint64_t>::max());
     const std::optional<std::string> json = cli::output_path(args, "json");
     EvalOptions eval;
     eval.threads = cli::threads(args);
@@ -207,8 +209,8 @@ int main(int argc, char** argv) {
 
     const FoldedResNet8 folded = fold(load_resnet8(args["model"].as<std::string>()));
     std::vector<int64_t> indices;
-    const cifar10::Dataset calibration = calibration_set(data_dir, per_class, args["seed"].as<uint64_t>(), &indices);
-    const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest);
+    const cifar10::Dataset calibration = calibration_set(data_dir, per_class, seed, &indices, cli::records(args));
+    const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest, -1, cli::records(args));
     const Analyzer analyzer(folded, calibration, observer, test, eval, base, {methods.equalize, methods.refine});
     fmt::print("fp32 (folded)   {:.2f}%\nobserver        {}, calibration {} images\nmethods         {}\n\n",
                analyzer.fp32_accuracy(), observer_name(observer), calibration.size(), methods.describe());

@@ -26,31 +26,33 @@ int main(int argc, char** argv) {
         ("m,model", "TorchScript model file; required", cxxopts::value<std::string>())
         ("d,data", "CIFAR-10 binary directory (test images are the input)",
          cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
-        ("batch-sizes", "comma-separated batch sizes", cxxopts::value<std::string>()->default_value("1,32,256,1000"))
-        ("threads", "comma-separated LibTorch thread counts", cxxopts::value<std::string>()->default_value("2"))
-        ("repeats", "timed passes per configuration (median reported)", cxxopts::value<int>()->default_value("5"))
-        ("images", "images per timed pass", cxxopts::value<int64_t>()->default_value("2000"))
+        ("batch-sizes", "comma-separated batch sizes, each 1..100000", cxxopts::value<std::string>()->default_value("1,32,256,1000"))
+        ("threads", "comma-separated LibTorch thread counts, each 1..1024", cxxopts::value<std::string>()->default_value("2"))
+        ("repeats", "timed passes per configuration (median reported), 1..1000", cxxopts::value<std::string>()->default_value("5"))
+        ("images", "images per timed pass, 1..1000000", cxxopts::value<std::string>()->default_value("2000"))
         ("profile", "also run LibTorch's profiler at each batch size (first thread count) and print where a forward "
                     "call's time goes, per operator")
         ("json", "also write the results as JSON to PATH", cxxopts::value<std::string>());
     // clang-format on
     cli::add_runner_options(options);
+    cli::add_data_options(options);
     const auto parsed = cli::parse(options, argc, argv);
     if (!parsed) return 0;
     const cxxopts::ParseResult& args = *parsed;
     if (!args.count("model")) throw cli::UsageError("--model FILE is required");
     BenchOptions bench;
-    bench.batch_sizes = cli::int_list<int64_t>("batch-sizes", args["batch-sizes"].as<std::string>(), 1, 100000);
+    bench.batch_sizes =
+        cli::int_list<int64_t>("batch-sizes", args["batch-sizes"].as<std::string>(), 1, cli::kMaxBatchSize);
     bench.threads = cli::int_list<int>("threads", args["threads"].as<std::string>(), 1, cli::kMaxThreads);
-    bench.repeats = cli::positive<int>(args, "repeats");
-    bench.images = cli::positive<int64_t>(args, "images");
+    bench.repeats = cli::number<int>(args, "repeats", 1, 1000);
+    bench.images = cli::number<int64_t>(args, "images", 1, 1000000);
     const std::optional<std::string> json = cli::output_path(args, "json");
     const std::string model = args["model"].as<std::string>();
     cli::check_distinct_outputs(model, args["data"].as<std::string>(), {{"--json", json.value_or("")}});
     const Classifier classifier = load_classifier(model, cli::runner(args), cli::engine_flag(args));
     const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());
-    const cifar10::Dataset test =
-        cifar10::read_split(args["data"].as<std::string>(), cifar10::Split::kTest, std::max<int64_t>(needed, 1000));
+    const cifar10::Dataset test = cifar10::read_split(args["data"].as<std::string>(), cifar10::Split::kTest,
+                                                      std::max<int64_t>(needed, 1000), cli::records(args));
     if (test.size() < needed)
       throw cli::UsageError(fmt::format("--batch-sizes: {} exceeds the {} test images", needed, test.size()));
     const bool tty = Progress::stderr_is_terminal();

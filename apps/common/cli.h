@@ -18,13 +18,18 @@
 #include <cxxopts.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace resnet8::cli {
@@ -36,23 +41,46 @@ struct UsageError : Error {
   using Error::Error;
 };
 
+// A number written in `text`, whole (no sign for unsigned types, no trailing characters), or nothing.
 template <typename T>
-T positive(const cxxopts::ParseResult& args, const std::string& flag, T minimum = 1) {
-  const T value = args[flag].as<T>();
-  if (value < minimum) throw UsageError(fmt::format("--{} must be >= {}, got {}", flag, minimum, value));
+std::optional<T> parse_number(const std::string& text) {
+  T value{};
+  if constexpr (std::is_floating_point_v<T>) {
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !std::isfinite(v)) return std::nullopt;
+    value = static_cast<T>(v);
+  } else {
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  }
   return value;
+}
+
+// The numeric flag --`flag` (declared as a string option, so that every bad value gets this message):
+// a number in [minimum, maximum]; anything else is a usage error naming the flag and the range.
+template <typename T>
+T number(const cxxopts::ParseResult& args, const std::string& flag, T minimum, T maximum) {
+  const std::string text = args[flag].as<std::string>();
+  const std::optional<T> value = parse_number<T>(text);
+  if (!value || *value < minimum || *value > maximum) {
+    throw UsageError(fmt::format("--{} {}: expected {} in {}..{}", flag, text,
+                                 std::is_floating_point_v<T> ? "a number" : "an integer", minimum, maximum));
+  }
+  return *value;
 }
 
 // At most this many LibTorch threads: far above any useful count, far below what makes libgomp run out
 // of memory or crash (--threads 100000 did).
 inline constexpr int kMaxThreads = 1024;
+// Bounds of the other numeric flags, far above any useful value (each tool's --help states them).
+inline constexpr int64_t kMaxBatchSize = 100000;            // images per forward call
+inline constexpr int64_t kMaxCalibPerClass = 5000;          // the training split has 5,000 images per class
+inline constexpr int64_t kMaxAdaRoundIterations = 1000000;  // 100x the default; ~15 min per layer here
 
 // --threads N: 0 (one per hardware thread) .. kMaxThreads.
-inline int threads(const cxxopts::ParseResult& args) {
-  const int value = positive<int>(args, "threads", 0);
-  if (value > kMaxThreads) throw UsageError(fmt::format("--threads must be <= {}, got {}", kMaxThreads, value));
-  return value;
-}
+inline int threads(const cxxopts::ParseResult& args) { return number<int>(args, "threads", 0, kMaxThreads); }
 
 // Adds -h/--help and parses argv. Prints the help and returns nothing when it was asked for;
 // refuses stray positional arguments.
@@ -144,7 +172,8 @@ inline void add_method_options(cxxopts::Options& options) {
       ("rounding", "weight rounding: nearest, or adaround (learned per weight against each layer's fp32 output on the "
                    "calibration images, layer by layer)", cxxopts::value<std::string>()->default_value("nearest"))
       ("bias-correction", "empirical bias correction: remove the mean output shift quantization causes, layer by layer")
-      ("adaround-iterations", "AdaRound optimisation steps per layer", cxxopts::value<int64_t>()->default_value("10000"))
+      ("adaround-iterations", fmt::format("AdaRound optimisation steps per layer, 1..{}", kMaxAdaRoundIterations),
+       cxxopts::value<std::string>()->default_value("10000"))
       ("best", std::string("the most accurate combination measured for 3..5-bit weights: ") + kBestPreset +
                " (an explicit --weight-range or --rounding wins)");
   // clang-format on
@@ -159,7 +188,7 @@ inline Methods methods(const cxxopts::ParseResult& args) {
   m.refine.rounding = naming_flags({{"rounding", "--rounding"}}, [&] { return parse_rounding(rounding); });
   m.equalize = args.count("equalize") > 0;
   m.refine.bias_correction = args.count("bias-correction") > 0;
-  m.refine.adaround.iterations = positive<int64_t>(args, "adaround-iterations");
+  m.refine.adaround.iterations = number<int64_t>(args, "adaround-iterations", 1, kMaxAdaRoundIterations);
   return m;
 }
 
@@ -205,12 +234,30 @@ inline Runner runner(const cxxopts::ParseResult& args) {
   return args.count("native") ? Runner::kNative : args.count("module") ? Runner::kModule : Runner::kTorchScript;
 }
 
-// The path given to an output flag (e.g. --json), checked writable before any work; nothing if absent.
-inline std::optional<std::string> output_path(const cxxopts::ParseResult& args, const std::string& flag) {
-  if (!args.count(flag)) return std::nullopt;
+// The path given to output flag --`flag` (that has a value, given or by default), checked writable before
+// any work: an empty one is a usage error naming the flag.
+inline std::string required_output_path(const cxxopts::ParseResult& args, const std::string& flag) {
   std::string path = args[flag].as<std::string>();
+  if (path.empty()) throw UsageError(fmt::format("--{}: an empty path; expected a file name", flag));
   check_writable(path, "--" + flag);
   return path;
+}
+
+// The same for an optional output flag (e.g. --json); nothing if absent.
+inline std::optional<std::string> output_path(const cxxopts::ParseResult& args, const std::string& flag) {
+  if (!args.count(flag)) return std::nullopt;
+  return required_output_path(args, flag);
+}
+
+// --partial-data: CIFAR-10 batch files of any whole number of records, instead of exactly 10,000.
+inline void add_data_options(cxxopts::Options& options) {
+  options.add_options()("partial-data",
+                        "accept CIFAR-10 batch files of any whole number of records up to 100,000 (the official files, "
+                        "the default, hold exactly 10,000 each; a cut file is refused without this)");
+}
+
+inline cifar10::Records records(const cxxopts::ParseResult& args) {
+  return args.count("partial-data") ? cifar10::Records::kAnyCount : cifar10::Records::kOfficial;
 }
 
 // Refuses (exit 2) outputs that are the same file as the model, a CIFAR-10 batch file or another output.

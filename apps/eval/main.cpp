@@ -26,14 +26,15 @@ int main(int argc, char** argv) {
     options.add_options()
         ("m,model", "TorchScript model file (the fp32 export or a quantized file); required", cxxopts::value<std::string>())
         ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
-        ("b,batch-size", "images per forward call", cxxopts::value<int64_t>()->default_value("1000"))
-        ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"))
-        ("limit", "evaluate only the first N test images; 0 = all", cxxopts::value<int64_t>()->default_value("0"))
+        ("b,batch-size", "images per forward call, 1..100000", cxxopts::value<std::string>()->default_value("1000"))
+        ("t,threads", "LibTorch intra-op threads, 0..1024; 0 = one per hardware thread", cxxopts::value<std::string>()->default_value("0"))
+        ("limit", "evaluate only the first N test images, 0..100000; 0 = all", cxxopts::value<std::string>()->default_value("0"))
         ("json", "also write the full report as JSON to PATH", cxxopts::value<std::string>())
         ("predictions", "also write the predicted class (0..9) of every evaluated image to PATH, one per line",
          cxxopts::value<std::string>());
     // clang-format on
     cli::add_runner_options(options);
+    cli::add_data_options(options);
     const auto parsed = cli::parse(options, argc, argv);
     if (!parsed) return 0;
     const cxxopts::ParseResult& args = *parsed;
@@ -42,16 +43,17 @@ int main(int argc, char** argv) {
     const std::string model_path = args["model"].as<std::string>();
     const std::string data_dir = args["data"].as<std::string>();
     EvalOptions eval;
-    eval.batch_size = cli::positive<int64_t>(args, "batch-size");
+    eval.batch_size = cli::number<int64_t>(args, "batch-size", 1, cli::kMaxBatchSize);
     eval.threads = cli::threads(args);
-    const int64_t limit = cli::positive<int64_t>(args, "limit", 0);
+    const int64_t limit = cli::number<int64_t>(args, "limit", 0, 100000);
     const std::optional<std::string> json = cli::output_path(args, "json");
     const std::optional<std::string> predictions = cli::output_path(args, "predictions");
     cli::check_distinct_outputs(model_path, data_dir,
                                 {{"--json", json.value_or("")}, {"--predictions", predictions.value_or("")}});
 
     const Classifier classifier = load_classifier(model_path, cli::runner(args), cli::engine_flag(args));
-    const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest, limit > 0 ? limit : -1);
+    const cifar10::Dataset test =
+        cifar10::read_split(data_dir, cifar10::Split::kTest, limit > 0 ? limit : -1, cli::records(args));
 
     Progress progress("evaluating");
     eval.on_progress = [&](int64_t done, int64_t total) { progress.update(done, total); };

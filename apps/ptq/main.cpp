@@ -22,6 +22,7 @@
 
 #include <array>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -41,8 +42,8 @@ void add_options(cxxopts::Options& options) {
       ("o,output", "quantized TorchScript file to write", cxxopts::value<std::string>()->default_value("data/resnet8_int8.pt"))
       ("onnx", "also write the same quantized model as ONNX (QDQ, opset 13: uint8 activations, int8 weights) to PATH, "
                "for ONNX Runtime and other runtimes", cxxopts::value<std::string>())
-      ("calib-per-class", "calibration images per class (1..5000)", cxxopts::value<int64_t>()->default_value("100"))
-      ("seed", "calibration sample seed", cxxopts::value<uint64_t>()->default_value("0"))
+      ("calib-per-class", "calibration images per class, 1..5000", cxxopts::value<std::string>()->default_value("100"))
+      ("seed", "calibration sample seed, 0..2^64-1", cxxopts::value<std::string>()->default_value("0"))
       ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
       ("per-channel", "per-output-channel symmetric qint8 weights (the default)")
       ("per-tensor", "one symmetric qint8 scale per weight tensor")
@@ -50,7 +51,7 @@ void add_options(cxxopts::Options& options) {
                  "; default: x86 where the int8 kernels have VNNI, else onednn",
        cxxopts::value<std::string>())
       ("weight-bits", "symmetric weight bits, 2..8; 7 ([-63, 63]) is exact on every x86 CPU, 8 only with VNNI "
-                      "or 7-bit activations", cxxopts::value<int>()->default_value("7"))
+                      "or 7-bit activations", cxxopts::value<std::string>()->default_value("7"))
       ("reduce-range", "7-bit activations: auto (on only for 8-bit weights on kernels without VNNI), on or off; "
                        "a scheme that would saturate int16 here is refused",
        cxxopts::value<std::string>()->default_value("auto"))
@@ -59,10 +60,11 @@ void add_options(cxxopts::Options& options) {
       ("json", "write the quantization plan (per-layer scales/zero points, weight ranges), sizes and results as JSON",
        cxxopts::value<std::string>())
       ("no-eval", "only write the quantized file")
-      ("b,batch-size", "images per forward call in evaluation", cxxopts::value<int64_t>()->default_value("1000"))
-      ("t,threads", "LibTorch intra-op threads; 0 = one per hardware thread", cxxopts::value<int>()->default_value("0"));
+      ("b,batch-size", "images per forward call in evaluation, 1..100000", cxxopts::value<std::string>()->default_value("1000"))
+      ("t,threads", "LibTorch intra-op threads, 0..1024; 0 = one per hardware thread", cxxopts::value<std::string>()->default_value("0"));
   // clang-format on
   cli::add_method_options(options);
+  cli::add_data_options(options);
 }
 
 std::optional<bool> reduce_range_flag(const std::string& text) {
@@ -97,15 +99,13 @@ QuantizeOptions quantize_options(const cxxopts::ParseResult& args) {
   q.engine = cli::engine_flag(args);
   const std::string rr = args["reduce-range"].as<std::string>();
   q.reduce_range = reduce_range_flag(rr);
-  q.weight_bits = args["weight-bits"].as<int>();
-  if (q.weight_bits < 2 || q.weight_bits > 8)
-    throw cli::UsageError(fmt::format("--weight-bits must be 2..8, got {}", q.weight_bits));
+  q.weight_bits = cli::number<int>(args, "weight-bits", 2, 8);
   const std::string flags = fmt::format("--weight-bits {} --reduce-range {}", q.weight_bits, rr);
   cli::naming_flags({{"weight_bits", flags}, {"reduce_range", flags}},
                     [&] { return resolve_scheme(q, q.engine.empty() ? default_engine() : q.engine); });
-  q.calib_per_class = cli::positive<int64_t>(args, "calib-per-class");
+  q.calib_per_class = cli::number<int64_t>(args, "calib-per-class", 1, cli::kMaxCalibPerClass);
   q.float_layers = keep_float_flag(args);
-  q.seed = args["seed"].as<uint64_t>();
+  q.seed = cli::number<uint64_t>(args, "seed", 0, std::numeric_limits<uint64_t>::max());
   return q;
 }
 
@@ -150,16 +150,19 @@ nlohmann::json eval_summary(const EvalReport& r) {
           {"images_per_second", r.images_per_second()}};
 }
 
-// Evaluates the fp32 and the int8 file on the test set, prints the comparison, returns its JSON.
-nlohmann::json compare(const fs::path& fp32, const fs::path& int8, const fs::path& data_dir, EvalOptions eval) {
-  const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest);
+// Evaluates the fp32 and the int8 file on the test set, prints the comparison, returns its JSON. The int8
+// file is read where this run staged it (it is put in place when the run succeeds).
+nlohmann::json compare(const fs::path& fp32, const fs::path& int8, const fs::path& data_dir, cifar10::Records records,
+                       EvalOptions eval) {
+  const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest, -1, records);
   std::array<EvalReport, 2> reports;
-  const std::array<fs::path, 2> files = {fp32, int8};
+  const std::array<fs::path, 2> files = {fp32, written_path(int8)};
   for (int i = 0; i < 2; ++i) {
     Progress bar(i == 0 ? "evaluating fp32" : "evaluating int8");
     eval.on_progress = [&](int64_t done, int64_t total) { bar.update(done, total); };
     reports[i] = evaluate(torchscript_classifier(files[i]), test, eval);
   }
+  reports[1].model_path = int8.string();
   fmt::print("\n{}", comparison_table(reports[0], reports[1]));
   return {{"fp32", eval_summary(reports[0])}, {"int8", eval_summary(reports[1])}};
 }
@@ -180,11 +183,11 @@ int main(int argc, char** argv) {
     const cxxopts::ParseResult& args = *parsed;
     const QuantizeOptions q = quantize_options(args);
     EvalOptions eval;
-    eval.batch_size = cli::positive<int64_t>(args, "batch-size");
+    eval.batch_size = cli::number<int64_t>(args, "batch-size", 1, cli::kMaxBatchSize);
     eval.threads = cli::threads(args);
     const fs::path model_path = args["model"].as<std::string>(), data_dir = args["data"].as<std::string>();
-    const fs::path output = args["output"].as<std::string>();
-    check_writable(output, "--output");
+    const fs::path output = cli::required_output_path(args, "output");
+
     const std::optional<std::string> json = cli::output_path(args, "json");
     const std::optional<std::string> onnx = cli::output_path(args, "onnx");
     cli::check_distinct_outputs(model_path.string(), data_dir.string(),
@@ -193,20 +196,21 @@ int main(int argc, char** argv) {
 
     const FoldedResNet8 folded = fold(load_resnet8(model_path));
     std::vector<int64_t> calibration_indices;
-    const cifar10::Dataset calibration = calibration_set(data_dir, q.calib_per_class, q.seed, &calibration_indices);
+    const cifar10::Dataset calibration =
+        calibration_set(data_dir, q.calib_per_class, q.seed, &calibration_indices, cli::records(args));
     fmt::print("calibration  {} training images ({} per class, seed {}), observer {}, {} weights\nmethods      {}\n",
                calibration.size(), q.calib_per_class, q.seed, observer_name(q.observer),
                q.per_channel ? "per-channel" : "per-tensor", cli::methods(args).describe());
     const QuantizedResNet8 quantized = quantize_with_progress(folded, calibration, q);
     save_quantized(quantized, output);
     fmt::print("scheme       {}, engine {}\nwrote        {} ({} bytes)\n", quantized.scheme.describe(),
-               quantized.engine, output.string(), fs::file_size(output));
+               quantized.engine, output.string(), fs::file_size(written_path(output)));
     if (onnx) {
       write_file_atomic(*onnx, onnx_model(quantized.plan, ptq_metadata(quantized)["producer"].get<std::string>()));
-      fmt::print("wrote        {} ({} bytes, ONNX QDQ)\n", *onnx, fs::file_size(*onnx));
+      fmt::print("wrote        {} ({} bytes, ONNX QDQ)\n", *onnx, fs::file_size(written_path(*onnx)));
     }
     const nlohmann::json results =
-        args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, eval);
+        args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, cli::records(args), eval);
     if (json) {
       write_file_atomic(*json, json_text({{"ptq",
                                            {{"metadata", ptq_metadata(quantized)},
@@ -214,7 +218,7 @@ int main(int argc, char** argv) {
                                             {"equalization", quantized.equalization},
                                             {"refinement", quantized.refinement}}},
                                           {"fp32_bytes", fs::file_size(model_path)},
-                                          {"int8_bytes", fs::file_size(output)},
+                                          {"int8_bytes", fs::file_size(written_path(output))},
                                           {"evaluation", results},
                                           {"calibration_indices", calibration_indices}}));
       fmt::print("report       {}\n", *json);

@@ -35,8 +35,8 @@ std::vector<int64_t> select_calibration(const at::Tensor& labels, int64_t per_cl
 }
 
 cifar10::Dataset calibration_set(const std::filesystem::path& data_dir, int64_t per_class, uint64_t seed,
-                                 std::vector<int64_t>* indices) {
-  const cifar10::Dataset train = cifar10::read_split(data_dir, cifar10::Split::kTrain);
+                                 std::vector<int64_t>* indices, cifar10::Records records) {
+  const cifar10::Dataset train = cifar10::read_split(data_dir, cifar10::Split::kTrain, -1, records);
   const std::vector<int64_t> chosen = select_calibration(train.labels, per_class, seed);
   if (indices) *indices = chosen;
   const at::Tensor index = at::tensor(chosen, at::kLong);

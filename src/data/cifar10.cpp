@@ -1,6 +1,7 @@
 #include <resnet8/data/cifar10.h>
 
 #include <resnet8/support/error.h>
+#include <resnet8/support/input_file.h>
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
@@ -18,12 +19,16 @@ namespace {
 constexpr int64_t kPixels = kImageSize * kImageSize;
 constexpr int64_t kMaxRecordsPerFile = 10 * kImagesPerBatch;
 
-std::vector<uint8_t> read_records(const fs::path& file, int64_t limit) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) {
-    throw Error(fmt::format("{}: CIFAR-10 batch file not found", file.string()));
+std::vector<uint8_t> read_records(const fs::path& file, int64_t limit, Records allowed) {
+  const auto bytes = static_cast<int64_t>(input_file_size(file, "CIFAR-10 batch file"));
+  if (allowed == Records::kOfficial && bytes != kImagesPerBatch * kRecordBytes) {
+    const std::string count = bytes % kRecordBytes == 0 ? fmt::format("{} records", bytes / kRecordBytes)
+                                                        : fmt::format("{:.1f} records", double(bytes) / kRecordBytes);
+    throw Error(
+        fmt::format("{}: {} bytes = {}; an official CIFAR-10 batch file holds exactly {} records of {} bytes "
+                    "(the tools take other counts with --partial-data)",
+                    file.string(), bytes, count, kImagesPerBatch, kRecordBytes));
   }
-  const auto bytes = static_cast<int64_t>(fs::file_size(file));
   if (bytes == 0 || bytes % kRecordBytes != 0) {
     throw Error(fmt::format("{}: size {} bytes is not a positive multiple of the {}-byte CIFAR-10 record",
                             file.string(), bytes, kRecordBytes));
@@ -46,8 +51,8 @@ std::vector<uint8_t> read_records(const fs::path& file, int64_t limit) {
 
 }  // namespace
 
-Dataset read_batch_file(const fs::path& file, int64_t limit) {
-  const std::vector<uint8_t> raw = read_records(file, limit);
+Dataset read_batch_file(const fs::path& file, int64_t limit, Records records) {
+  const std::vector<uint8_t> raw = read_records(file, limit, records);
   const int64_t n = static_cast<int64_t>(raw.size()) / kRecordBytes;
   at::Tensor images = at::empty({n, kImageSize, kImageSize, kChannels}, at::kByte);
   at::Tensor labels = at::empty({n}, at::kLong);
@@ -79,7 +84,7 @@ std::vector<fs::path> batch_files(const fs::path& dir, Split split) {
   return files;
 }
 
-Dataset read_split(const fs::path& dir, Split split, int64_t limit) {
+Dataset read_split(const fs::path& dir, Split split, int64_t limit, Records records) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     throw Error(
@@ -88,12 +93,12 @@ Dataset read_split(const fs::path& dir, Split split, int64_t limit) {
                     dir.string()));
   }
   const auto files = batch_files(dir, split);
-  if (split == Split::kTest) return read_batch_file(files.front(), limit);
+  if (split == Split::kTest) return read_batch_file(files.front(), limit, records);
 
   std::vector<at::Tensor> images, labels;
   int64_t remaining = limit;
   for (size_t k = 0; k < files.size() && (k == 0 || remaining != 0); ++k) {
-    Dataset part = read_batch_file(files[k], remaining);
+    Dataset part = read_batch_file(files[k], remaining, records);
     if (remaining > 0) remaining -= part.size();
     images.push_back(part.images);
     labels.push_back(part.labels);

@@ -4,6 +4,7 @@
 
 #include <resnet8/model/model.h>
 #include <resnet8/support/error.h>
+#include <resnet8/support/input_file.h>
 
 #include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
@@ -137,8 +138,7 @@ std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(const fs::p
 }  // namespace
 
 NamedTensors read_torchscript_tensors(const fs::path& file, bool tuple_state) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) throw Error(fmt::format("{}: model file not found", file.string()));
+  input_file_size(file, "model file");
 
   const auto reader = open_archive(file);
 

@@ -72,6 +72,7 @@ RoundingResult adaround(const at::Tensor& w, const at::Tensor& scales, int bits,
     adam.zero_grad();
     loss.backward();
     adam.step();
+    if (o.on_step && ((it + 1) % 100 == 0 || it + 1 == o.iterations)) o.on_step(it + 1, o.iterations);
   }
   torch::NoGradGuard no_grad;
   const at::Tensor h = rectified_sigmoid(v);

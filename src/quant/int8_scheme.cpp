@@ -9,6 +9,8 @@
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/script.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -76,6 +78,24 @@ std::string engine_for(const Int8Scheme& scheme, const std::string& what) {
   }
   check_exact(scheme, preferred, what);  // throws, with the arithmetic
   return preferred;
+}
+
+}  // namespace resnet8
+
+namespace resnet8 {
+
+Int8Scheme integer_scheme(const QuantPlan& plan) {
+  int32_t largest = 1;
+  for (const auto& l : plan.layers) {
+    for (const int32_t w : l.weight) largest = std::max(largest, std::abs(w));
+  }
+  int bits = 2;
+  while (((int32_t{1} << (bits - 1)) - 1) < largest) ++bits;
+  const bool seven_bit = plan.activation_bits == 7 &&
+                         std::all_of(plan.activations.begin(), plan.activations.end(), [](const ActivationPlan& a) {
+                           return a.kept_float || a.qparams.zero_point <= 127;
+                         });
+  return Int8Scheme{bits, seven_bit};
 }
 
 }  // namespace resnet8

@@ -6,6 +6,7 @@
 #include <resnet8/support/error.h>
 
 #include <ATen/ATen.h>
+#include <fmt/format.h>
 
 #include <chrono>
 
@@ -63,12 +64,18 @@ RefineReport refine(const FoldedResNet8& model, const cifar10::Dataset& calibrat
   const std::string stage = options.rounding == Rounding::kAdaRound
                                 ? (options.bias_correction ? "AdaRound + bias correction" : "AdaRound")
                                 : "bias correction";
+  const bool adaround = options.rounding == Rounding::kAdaRound;
   for (int64_t i = 0; i < total; ++i) {
     LayerPlan& l = plan.layers[static_cast<size_t>(i)];
-    if (!l.kept_float && options.changes_anything()) {
-      report.layers.push_back(refine_layer(model, calibration, plan, l, options));
+    RefineOptions layer_options = options;
+    const std::string name = fmt::format("{}, layer {}/{} ({})", stage, i + 1, total, l.name);
+    if (adaround && options.on_progress) {  // per iteration, a bar per layer
+      layer_options.adaround.on_step = [&](int64_t done, int64_t steps) { options.on_progress(name, done, steps); };
     }
-    if (options.on_progress) options.on_progress(stage, i + 1, total);
+    if (!l.kept_float && options.changes_anything()) {
+      report.layers.push_back(refine_layer(model, calibration, plan, l, layer_options));
+    }
+    if (options.on_progress && !adaround) options.on_progress(stage, i + 1, total);
   }
   plan.rounding = rounding_name(options.rounding);
   plan.bias_corrected = options.bias_correction;

@@ -9,6 +9,7 @@
 #include <resnet8/run/engine.h>
 #include <resnet8/run/int8_native.h>
 #include <resnet8/support/error.h>
+#include <resnet8/support/input_file.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -19,29 +20,32 @@ namespace fs = std::filesystem;
 namespace resnet8 {
 namespace {
 
-std::uintmax_t checked_size(const fs::path& file) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) throw Error(fmt::format("{}: model file not found", file.string()));
-  return fs::file_size(file);
-}
+std::uintmax_t checked_size(const fs::path& file) { return input_file_size(file, "model file"); }
 
-// For an int8 file: the engine asked for (checked exact for its scheme) or the one engine_for() picks, made
-// current. "" for any other file.
-std::string loading_engine(const fs::path& file, const std::string& asked) {
-  const auto scheme = recorded_scheme(file);
-  if (!scheme) return "";
-  const std::string engine = asked.empty() ? engine_for(*scheme, file.string()) : asked;
-  set_engine(engine);
+// An int8 file of resnet8-ptq, checked as data before any path runs it (read_quantized_plan(): storage
+// sizes, scales, zero points, integers), with the engine chosen for the scheme its integers need (never
+// the one its metadata claims) and made current.
+struct Int8File {
+  QuantPlan plan;
+  std::string engine;
+};
+
+std::optional<Int8File> int8_file(const fs::path& file, const std::string& asked) {
+  if (!recorded_scheme(file)) return std::nullopt;
+  Int8File out{read_quantized_plan(file), ""};
+  const Int8Scheme scheme = integer_scheme(out.plan);
+  out.engine = asked.empty() ? engine_for(scheme, file.string()) : asked;
+  set_engine(out.engine);
   // A scheme that only VNNI kernels compute exactly is refused here, before it can saturate.
-  check_exact(*scheme, engine, file.string());
-  return engine;
+  check_exact(scheme, out.engine, file.string());
+  return out;
 }
 
 }  // namespace
 
 Classifier torchscript_classifier(const fs::path& file, const std::string& asked_engine) {
   const auto bytes = checked_size(file);
-  const std::string engine = loading_engine(file, asked_engine);
+  const auto int8 = int8_file(file, asked_engine);
   torch::jit::Module module;
   try {
     module = torch::jit::load(file.string(), torch::kCPU);
@@ -50,15 +54,15 @@ Classifier torchscript_classifier(const fs::path& file, const std::string& asked
   }
   module.eval();
   auto forward = [module](const at::Tensor& x) mutable { return module.forward({x}).toTensor(); };
-  return {forward, "torchscript", engine, file, bytes};
+  return {forward, "torchscript", int8 ? int8->engine : "", file, bytes};
 }
 
 Classifier native_classifier(const fs::path& file, const std::string& asked_engine) {
   const auto bytes = checked_size(file);
-  if (const std::string engine = loading_engine(file, asked_engine); !engine.empty()) {
-    auto model = std::make_shared<const Int8ResNet8>(read_quantized_plan(file));
+  if (auto int8 = int8_file(file, asked_engine)) {
+    auto model = std::make_shared<const Int8ResNet8>(int8->plan);
     auto forward = [model](const at::Tensor& x) { return model->forward(x); };
-    return {forward, "native", engine, file, bytes};
+    return {forward, "native", int8->engine, file, bytes};
   }
   auto model = std::make_shared<const FoldedResNet8>(fold(load_resnet8(file)));
   auto forward = [model](const at::Tensor& x) { return model->forward(x); };

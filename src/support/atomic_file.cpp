@@ -3,13 +3,13 @@
 #include <resnet8/support/error.h>
 #include <resnet8/support/output_guard.h>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <random>
 
 namespace fs = std::filesystem;
 
@@ -18,18 +18,43 @@ namespace {
 
 fs::path directory_of(const fs::path& path) { return path.has_parent_path() ? path.parent_path() : fs::path("."); }
 
-// A fresh hidden directory beside `path`, holding a file of the same name: writers that record
-// the file name (TorchScript archives name their top folder after it) see the final name.
-fs::path temp_path_beside(const fs::path& path) {
-  std::random_device rd;
-  const fs::path dir = directory_of(path) / fmt::format(".{}.{}-{:x}.tmp", path.filename().string(), getpid(), rd());
-  fs::create_directory(dir);
-  return dir / path.filename();
+Error write_error(const fs::path& path, int err) {
+  return Error(fmt::format("{}: cannot write ({})", path.string(), std::strerror(err)));
+}
+
+// A fresh private directory beside `path` (mode 0700), named after it.
+fs::path make_temp_dir(const fs::path& path) {
+  std::string pattern = (directory_of(path) / fmt::format(".{}.tmp.XXXXXX", path.filename().string())).string();
+  if (!mkdtemp(pattern.data())) throw write_error(path, errno);
+  return pattern;
+}
+
+// Writes all of `contents` to a new file `file` and fsyncs it; returns errno, or 0.
+int write_all(const fs::path& file, std::string_view contents) {
+  const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  const char* p = contents.data();
+  size_t left = contents.size();
+  int err = 0;
+  while (left > 0 && err == 0) {
+    const ssize_t n = write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+    } else {
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+  }
+  if (err == 0 && fsync(fd) != 0) err = errno;
+  if (close(fd) != 0 && err == 0) err = errno;
+  return err;
 }
 
 }  // namespace
 
 void check_writable(const fs::path& path, std::string_view flag) {
+  if (path.empty()) throw Error(fmt::format("{}: an empty path; expected a file name", flag));
   std::error_code ec;
   const fs::path dir = directory_of(path);
   if (!fs::is_directory(dir, ec)) {
@@ -82,46 +107,30 @@ void check_distinct(const std::vector<NamedPath>& inputs, const std::vector<Name
   }
 }
 
-void write_file_atomic(const fs::path& path, const std::function<void(const fs::path&)>& write) {
-  fs::path tmp;
-  bool keep_dir = false;
-  auto cleanup = [&] {
-    std::error_code ec;
-    detail::temp_finished();
-    if (!tmp.empty() && !keep_dir) fs::remove_all(tmp.parent_path(), ec);
-  };
-  try {
-    tmp = temp_path_beside(path);
-    detail::temp_started(tmp.parent_path(), tmp);
-    write(tmp);
-    // Under an OutputGuard the file being replaced is kept (hard-linked) until the run commits.
-    fs::path backup;
-    if (detail::output_guard_active() && fs::is_regular_file(fs::symlink_status(path))) {
-      backup = tmp.parent_path() / ".previous";
-      fs::create_hard_link(path, backup);
-    }
-    fs::rename(tmp, path);
-    keep_dir = !backup.empty();
-    detail::output_placed(path, backup, keep_dir ? tmp.parent_path() : fs::path());
-    cleanup();
-  } catch (const fs::filesystem_error& e) {
-    keep_dir = false;
-    cleanup();
-    throw Error(fmt::format("{}: cannot write ({})", path.string(), e.code().message()));
-  } catch (...) {
-    keep_dir = false;
-    cleanup();
-    throw;
+void write_file_atomic(const fs::path& path, std::string_view contents) {
+  if (path.empty() || !path.has_filename()) throw Error(fmt::format("'{}': not a file path", path.string()));
+  const fs::path dir = make_temp_dir(path);
+  const fs::path file = dir / path.filename();
+  detail::writing_started(dir, file);
+  const int err = write_all(file, contents);
+  if (err != 0) {
+    unlink(file.c_str());
+    rmdir(dir.c_str());
+    detail::writing_finished();
+    throw write_error(path, err);
+  }
+  if (detail::output_guard_active()) {
+    detail::stage(path, file, dir);  // before writing_finished(): a signal in between still removes it
+    detail::writing_finished();
+  } else {
+    detail::writing_finished();
+    detail::commit_one(path, file, dir);
   }
 }
 
-void write_file_atomic(const fs::path& path, std::string_view contents) {
-  write_file_atomic(path, [&](const fs::path& tmp) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.close();
-    if (!out) throw Error(fmt::format("{}: cannot write ({})", path.string(), std::strerror(errno)));
-  });
+fs::path written_path(const fs::path& path) {
+  const fs::path staged = detail::staged_file(path);
+  return staged.empty() ? path : staged;
 }
 
 }  // namespace resnet8

@@ -2,32 +2,40 @@
 
 #include <resnet8/support/error.h>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <pthread.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 
 namespace resnet8 {
 namespace {
 
-// Fixed buffers, so that the signal handler reads only memory that is never reallocated and calls
-// only async-signal-safe functions (unlink, rename, rmdir).
+// Fixed buffers, so that the signal handler reads only memory that is never reallocated and calls only
+// async-signal-safe functions (unlink, rmdir).
 constexpr size_t kPathMax = 4096;
 constexpr int kMaxOutputs = 32;
 
-struct Placed {
-  char path[kPathMax];
-  char backup[kPathMax];
-  char dir[kPathMax];
+struct Staged {
+  char target[kPathMax];
+  char file[kPathMax];  // the written temporary file
+  char dir[kPathMax];   // its private directory
 };
 
-Placed placed[kMaxOutputs];
-volatile sig_atomic_t placed_count = 0;
-char temp_dir[kPathMax], temp_file[kPathMax];
-volatile sig_atomic_t temp_active = 0;
+Staged staged[kMaxOutputs];
+volatile sig_atomic_t staged_count = 0;
+char writing_dir[kPathMax], writing_file[kPathMax];
+volatile sig_atomic_t writing_active = 0;
 bool guard_active = false;
 
 void copy_path(char* out, const fs::path& p) {
@@ -36,27 +44,114 @@ void copy_path(char* out, const fs::path& p) {
   std::memcpy(out, s.c_str(), s.size() + 1);
 }
 
-// Async-signal-safe: put every output back as it was.
-void undo_all() {
-  if (temp_active) {
-    unlink(temp_file);
-    rmdir(temp_dir);
-    temp_active = 0;
+// Async-signal-safe: remove everything written and not committed.
+void remove_uncommitted() {
+  if (writing_active) {
+    unlink(writing_file);
+    rmdir(writing_dir);
+    writing_active = 0;
   }
-  for (int i = placed_count - 1; i >= 0; --i) {
-    if (placed[i].backup[0])
-      rename(placed[i].backup, placed[i].path);
-    else
-      unlink(placed[i].path);
-    if (placed[i].dir[0]) rmdir(placed[i].dir);
+  for (int i = staged_count - 1; i >= 0; --i) {
+    unlink(staged[i].file);
+    rmdir(staged[i].dir);
   }
-  placed_count = 0;
+  staged_count = 0;
 }
 
 void on_signal(int sig) {
-  undo_all();
+  remove_uncommitted();
   std::signal(sig, SIG_DFL);
   std::raise(sig);
+}
+
+// SIGINT, SIGTERM and SIGHUP held off for the guard's lifetime: a commit is never cut in half.
+class SignalsHeld {
+ public:
+  SignalsHeld() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
+    pthread_sigmask(SIG_BLOCK, &set, &previous_);
+  }
+  ~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
+// Exclusive flock()s on a set of directories, taken in path order (two runs never wait on each other
+// in a cycle) and released, after each directory is fsync'd, by the destructor.
+class DirectoryLocks {
+ public:
+  explicit DirectoryLocks(std::vector<fs::path> dirs) {
+    std::sort(dirs.begin(), dirs.end());
+    dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+    for (const auto& d : dirs) {
+      const int fd = open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0)
+        throw Error(fmt::format("{}: cannot open the output directory ({})", d.string(), std::strerror(errno)));
+      fds_.push_back(fd);
+      while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) throw Error(fmt::format("{}: cannot lock ({})", d.string(), std::strerror(errno)));
+      }
+    }
+  }
+  ~DirectoryLocks() {
+    for (const int fd : fds_) {
+      fsync(fd);  // the renames are durable before the lock goes
+      close(fd);  // releases the flock
+    }
+  }
+  DirectoryLocks(const DirectoryLocks&) = delete;
+  DirectoryLocks& operator=(const DirectoryLocks&) = delete;
+
+ private:
+  std::vector<int> fds_;
+};
+
+struct Move {
+  fs::path target, file, dir, backup;  // backup: a hard link to the file `target` replaced, if any
+};
+
+fs::path directory_of(const fs::path& p) {
+  const fs::path abs = fs::absolute(p);
+  return abs.has_parent_path() ? abs.parent_path() : fs::path("/");
+}
+
+// Renames every file into place under the locks; on a failure, puts back the targets already replaced.
+void commit_moves(std::vector<Move>& moves) {
+  std::vector<fs::path> dirs;
+  for (const auto& m : moves) dirs.push_back(directory_of(m.target));
+  const DirectoryLocks locks(dirs);
+  for (size_t i = 0; i < moves.size(); ++i) {
+    Move& m = moves[i];
+    struct stat old;
+    if (lstat(m.target.c_str(), &old) == 0 && S_ISREG(old.st_mode)) {
+      chmod(m.file.c_str(), old.st_mode & 07777);  // the replaced file's permissions, as it has them now
+      m.backup = m.dir / ".previous";
+      if (link(m.target.c_str(), m.backup.c_str()) != 0) m.backup.clear();
+    }
+    if (rename(m.file.c_str(), m.target.c_str()) != 0) {
+      const int err = errno;
+      for (size_t j = i; j-- > 0;) {
+        if (!moves[j].backup.empty())
+          rename(moves[j].backup.c_str(), moves[j].target.c_str());
+        else
+          unlink(moves[j].target.c_str());
+      }
+      throw Error(fmt::format("{}: cannot write ({})", m.target.string(), std::strerror(err)));
+    }
+  }
+}
+
+void remove_dirs(const std::vector<Move>& moves) {
+  for (const auto& m : moves) {
+    unlink(m.file.c_str());  // still there only if its rename did not happen
+    if (!m.backup.empty()) unlink(m.backup.c_str());
+    rmdir(m.dir.c_str());
+  }
 }
 
 }  // namespace
@@ -64,20 +159,27 @@ void on_signal(int sig) {
 OutputGuard::OutputGuard() {
   if (guard_active) throw Error("only one OutputGuard at a time");
   guard_active = true;
-  placed_count = 0;
+  staged_count = 0;
 }
 
 OutputGuard::~OutputGuard() {
-  undo_all();
+  remove_uncommitted();
   guard_active = false;
 }
 
 void OutputGuard::commit() {
-  for (int i = 0; i < placed_count; ++i) {
-    if (placed[i].backup[0]) unlink(placed[i].backup);
-    if (placed[i].dir[0]) rmdir(placed[i].dir);
+  const SignalsHeld held;
+  std::vector<Move> moves;
+  for (int i = 0; i < staged_count; ++i) moves.push_back({staged[i].target, staged[i].file, staged[i].dir, {}});
+  try {
+    commit_moves(moves);
+  } catch (...) {
+    remove_dirs(moves);
+    staged_count = 0;
+    throw;
   }
-  placed_count = 0;
+  remove_dirs(moves);
+  staged_count = 0;
 }
 
 void install_signal_cleanup() {
@@ -88,23 +190,52 @@ namespace detail {
 
 bool output_guard_active() { return guard_active; }
 
-void temp_started(const fs::path& dir, const fs::path& file) {
-  temp_active = 0;
-  copy_path(temp_dir, dir);
-  copy_path(temp_file, file);
-  temp_active = 1;
+void writing_started(const fs::path& dir, const fs::path& file) {
+  writing_active = 0;
+  copy_path(writing_dir, dir);
+  copy_path(writing_file, file);
+  writing_active = 1;
 }
 
-void temp_finished() { temp_active = 0; }
+void writing_finished() { writing_active = 0; }
 
-void output_placed(const fs::path& path, const fs::path& backup, const fs::path& dir) {
-  if (!guard_active) return;
-  if (placed_count >= kMaxOutputs) throw Error("too many outputs in one run");
-  Placed& p = placed[placed_count];
-  copy_path(p.path, fs::absolute(path));
-  copy_path(p.backup, backup.empty() ? backup : fs::absolute(backup));
-  copy_path(p.dir, dir.empty() ? dir : fs::absolute(dir));
-  placed_count = placed_count + 1;
+void stage(const fs::path& target, const fs::path& file, const fs::path& dir) {
+  const fs::path abs = fs::absolute(target).lexically_normal();
+  for (int i = 0; i < staged_count; ++i) {
+    if (abs == staged[i].target) {  // written twice in one run: the later bytes win
+      unlink(staged[i].file);
+      rmdir(staged[i].dir);
+      copy_path(staged[i].file, fs::absolute(file));
+      copy_path(staged[i].dir, fs::absolute(dir));
+      return;
+    }
+  }
+  if (staged_count >= kMaxOutputs) throw Error("too many outputs in one run");
+  Staged& s = staged[staged_count];
+  copy_path(s.target, abs);
+  copy_path(s.file, fs::absolute(file));
+  copy_path(s.dir, fs::absolute(dir));
+  staged_count = staged_count + 1;
+}
+
+fs::path staged_file(const fs::path& target) {
+  if (!guard_active) return {};
+  const fs::path abs = fs::absolute(target).lexically_normal();
+  for (int i = 0; i < staged_count; ++i) {
+    if (abs == staged[i].target) return staged[i].file;
+  }
+  return {};
+}
+
+void commit_one(const fs::path& target, const fs::path& file, const fs::path& dir) {
+  std::vector<Move> moves = {{target, file, dir, {}}};
+  try {
+    commit_moves(moves);
+  } catch (...) {
+    remove_dirs(moves);
+    throw;
+  }
+  remove_dirs(moves);
 }
 
 }  // namespace detail

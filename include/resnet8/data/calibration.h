@@ -21,6 +21,7 @@ std::vector<int64_t> select_calibration(const at::Tensor& labels, int64_t per_cl
 // The calibration images themselves, read from the training batches of `data_dir`; their indices
 // in the training split go to `indices` when given.
 cifar10::Dataset calibration_set(const std::filesystem::path& data_dir, int64_t per_class, uint64_t seed,
-                                 std::vector<int64_t>* indices = nullptr);
+                                 std::vector<int64_t>* indices = nullptr,
+                                 cifar10::Records records = cifar10::Records::kOfficial);
 
 }  // namespace resnet8

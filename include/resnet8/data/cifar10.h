@@ -29,16 +29,22 @@ struct Dataset {
 
 enum class Split { kTrain, kTest };
 
+// How many records a batch file must hold: exactly kImagesPerBatch, as every official file does (a batch
+// cut at a record boundary is refused, not evaluated as a smaller test set), or any whole number of
+// records up to 100,000 (a subset of one's own; the tools' --partial-data).
+enum class Records { kOfficial, kAnyCount };
+
 // Reads one batch file; at most `limit` records when limit >= 0. Throws resnet8::Error naming the
-// file (and the record) when the file is missing, its size is not a multiple of 3073 bytes, or a
-// label is greater than 9.
-Dataset read_batch_file(const std::filesystem::path& file, int64_t limit = -1);
+// file (and the record) when the file is missing or not a regular file, its size is not what `records`
+// allows, or a label is greater than 9.
+Dataset read_batch_file(const std::filesystem::path& file, int64_t limit = -1, Records records = Records::kOfficial);
 
 // The files of a split: test_batch.bin, or data_batch_1..5.bin in order.
 std::vector<std::filesystem::path> batch_files(const std::filesystem::path& dir, Split split);
 
 // The test split (test_batch.bin) or the training split (data_batch_1..5.bin, in order) of dir.
-Dataset read_split(const std::filesystem::path& dir, Split split, int64_t limit = -1);
+Dataset read_split(const std::filesystem::path& dir, Split split, int64_t limit = -1,
+                   Records records = Records::kOfficial);
 
 // uint8 NHWC images -> float32 NHWC with raw 0..255 values: the input every ResNet8 file takes.
 at::Tensor to_model_input(const at::Tensor& images);

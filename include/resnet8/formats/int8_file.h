@@ -18,7 +18,12 @@ namespace resnet8 {
 inline constexpr const char* kMetadataRecord = "resnet8_ptq.json";
 inline constexpr const char* kEngineRecord = "quantized_engine";
 
-// Saves `module` with the two records, via a temporary file and a rename.
+// The range every scale in an int8 file must lie in (activation and weight scales alike): far wider than
+// any ResNet8 plan needs (activation scales ~1e-3..1, weight scales down to quantize_weight()'s 1e-12
+// floor), narrow enough that no requantization multiplier overflows.
+inline constexpr double kMinScale = 1e-12, kMaxScale = 1e6;
+
+// Saves `module` with the two records: serialized in memory, then written atomically (atomic_file.h).
 void save_quantized(const torch::jit::Module& module, const std::string& engine, const std::string& metadata,
                     const std::filesystem::path& file);
 
@@ -34,7 +39,12 @@ std::optional<Int8Scheme> recorded_scheme(const std::filesystem::path& file);
 // is compiled or run): its structure from the ResNet8 architecture and the recorded metadata (weight and
 // activation bits, per-channel or per-tensor weights, fp32 layers), its values (integer or fp32 weights,
 // biases, scales, zero points) from the file's flat state. Observed ranges are not stored and stay 0.
-// Throws resnet8::Error naming the file when it is no such file or its state does not fit its plan.
+// Every path that runs an int8 file reads it through here first (run/classifier.h), so that a file LibTorch
+// would read out of bounds or run as nonsense is refused on the TorchScript path too. Checked: every
+// storage record against its tensor's size and no storage record beyond the state's; every pickle's length
+// fields; no constants; the state's length against the plan; floats finite; scales in [kMinScale,
+// kMaxScale]; zero points in 0..255; weights inside the recorded bit-width; biases inside int32 steps.
+// Throws resnet8::Error naming the file and the first problem.
 QuantPlan read_quantized_plan(const std::filesystem::path& file);
 
 }  // namespace resnet8

@@ -15,6 +15,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace resnet8 {
@@ -30,6 +31,8 @@ struct AdaRoundOptions {
   double regularization = 0.01;  // lambda
   double beta_start = 20, beta_end = 2;
   double warmup = 0.2;  // fraction of the iterations without the rounding regulariser
+  // Called every 100 iterations and after the last: (iterations done, iterations in total).
+  std::function<void(int64_t, int64_t)> on_step;
 };
 
 struct RoundingResult {

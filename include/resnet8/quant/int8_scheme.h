@@ -11,6 +11,8 @@
 // With AVX-512 VNNI (vpdpbusd) the products go straight into int32 and every scheme is exact.
 // Whether the kernels saturate is not guessed from CPU flags: a probe convolution asks them
 // (kernels_saturate_int16_pairs), so FBGEMM_ENABLE_INSTRUCTIONS / ONEDNN_MAX_CPU_ISA caps count too.
+#include <resnet8/quant/quant_plan.h>
+
 #include <cstdint>
 #include <string>
 
@@ -28,6 +30,11 @@ struct Int8Scheme {
   bool fits_int16_pairs() const { return 2 * activation_qmax() * weight_qmax() <= 32767; }
   std::string describe() const;  // "7-bit weights, 8-bit activations"
 };
+
+// The scheme a plan's own integers need, never what a file's metadata claims: the weight bits of its largest
+// |weight|, and 7-bit activations only where the plan has them and every activation zero point is 0..127
+// (a 7-bit plan's are). Whether a file is exact on this CPU's kernels is decided on this.
+Int8Scheme integer_scheme(const QuantPlan& plan);
 
 // The probe: a 3x3 convolution of 16 channels of 255 with weights of 127 on `engine`. True when its
 // result shows pairs of products clamped to int16 (CPUs without VNNI, or kernels capped below it).

@@ -22,7 +22,8 @@ struct RefineOptions {
   bool bias_correction = false;
   AdaRoundOptions adaround;
   int64_t batch_size = 100;  // calibration images per forward call while gathering statistics
-  // Called after each layer: (stage, layers done, layers in total).
+  // Progress: with AdaRound, (stage naming the layer, iterations done, iterations) as it optimises each layer;
+  // else (stage, layers done, layers in total) after each layer.
   std::function<void(const std::string&, int64_t, int64_t)> on_progress;
 
   bool changes_anything() const { return rounding != Rounding::kNearest || bias_correction; }

@@ -1,9 +1,15 @@
 #pragma once
-// All or nothing for a tool's outputs. While an OutputGuard lives, every write_file_atomic() is
-// recorded; unless commit() is called, the guard's destructor undoes them: outputs the run created
-// are removed and files they replaced are put back (a hard link to the old file is kept beside it
-// until then). install_signal_cleanup() makes SIGINT, SIGTERM and SIGHUP do the same, plus remove a
-// half-written temporary file, before the process dies of the signal.
+// All or nothing for a tool's outputs. While an OutputGuard lives, every write_file_atomic() is staged:
+// written and fsync'd in its private temporary directory, but not yet renamed into place. commit() puts
+// them all in place at once; without it the guard's destructor removes them, and the outputs that were
+// there before stay untouched. install_signal_cleanup() makes SIGINT, SIGTERM and SIGHUP remove what was
+// staged (and a file half-written) before the process dies of the signal.
+//
+// Concurrent runs: commit() takes an exclusive advisory lock (flock) on each output directory, then
+// renames; signals are held off meanwhile. Two runs writing the same outputs therefore never mix: the one
+// that commits last leaves its whole set, and a run that is stopped has put nothing in place, so it can
+// never restore an older file over a newer one. Readers that do not lock see each file change
+// atomically, but may see a new model beside the old report for the instant between two renames.
 #include <filesystem>
 
 namespace resnet8 {
@@ -11,23 +17,27 @@ namespace resnet8 {
 class OutputGuard {
  public:
   OutputGuard();
-  ~OutputGuard();
+  ~OutputGuard();  // removes whatever is still staged
   OutputGuard(const OutputGuard&) = delete;
   OutputGuard& operator=(const OutputGuard&) = delete;
-  void commit();  // keep the outputs; drop the kept old files
+  // Puts every staged output in place, under the directories' locks. Throws resnet8::Error if a rename
+  // fails; the outputs already renamed are then put back as they were.
+  void commit();
 };
 
 void install_signal_cleanup();
 
 namespace detail {
-// Called by write_file_atomic.
+// Used by write_file_atomic (atomic_file.cpp).
 bool output_guard_active();
-void temp_started(const std::filesystem::path& dir, const std::filesystem::path& file);
-void temp_finished();
-// `path` now holds the new output; `backup` (empty if `path` did not exist) holds the old file,
-// inside the temporary directory `dir`.
-void output_placed(const std::filesystem::path& path, const std::filesystem::path& backup,
-                   const std::filesystem::path& dir);
+void writing_started(const std::filesystem::path& dir, const std::filesystem::path& file);
+void writing_finished();
+// A written temporary `file` (in its directory `dir`) waiting to become `target`.
+void stage(const std::filesystem::path& target, const std::filesystem::path& file, const std::filesystem::path& dir);
+std::filesystem::path staged_file(const std::filesystem::path& target);  // empty if `target` is not staged
+// Renames one written temporary file into place now, under the directory's lock.
+void commit_one(const std::filesystem::path& target, const std::filesystem::path& file,
+                const std::filesystem::path& dir);
 }  // namespace detail
 
 }  // namespace resnet8
