@@ -123,6 +123,7 @@ fs::path directory_of(const fs::path& p) {
 // Renames every file into place under the locks; on a failure, puts back the targets already replaced.
 void commit_moves(std::vector<Move>& moves) {
   std::vector<fs::path> dirs;
+  dirs.reserve(moves.size());
   for (const auto& m : moves) dirs.push_back(directory_of(m.target));
   const DirectoryLocks locks(dirs);
   for (size_t i = 0; i < moves.size(); ++i) {
@@ -170,6 +171,7 @@ OutputGuard::~OutputGuard() {
 void OutputGuard::commit() {
   const SignalsHeld held;
   std::vector<Move> moves;
+  moves.reserve(staged_count);
   for (int i = 0; i < staged_count; ++i) moves.push_back({staged[i].target, staged[i].file, staged[i].dir, {}});
   try {
     commit_moves(moves);
