@@ -96,7 +96,7 @@ TEST_SUITE("e2e") {
     const auto scheme = recorded_scheme(file);
     REQUIRE(scheme.has_value());
     CHECK(scheme->weight_bits == q.scheme.weight_bits);
-    CHECK(scheme->reduce_range == q.scheme.reduce_range);
+    CHECK(scheme->activation_bits == q.scheme.activation_bits);
     CHECK_FALSE(recorded_scheme(model).has_value());  // the fp32 export is no resnet8-ptq file
 
     const at::Tensor in_memory = q.module->forward({x}).toTensor();
@@ -145,7 +145,7 @@ TEST_SUITE("e2e") {
     QuantizeOptions options;
     options.engine = "qnnpack";
     options.weight_bits = 8;
-    options.reduce_range = false;
+    options.activation_bits = 8;
     const QuantizedResNet8 q = quantize(fold(load_resnet8(model)), calibration_set(data_dir, 10, 0), options);
     testing::TempDir dir;
     const auto file = dir / "w8a8.pt";

@@ -35,21 +35,26 @@ struct Network {
   }
 };
 
-// The plans the tests use: the default, per-tensor 3-bit weights with two layers in fp32, 8-bit weights.
+// The plans the tests use: the default, per-tensor 3-bit weights with two layers in fp32, 8-bit weights, 6-bit
+// activations (clamped), and the pool on its input's grid as format-1 files have it.
 std::vector<resnet8::PlanOptions> variants() {
-  resnet8::PlanOptions a, b, c;
+  resnet8::PlanOptions a, b, c, d, e;
   b.weight_bits = 3;
   b.per_channel = false;
   b.float_layers = {"stack2.conv1", "fc"};
   c.weight_bits = 8;
-  return {a, b, c};
+  d.activation_bits = 6;
+  e.pool_point = false;
+  return {a, b, c, d, e};
 }
 
 std::string metadata_of(const resnet8::QuantPlan& plan) {
-  nlohmann::json m = {{"reduce_range", false},
+  nlohmann::json m = {{"reduce_range", plan.activation_bits == 7},
+                      {"activation_bits", plan.activation_bits},
                       {"weight_bits", plan.weight_bits},
                       {"weights", plan.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8"},
                       {"fp32_layers", plan.float_layers()}};
+  if (plan.graph.node("pool").point == "pool") m["format"] = resnet8::kInt8FileFormat;  // format 1 records none
   return m.dump();
 }
 
@@ -65,14 +70,17 @@ TEST_CASE("an int8 file's plan reads back as data: every weight, bias, scale and
   resnet8::set_engine("qnnpack");  // exact for every scheme on every CPU, 8-bit weights included
   resnet8::testing::TempDir dir;
   for (const auto& options : variants()) {
-    INFO(options.weight_bits, "-bit weights, per_channel ", options.per_channel);
+    INFO(options.weight_bits, "-bit weights, per_channel ", options.per_channel, ", ", options.activation_bits,
+         "-bit activations, pool point ", options.pool_point);
     const auto plan = resnet8::make_plan(n.folded, n.ranges, options);
     const auto file = dir / "q.pt";
     resnet8::save_quantized(*resnet8::int8_module(plan, "qnnpack", metadata_of(plan)), "qnnpack", metadata_of(plan),
                             file);
     const auto read = resnet8::read_quantized_plan(file);
     CHECK(read.weight_bits == plan.weight_bits);
+    CHECK(read.activation_bits == plan.activation_bits);
     CHECK(read.per_channel == plan.per_channel);
+    CHECK(read.graph.node("pool").point == plan.graph.node("pool").point);
     REQUIRE(read.layers.size() == plan.layers.size());
     for (size_t i = 0; i < plan.layers.size(); ++i) {
       const auto &a = plan.layers[i], &b = read.layers[i];
@@ -149,13 +157,60 @@ TEST_CASE("the native int8 runner gives bit-identical outputs to the int8 TorchS
       }
     }
   }
-  auto a6 = resnet8::make_plan(n.folded, n.ranges, {});
-  a6.activation_bits = 6;
-  CHECK_THROWS_AS(resnet8::Int8ResNet8{a6}, resnet8::OptionError);
+  auto a1 = resnet8::make_plan(n.folded, n.ranges, {});
+  a1.activation_bits = 1;
+  CHECK_THROWS_AS(resnet8::Int8ResNet8{a1}, resnet8::OptionError);
+}
+
+TEST_CASE("6-bit activations are clamped to 0..63 in the int8 file, and the pool has a point of its own") {
+  const Network n;
+  resnet8::set_engine("qnnpack");
+  resnet8::PlanOptions o;
+  o.activation_bits = 6;
+  const auto plan = resnet8::make_plan(n.folded, n.ranges, o);
+  CHECK(plan.graph.node("pool").point == "pool");
+  CHECK(plan.has_layer("fc"));
+  const auto module = resnet8::int8_module(plan, "qnnpack", "{}");
+  const std::string code = module->dump_to_str(true, false, false);  // the methods' graphs
+  // One clamp per quantized layer, add and pool (10 layers, 3 adds, the pool), none for the input.
+  size_t clamps = 0;
+  for (size_t at = code.find("aten::clamp("); at != std::string::npos; at = code.find("aten::clamp(", at + 1)) ++clamps;
+  CHECK(clamps == 14);
+  CHECK(code.find("aten::mean(") != std::string::npos);
+  CHECK(resnet8::integer_scheme(plan).activation_bits == 6);
+  CHECK(resnet8::integer_scheme(plan).fits_int16_pairs());
+  // The native runner clamps the same way: bit-identical, also on inputs far outside the calibrated ranges.
+  const resnet8::Int8ResNet8 native(plan);
+  torch::NoGradGuard no_grad;
+  const auto loud = n.x * 0 + 255;
+  CHECK(torch::equal(native.forward(loud), module->forward({loud}).toTensor()));
+  CHECK(torch::equal(native.forward(n.x), module->forward({n.x}).toTensor()));
+}
+
+TEST_CASE("int8 files of format 1 (pool on its input's grid) still load; a later format is refused") {
+  const Network n;
+  resnet8::set_engine("qnnpack");
+  resnet8::testing::TempDir dir;
+  resnet8::PlanOptions v1;
+  v1.pool_point = false;
+  const auto plan = resnet8::make_plan(n.folded, n.ranges, v1);
+  CHECK(resnet8::int8_file_format(plan) == 1);  // what resnet8-ptq records for such a plan
+  CHECK(resnet8::int8_file_format(resnet8::make_plan(n.folded, n.ranges, {})) == resnet8::kInt8FileFormat);
+  const auto file = dir / "v1.pt";
+  resnet8::save_quantized(*resnet8::int8_module(plan, "qnnpack", metadata_of(plan)), "qnnpack", metadata_of(plan),
+                          file);
+  const auto read = resnet8::read_quantized_plan(file);
+  CHECK(read.graph.node("pool").point == "stack3.add");
+  CHECK(read.activations.size() == plan.activations.size());
+  auto later = nlohmann::json::parse(metadata_of(plan));
+  later["format"] = resnet8::kInt8FileFormat + 1;
+  resnet8::save_quantized(*resnet8::int8_module(plan, "qnnpack", later.dump()), "qnnpack", later.dump(), file);
+  CHECK(error_of([&] { resnet8::read_quantized_plan(file); }).find("an int8 file of format 3; this resnet8 reads") !=
+        std::string::npos);
 }
 
 TEST_CASE("engine_for: the default engine where it is exact for the scheme, else an exact one, else refused") {
-  const resnet8::Int8Scheme w7a8{7, false}, w8a8{8, false};
+  const resnet8::Int8Scheme w7a8{7, 8}, w8a8{8, 8};
   CHECK(resnet8::engine_for(w7a8, "f.pt") == resnet8::default_engine());
   const std::string e = resnet8::engine_for(w8a8, "f.pt");
   CHECK_FALSE(resnet8::kernels_saturate_int16_pairs(e));

@@ -88,11 +88,11 @@ TEST_CASE(
     "saturate") {
   for (const auto& engine : x86_engines()) {
     const bool saturates = resnet8::kernels_saturate_int16_pairs(engine);
-    const int lsb = conv_lsb_error(engine, resnet8::Int8Scheme{8, false}, 1, false, true);
+    const int lsb = conv_lsb_error(engine, resnet8::Int8Scheme{8, 8}, 1, false, true);
     INFO("engine ", engine, ": probe says saturates = ", saturates, ", w8a8 conv off by ", lsb, " LSB");
     CHECK((lsb > 1) == saturates);
-    CHECK(conv_lsb_error(engine, resnet8::Int8Scheme{8, true}, 1, false, true) <= 1);   // 7-bit activations
-    CHECK(conv_lsb_error(engine, resnet8::Int8Scheme{7, false}, 1, false, true) <= 1);  // 7-bit weights
+    CHECK(conv_lsb_error(engine, resnet8::Int8Scheme{8, 7}, 1, false, true) <= 1);  // 7-bit activations
+    CHECK(conv_lsb_error(engine, resnet8::Int8Scheme{7, 8}, 1, false, true) <= 1);  // 7-bit weights
   }
 }
 
@@ -121,20 +121,23 @@ TEST_CASE("a scheme that would saturate is refused, and the default is exact eve
     const bool saturates = resnet8::kernels_saturate_int16_pairs(engine);
     const auto chosen = resnet8::resolve_scheme(QuantizeOptions{}, engine);
     CHECK(chosen.weight_bits == 7);
-    CHECK_FALSE(chosen.reduce_range);
+    CHECK(chosen.activation_bits == 8);
     CHECK(chosen.fits_int16_pairs());
 
     QuantizeOptions w8;
     w8.weight_bits = 8;
-    CHECK(resnet8::resolve_scheme(w8, engine).reduce_range == saturates);  // auto: 7-bit activations only if needed
-    w8.reduce_range = false;
+    CHECK(resnet8::resolve_scheme(w8, engine).reduce_range() == saturates);  // auto: 7-bit activations only if needed
+    w8.activation_bits = 8;
     if (saturates) {
       CHECK(error_of([&] { resnet8::resolve_scheme(w8, engine); }).find("would silently saturate") !=
             std::string::npos);
       CHECK_THROWS_AS(resnet8::resolve_scheme(w8, engine), resnet8::OptionError);  // a usage error, by type
     } else {
-      CHECK_FALSE(resnet8::resolve_scheme(w8, engine).reduce_range);
+      CHECK_FALSE(resnet8::resolve_scheme(w8, engine).reduce_range());
     }
+    w8.activation_bits = 6;  // 2 x 63 x 127 fits int16: exact on every engine, as 6-bit files clamp
+    CHECK(resnet8::resolve_scheme(w8, engine).fits_int16_pairs());
+    {}
   }
   QuantizeOptions bad;
   bad.weight_bits = 9;
@@ -148,11 +151,11 @@ TEST_CASE("a scheme that would saturate is refused, and the default is exact eve
 }
 
 TEST_CASE("int16 pair limits: 2 x 255 x 63 and 2 x 127 x 127 fit, 2 x 255 x 127 does not") {
-  CHECK(resnet8::Int8Scheme{7, false}.fits_int16_pairs());
-  CHECK(resnet8::Int8Scheme{8, true}.fits_int16_pairs());
-  CHECK_FALSE(resnet8::Int8Scheme{8, false}.fits_int16_pairs());
-  CHECK(resnet8::Int8Scheme{7, false}.weight_qmax() == 63);
-  CHECK(resnet8::Int8Scheme{4, false}.weight_qmax() == 7);
+  CHECK(resnet8::Int8Scheme{7, 8}.fits_int16_pairs());
+  CHECK(resnet8::Int8Scheme{8, 7}.fits_int16_pairs());
+  CHECK_FALSE(resnet8::Int8Scheme{8, 8}.fits_int16_pairs());
+  CHECK(resnet8::Int8Scheme{7, 8}.weight_qmax() == 63);
+  CHECK(resnet8::Int8Scheme{4, 8}.weight_qmax() == 7);
 }
 
 TEST_CASE("symmetric weights use [-qmax, qmax] with max|w| / qmax per output channel") {

@@ -38,6 +38,8 @@ void save_quantized(const torch::jit::Module& module, const std::string& engine,
   write_file_atomic(file, bytes.str());
 }
 
+int int8_file_format(const QuantPlan& plan) { return plan.pool_has_own_point() ? kInt8FileFormat : 1; }
+
 namespace {
 
 std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_reader(const fs::path& file) {
@@ -203,11 +205,25 @@ void check_records(const fs::path& file) {
   }
 }
 
-// The plan's structure from the architecture and the metadata's bit-widths, granularity and fp32 layers.
+// The file's format (kInt8FileFormat): 1 where the metadata records none.
+int file_format(const fs::path& file, const nlohmann::json& metadata) {
+  const auto value = metadata.value("format", nlohmann::json(1));
+  const int64_t format = value.is_number_integer() ? value.get<int64_t>() : -1;
+  if (format < 1 || format > kInt8FileFormat) {
+    throw Error(
+        fmt::format("{}: an int8 file of format {}; this resnet8 reads formats 1..{} (a newer resnet8-ptq "
+                    "wrote it?)",
+                    file.string(), value.dump(), kInt8FileFormat));
+  }
+  return static_cast<int>(format);
+}
+
+// The plan's structure from the architecture and the metadata's format, bit-widths, granularity and fp32 layers.
 QuantPlan plan_of_metadata(const fs::path& file, const nlohmann::json& metadata, const Int8Scheme& scheme) {
   PlanOptions options;
+  options.pool_point = file_format(file, metadata) >= 2;
   options.weight_bits = scheme.weight_bits;
-  options.activation_bits = scheme.activation_bits();
+  options.activation_bits = scheme.activation_bits;
   options.per_channel = field(metadata, "weights", std::string()).rfind("per_channel", 0) == 0;
   for (const auto& l : metadata.value("fp32_layers", nlohmann::json::array())) {
     if (l.is_string()) options.float_layers.insert(l.get<std::string>());
@@ -293,13 +309,17 @@ std::optional<Int8Scheme> recorded_scheme(const fs::path& file) {
     throw Error(
         fmt::format("{}: its {} record is not the metadata resnet8-ptq writes", file.string(), kMetadataRecord));
   }
-  Int8Scheme scheme{8, metadata["reduce_range"].get<bool>()};  // files before weight_bits: 8-bit weights
-  if (const auto bits = metadata.value("weight_bits", nlohmann::json()); bits.is_number_integer()) {
-    const auto recorded = bits.get<int64_t>();
+  // Files before weight_bits recorded 8-bit weights; files before activation_bits, 7 or 8 by reduce_range.
+  Int8Scheme scheme{8, metadata["reduce_range"].get<bool>() ? 7 : 8};
+  for (const auto& [key, bits] :
+       {std::pair{"weight_bits", &scheme.weight_bits}, {"activation_bits", &scheme.activation_bits}}) {
+    const auto value = metadata.value(key, nlohmann::json());
+    if (!value.is_number_integer()) continue;
+    const auto recorded = value.get<int64_t>();
     if (recorded < 2 || recorded > 8) {
-      throw Error(fmt::format("{}: records {}-bit weights; expected 2..8", file.string(), recorded));
+      throw Error(fmt::format("{}: records {} {}; expected 2..8", file.string(), key, recorded));
     }
-    scheme.weight_bits = static_cast<int>(recorded);
+    *bits = static_cast<int>(recorded);
   }
   return scheme;
 }

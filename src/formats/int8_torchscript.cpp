@@ -105,6 +105,44 @@ std::string variable(int slot) {
   return slot < 3 ? names[slot] : fmt::format("t{}", slot);
 }
 
+// The expression of a node that computes a quantized tensor from the variables `in` of its inputs.
+std::string node_code(const QuantPlan& plan, const Node& n, const std::vector<std::string>& in, int64_t channels) {
+  const std::string a = attr_name(n.name);
+  switch (n.kind) {
+    case NodeKind::kInput:
+      return fmt::format(
+          "torch.quantize_per_tensor(x.permute([0, 3, 1, 2]), self.{0}_scale, self.{0}_zero_point, "
+          "torch.quint8)",
+          a);
+    case NodeKind::kConv: return conv_code(plan.layer(n.name), in[0]);
+    case NodeKind::kAdd:
+      return fmt::format("ops.quantized.{}({}, {}, self.{}_scale, self.{}_zero_point)", n.relu ? "add_relu" : "add",
+                         in[0], in[1], a, a);
+    case NodeKind::kPool:
+      if (n.point == plan.graph.node(n.inputs[0]).point) {  // LibTorch's quantized pool, at its input's grid
+        return fmt::format("torch.adaptive_avg_pool2d({}, [1, 1]).reshape([-1, {}])", in[0], channels);
+      }
+      return fmt::format(
+          "torch.quantize_per_tensor(torch.mean({}.dequantize(), [2, 3]), self.{}_scale, "
+          "self.{}_zero_point, torch.quint8)",
+          in[0], attr_name(n.point), attr_name(n.point));
+    case NodeKind::kLinear:
+      return fmt::format("ops.quantized.linear({}, self.{}_packed, self.{}_scale, self.{}_zero_point)", in[0], a, a, a);
+    case NodeKind::kSoftmax: break;
+  }
+  throw Error(fmt::format("int8 file: no quantized code for node '{}'", n.name));
+}
+
+// `code` clamped to its point's N-bit range (plans of 6 bits and fewer: QuantPlan::clamps_activations()).
+std::string clamped(const QuantPlan& plan, const Node& n, const std::string& code) {
+  if (!plan.clamps_activations() || n.kind == NodeKind::kInput) return code;  // pixels are in range by construction
+  const std::string p = attr_name(n.point);
+  return fmt::format(
+      "torch.clamp({0}, (0 - self.{1}_zero_point) * self.{1}_scale, ({2} - self.{1}_zero_point) * "
+      "self.{1}_scale)",
+      code, p, unsigned_qmax(plan.activation_bits));
+}
+
 // forward(), one statement per node of the plan's graph. Values are quantized tensors, except the output
 // of a linear layer kept in fp32, which is written inline into the softmax that reads it.
 std::string forward_code(const QuantPlan& plan) {
@@ -116,7 +154,6 @@ std::string forward_code(const QuantPlan& plan) {
   std::string src = "def forward(self, x: Tensor) -> Tensor:\n";
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
-    const std::string a = attr_name(n.name);
     std::vector<std::string> in;
     for (const auto& name : n.inputs) {
       const size_t k = g.index(name);
@@ -124,38 +161,18 @@ std::string forward_code(const QuantPlan& plan) {
         throw Error(fmt::format("int8 file: node '{}' reads a float value", n.name));
       in.push_back(value[k]);
     }
-    std::string code;
-    switch (n.kind) {
-      case NodeKind::kInput:
-        code = fmt::format(
-            "torch.quantize_per_tensor(x.permute([0, 3, 1, 2]), self.{0}_scale, self.{0}_zero_point, "
-            "torch.quint8)",
-            a);
-        break;
-      case NodeKind::kConv: code = conv_code(plan.layer(n.name), in[0]); break;
-      case NodeKind::kAdd:
-        code = fmt::format("ops.quantized.{}({}, {}, self.{}_scale, self.{}_zero_point)", n.relu ? "add_relu" : "add",
-                           in[0], in[1], a, a);
-        break;
-      case NodeKind::kPool:
-        code = fmt::format("torch.adaptive_avg_pool2d({}, [1, 1]).reshape([-1, {}])", in[0], shapes[i].channels);
-        break;
-      case NodeKind::kLinear:
-        if (plan.layer(n.name).kept_float) {
-          value[i] = fmt::format("torch.linear({}.dequantize(), self.{}_weight, self.{}_bias)", in[0], a, a);
-          is_float[i] = true;
-          continue;
-        }
-        code =
-            fmt::format("ops.quantized.linear({}, self.{}_packed, self.{}_scale, self.{}_zero_point)", in[0], a, a, a);
-        break;
-      case NodeKind::kSoftmax:
-        src += fmt::format("    return torch.softmax({}{}, 1)\n", in[0],
-                           is_float[g.index(n.inputs[0])] ? "" : ".dequantize()");
-        return src;
+    if (n.kind == NodeKind::kSoftmax) {
+      return src + fmt::format("    return torch.softmax({}{}, 1)\n", in[0],
+                               is_float[g.index(n.inputs[0])] ? "" : ".dequantize()");
+    }
+    if (n.kind == NodeKind::kLinear && plan.layer(n.name).kept_float) {
+      const std::string a = attr_name(n.name);
+      value[i] = fmt::format("torch.linear({}.dequantize(), self.{}_weight, self.{}_bias)", in[0], a, a);
+      is_float[i] = true;
+      continue;
     }
     value[i] = variable(slots[i]);
-    src += fmt::format("    {} = {}\n", value[i], code);
+    src += fmt::format("    {} = {}\n", value[i], clamped(plan, n, node_code(plan, n, in, shapes[i].channels)));
   }
   throw Error("int8 file: the plan's graph does not end in a softmax");
 }
@@ -218,7 +235,7 @@ void register_attributes(torch::jit::Module& module, const QuantPlan& plan) {
 
 Int8Scheme int8_scheme(const QuantPlan& plan) {
   check_int8_plan(plan);
-  return Int8Scheme{plan.weight_bits, plan.activation_bits == 7};
+  return Int8Scheme{plan.weight_bits, plan.activation_bits};
 }
 
 std::shared_ptr<torch::jit::Module> int8_module(const QuantPlan& plan, const std::string& engine,

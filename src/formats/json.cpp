@@ -62,11 +62,12 @@ void to_json(json& j, const QuantPlan& plan) {
 
 json ptq_metadata(const QuantizedResNet8& q) {
   return {{"producer", std::string("resnet8-ptq ") + RESNET8_VERSION},
+          {"format", int8_file_format(q.plan)},
           {"libtorch", TORCH_VERSION},
           {"engine", q.engine},
-          {"reduce_range", q.scheme.reduce_range},
+          {"reduce_range", q.scheme.reduce_range()},
           {"weight_bits", q.scheme.weight_bits},
-          {"activation_bits", q.scheme.activation_bits()},
+          {"activation_bits", q.scheme.activation_bits},
           {"observer", observer_name(q.options.observer)},
           {"weights", q.options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8"},
           {"weight_range", q.plan.weight_mse ? "mse" : "max"},

@@ -224,7 +224,7 @@ void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name, const std
 }  // namespace
 
 std::string onnx_model(const QuantPlan& plan, const std::string& producer_version) {
-  check_int8_plan(plan);
+  check_int8_plan(plan, 7);
   onnx::ModelProto model;
   model.set_ir_version(onnx::IR_VERSION);
   model.set_producer_name("resnet8-ptq");

@@ -102,7 +102,7 @@ FoldedResNet8 fold(const ResNet8& model) {
 
 at::Tensor FoldedResNet8::forward(const at::Tensor& x, const Observe& observe, const Transform& transform) const {
   auto seen = [&](const Node& n, const at::Tensor& t) {
-    if (observe && n.kind != NodeKind::kPool) observe(n.name, t);
+    if (observe) observe(n.name, t);
     return transform ? transform(n.name, t) : t;
   };
   return run_graph<at::Tensor>(graph, [&](const Node& n, const std::vector<const at::Tensor*>& in) -> at::Tensor {

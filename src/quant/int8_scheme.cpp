@@ -17,7 +17,7 @@
 namespace resnet8 {
 
 std::string Int8Scheme::describe() const {
-  return fmt::format("{}-bit weights, {}-bit activations", weight_bits, activation_bits());
+  return fmt::format("{}-bit weights, {}-bit activations", weight_bits, activation_bits);
 }
 
 const std::string& saturation_probe_body() {
@@ -91,11 +91,11 @@ Int8Scheme integer_scheme(const QuantPlan& plan) {
   }
   int bits = 2;
   while (((int32_t{1} << (bits - 1)) - 1) < largest) ++bits;
-  const bool seven_bit = plan.activation_bits == 7 &&
-                         std::all_of(plan.activations.begin(), plan.activations.end(), [](const ActivationPlan& a) {
-                           return a.kept_float || a.qparams.zero_point <= 127;
-                         });
-  return Int8Scheme{bits, seven_bit};
+  // The plan's activation bits where every zero point fits them (a plan of that width has them so), else 8.
+  const int64_t qmax = (int64_t{1} << plan.activation_bits) - 1;
+  const bool fits = std::all_of(plan.activations.begin(), plan.activations.end(),
+                                [&](const ActivationPlan& a) { return a.kept_float || a.qparams.zero_point <= qmax; });
+  return Int8Scheme{bits, plan.activation_bits < 8 && fits ? plan.activation_bits : 8};
 }
 
 }  // namespace resnet8

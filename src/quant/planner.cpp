@@ -132,10 +132,10 @@ at::Tensor quantize_weight(const at::Tensor& w, int bits, bool per_channel, at::
   return at::round(w / scales.to(at::kDouble).view(shape)).clamp(-qmax, qmax).to(at::kInt);
 }
 
-Graph plan_graph(const Graph& network) {
+Graph plan_graph(const Graph& network, bool pool_point) {
   Graph g = network;
   for (Node& n : g.nodes) {
-    if (n.kind == NodeKind::kPool) n.point = g.node(n.inputs.at(0)).point;  // int8 pooling keeps its input's grid
+    if (n.kind == NodeKind::kPool) n.point = pool_point ? n.name : g.node(n.inputs.at(0)).point;
   }
   return g;
 }
@@ -156,7 +156,7 @@ QuantPlan plan_structure(const Graph& network, const PlanOptions& options) {
   check_bits("weight_bits", options.weight_bits);
   check_bits("activation_bits", options.activation_bits);
   QuantPlan plan;
-  plan.graph = plan_graph(network);
+  plan.graph = plan_graph(network, options.pool_point);
   std::vector<std::string> layers;
   for (const Node* n : plan.graph.layers()) layers.push_back(n->name);
   check_names("float_layers", "layer", options.float_layers, layers);
@@ -178,7 +178,11 @@ QuantPlan plan_structure(const Graph& network, const PlanOptions& options) {
 
 QuantPlan make_plan(const FoldedResNet8& model, const ActivationRanges& ranges, const PlanOptions& options) {
   QuantPlan plan = plan_structure(model.graph, options);
-  if (ranges.points() != activation_points(model)) throw Error("the calibrated ranges are not of this network");
+  for (const auto& a : plan.activations) {
+    if (std::find(ranges.points().begin(), ranges.points().end(), a.point) == ranges.points().end()) {
+      throw Error(fmt::format("the calibrated ranges are not of this network (no activation point '{}')", a.point));
+    }
+  }
   plan.observer = ranges.observer();
   const int64_t qmax = unsigned_qmax(options.activation_bits);
   for (auto& a : plan.activations) {

@@ -38,13 +38,19 @@ bool QuantPlan::fully_quantized_activations() const {
   return std::none_of(activations.begin(), activations.end(), [](const ActivationPlan& a) { return a.kept_float; });
 }
 
-void check_int8_plan(const QuantPlan& plan) {
+bool QuantPlan::pool_has_own_point() const {
+  return std::any_of(graph.nodes.begin(), graph.nodes.end(), [&](const Node& n) {
+    return n.kind == NodeKind::kPool && n.point != graph.node(n.inputs[0]).point;
+  });
+}
+
+void check_int8_plan(const QuantPlan& plan, int min_activation_bits) {
   if (plan.weight_bits < 2 || plan.weight_bits > 8) {
     throw OptionError("weight_bits", fmt::format("int8 files take 2..8-bit weights, got {}", plan.weight_bits));
   }
-  if (plan.activation_bits != 7 && plan.activation_bits != 8) {
-    throw OptionError("activation_bits",
-                      fmt::format("int8 files take 7- or 8-bit activations, got {}", plan.activation_bits));
+  if (plan.activation_bits < min_activation_bits || plan.activation_bits > 8) {
+    throw OptionError("activation_bits", fmt::format("this format takes {}..8-bit activations, got {}",
+                                                     min_activation_bits, plan.activation_bits));
   }
   if (!plan.fully_quantized_activations()) {
     throw OptionError("float_points", "int8 files quantize every activation point; the plan keeps some in float");

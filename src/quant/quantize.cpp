@@ -15,9 +15,13 @@ Int8Scheme resolve_scheme(const QuantizeOptions& options, const std::string& eng
   if (options.weight_bits < 2 || options.weight_bits > 8) {
     throw OptionError("weight_bits", fmt::format("weight bits must be 2..8, got {}", options.weight_bits));
   }
-  Int8Scheme scheme{options.weight_bits, false};
-  scheme.reduce_range =
-      options.reduce_range.value_or(!scheme.fits_int16_pairs() && kernels_saturate_int16_pairs(engine));
+  if (options.activation_bits && (*options.activation_bits < 2 || *options.activation_bits > 8)) {
+    throw OptionError("activation_bits", fmt::format("activation bits must be 2..8, got {}", *options.activation_bits));
+  }
+  Int8Scheme scheme{options.weight_bits, 8};
+  // Unset: 7-bit activations exactly where the weights alone would not make the scheme exact here.
+  scheme.activation_bits =
+      options.activation_bits.value_or(!scheme.fits_int16_pairs() && kernels_saturate_int16_pairs(engine) ? 7 : 8);
   try {
     check_exact(scheme, engine, "the requested int8 scheme");
   } catch (const Error& e) {
@@ -35,7 +39,7 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
   q.scheme = resolve_scheme(options, q.engine);
   PlanOptions plan_options;
   plan_options.weight_bits = q.scheme.weight_bits;
-  plan_options.activation_bits = q.scheme.activation_bits();
+  plan_options.activation_bits = q.scheme.activation_bits;
   plan_options.per_channel = options.per_channel;
   plan_options.weight_range = options.weight_range;
   plan_options.float_layers = options.float_layers;

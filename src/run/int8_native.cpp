@@ -97,24 +97,43 @@ struct Int8ResNet8::Impl {
                   : l.conv->apply(x, l.out.scale, l.out.zero_point);
   }
 
-  // A quantized linear layer's logits, dequantized; an fp32 one's in float.
-  at::Tensor linear(const Layer& l, const at::Tensor& x) const {
+  // A quantized linear layer's logits (clamped as the file clamps them), dequantized; an fp32 one's in float.
+  at::Tensor linear(size_t i, const Layer& l, const at::Tensor& x) const {
     if (!l.linear) return at::linear(x.dequantize(), l.weight, l.bias);
     RECORD_USER_SCOPE("quantized::linear (direct)");
-    return l.linear->apply(x, l.out.scale, l.out.zero_point).dequantize();
+    return clamped(i, l.linear->apply(x, l.out.scale, l.out.zero_point)).dequantize();
+  }
+
+  // The pool: LibTorch's quantized average at its input's grid, or (a point of its own) dequantize, mean,
+  // quantize at the pool's parameters, as the int8 TorchScript file does.
+  at::Tensor pool(size_t i, const Node& n, const at::Tensor& x) const {
+    if (n.point == plan.graph.node(n.inputs[0]).point)
+      return at::adaptive_avg_pool2d(x, {1, 1}).reshape({x.size(0), -1});
+    return at::quantize_per_tensor(at::mean(x.dequantize(), {2, 3}), points[i].scale, points[i].zero_point,
+                                   at::kQUInt8);
   }
 
   at::Tensor node(size_t i, const Node& n, const at::Tensor& x, const std::vector<const at::Tensor*>& in) const {
     switch (n.kind) {
       case NodeKind::kInput:
         return at::quantize_per_tensor(x.permute({0, 3, 1, 2}), points[i].scale, points[i].zero_point, at::kQUInt8);
-      case NodeKind::kConv: return conv(layers[i], *in[0]);
-      case NodeKind::kAdd: return (n.relu ? add_relu : add).call(*in[0], *in[1], points[i].scale, points[i].zero_point);
-      case NodeKind::kPool: return at::adaptive_avg_pool2d(*in[0], {1, 1}).reshape({in[0]->size(0), -1});
-      case NodeKind::kLinear: return linear(layers[i], *in[0]);
+      case NodeKind::kConv: return clamped(i, conv(layers[i], *in[0]));
+      case NodeKind::kAdd:
+        return clamped(i, (n.relu ? add_relu : add).call(*in[0], *in[1], points[i].scale, points[i].zero_point));
+      case NodeKind::kPool: return clamped(i, pool(i, n, *in[0]));
+      case NodeKind::kLinear: return linear(i, layers[i], *in[0]);
       case NodeKind::kSoftmax: return at::softmax(*in[0], 1);
     }
     throw Error(fmt::format("node '{}': unknown kind", n.name));
+  }
+
+  // A quantized value clamped to its point's N-bit range, as the int8 file clamps it (6 bits and fewer).
+  at::Tensor clamped(size_t i, const at::Tensor& q) const {
+    if (!plan.clamps_activations()) return q;
+    const double s = points[i].scale;
+    const auto z = points[i].zero_point;
+    return at::clamp(q, static_cast<double>(0 - z) * s,
+                     static_cast<double>(unsigned_qmax(plan.activation_bits) - z) * s);
   }
 };
 

@@ -16,6 +16,12 @@ struct Module;
 namespace resnet8 {
 
 inline constexpr const char* kMetadataRecord = "resnet8_ptq.json";
+// The layout of the state and the code, recorded as "format" in the metadata. 1 (files without the field):
+// the pool keeps its input's grid. 2: the pool has an activation point of its own, after the adds' in the
+// state; plans of 6 activation bits and fewer clamp every activation. Files of a later format are refused.
+inline constexpr int kInt8FileFormat = 2;
+// The format a plan is written in: kInt8FileFormat, or 1 for a plan whose pool keeps its input's grid.
+int int8_file_format(const QuantPlan& plan);
 inline constexpr const char* kEngineRecord = "quantized_engine";
 
 // The range every scale in an int8 file must lie in (activation and weight scales alike): far wider than

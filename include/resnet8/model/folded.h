@@ -38,11 +38,10 @@ struct FoldedResNet8 {
   FoldedConv& conv(const std::string& name);
 
   // Called with every activation int8 inference quantizes, by graph node name: "input", each conv and
-  // add (after its ReLU), the linear layer's logits.
+  // add (after its ReLU), the pool's averaged features, the linear layer's logits.
   using Observe = std::function<void(const std::string& point, const at::Tensor& value)>;
 
-  // Replaces an activation on its way (fake quantization); called after `observe`. It is also called
-  // with the pool node's averaged features, which `observe` does not see.
+  // Replaces an activation on its way (fake quantization); called after `observe`.
   using Transform = std::function<at::Tensor(const std::string& point, const at::Tensor& value)>;
 
   // x: float32 NHWC [N, 32, 32, 3], 0..255 -> softmax probabilities [N, 10].

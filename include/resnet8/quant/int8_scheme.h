@@ -8,6 +8,7 @@
 //   8-bit activations (0..255) x 8-bit weights (-127..127): 64,770  -> saturates
 //   7-bit activations (0..127) x 8-bit weights:             32,258  -> exact
 //   8-bit activations          x 7-bit weights (-63..63):    32,130  -> exact
+//   6-bit activations (0..63)  x 8-bit weights:             16,002  -> exact
 // With AVX-512 VNNI (vpdpbusd) the products go straight into int32 and every scheme is exact.
 // Whether the kernels saturate is not guessed from CPU flags: a probe convolution asks them
 // (kernels_saturate_int16_pairs), so FBGEMM_ENABLE_INSTRUCTIONS / ONEDNN_MAX_CPU_ISA caps count too.
@@ -19,12 +20,15 @@
 namespace resnet8 {
 
 struct Int8Scheme {
-  int weight_bits = 7;        // symmetric weights in [-(2^(bits-1) - 1), 2^(bits-1) - 1]; 2..8
-  bool reduce_range = false;  // 7-bit activations (0..127) instead of 8-bit (0..255)
+  int weight_bits = 7;  // symmetric weights in [-(2^(bits-1) - 1), 2^(bits-1) - 1]; 2..8
+  // Unsigned activations 0..2^bits - 1, 2..8 bits. 7 is LibTorch's reduce_range (its kernels clamp at 255,
+  // so a value above the calibrated range can still reach 255, as in every reduce_range model); at 6 bits
+  // and fewer the int8 file clamps every activation to its range, so that they are true N-bit values.
+  int activation_bits = 8;
 
   int64_t weight_qmax() const { return (int64_t{1} << (weight_bits - 1)) - 1; }
-  int64_t activation_qmax() const { return reduce_range ? 127 : 255; }
-  int activation_bits() const { return reduce_range ? 7 : 8; }
+  int64_t activation_qmax() const { return (int64_t{1} << activation_bits) - 1; }
+  bool reduce_range() const { return activation_bits == 7; }
   // Whether a pair of u8 x s8 products always fits in int16: then the scheme is exact on every x86
   // CPU, with or without VNNI.
   bool fits_int16_pairs() const { return 2 * activation_qmax() * weight_qmax() <= 32767; }

@@ -31,6 +31,10 @@ struct PlanOptions {
   // Activation points left unquantized (activation_ranges.h names them). For simulation only: an int8
   // file quantizes every point, the outputs of fp32 layers included.
   std::set<std::string> float_points;
+  // The pooled features at an activation point of their own ("pool", calibrated like any other), as
+  // TFLite's MEAN has its own output scale. False: they keep their input's grid, as LibTorch's quantized
+  // pooling does (int8 files of format 1 were planned so).
+  bool pool_point = true;
 };
 
 // The quantizable layers in execution order: "stem.conv", "stack1.conv1", ..., "stack3.shortcut", "fc".
@@ -56,9 +60,9 @@ FloatLayer float_layer(const FoldedResNet8& model, const std::string& name);
 // kernels and runtimes hold it; a layer or input kept float is left alone.
 void round_bias(LayerPlan& layer, const ActivationPlan& input);
 
-// The plan's copy of the network's graph: every node quantized at its own activation point, except the
-// pool, which keeps its input's (LibTorch's quantized pooling keeps its input's parameters).
-Graph plan_graph(const Graph& network);
+// The plan's copy of the network's graph: every node quantized at its own activation point, the pool too
+// when `pool_point`; without it the pool keeps its input's point.
+Graph plan_graph(const Graph& network, bool pool_point = true);
 
 // The activation points of a plan's graph, in the order the network writes them (as calibrate() finds
 // them for the folded network).

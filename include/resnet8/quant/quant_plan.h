@@ -77,10 +77,15 @@ struct QuantPlan {
   const ActivationPlan& activation(const std::string& point) const;  // throws resnet8::Error if absent
   std::vector<std::string> float_layers() const;                     // the layers kept in fp32
   bool fully_quantized_activations() const;                          // no activation point kept float
+  bool pool_has_own_point() const;  // the pool quantizes to a point of its own, not its input's (planner.h)
+  // Whether int8 files clamp every activation to 0..2^activation_bits - 1: at 6 bits and fewer. (At 8 bits
+  // there is nothing to clamp; at 7 LibTorch's reduce_range convention stands: no clamp.)
+  bool clamps_activations() const { return activation_bits <= 6; }
 };
 
 // Throws OptionError unless integer kernels and int8 formats can hold the plan: weights of 2..8 bits,
-// activations of 7 or 8 bits, every activation point quantized.
-void check_int8_plan(const QuantPlan& plan);
+// activations of `min_activation_bits`..8 bits (int8 TorchScript files and the native runner: 2..8, clamping
+// below 7; ONNX and TFLite, whose int8 tensors do not clamp: 7..8), every activation point quantized.
+void check_int8_plan(const QuantPlan& plan, int min_activation_bits = 2);
 
 }  // namespace resnet8

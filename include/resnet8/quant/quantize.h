@@ -44,9 +44,10 @@ struct QuantizeOptions {
   RefineOptions refine;
   std::string engine;   // empty = default_engine()
   int weight_bits = 7;  // 2..8; 7 cannot overflow the int16 pair sums of non-VNNI kernels
-  // 7-bit activations. Unset: only where the weights alone would not make the scheme exact here
-  // (8-bit weights on kernels that saturate int16 pairs). A scheme that would saturate is refused.
-  std::optional<bool> reduce_range;
+  // Activation bits, 2..8 (7 = reduce_range). Unset: 7 only where the weights alone would not make the
+  // scheme exact here (8-bit weights on kernels that saturate int16 pairs), else 8. A scheme that would
+  // saturate is refused.
+  std::optional<int> activation_bits;
   int64_t batch_size = 500;  // calibration batch size
   // Mixed precision: layers ("stem.conv", "stack2.conv1", ..., "fc") kept in fp32. Their input is
   // dequantized, the float conv runs, its output is quantized again for the int8 layers after it.
@@ -71,7 +72,7 @@ struct QuantizedResNet8 {
   std::string metadata_json() const;  // what produced it; stored in the file as extra/resnet8_ptq.json
 };
 
-// The options' scheme on `engine`: weight bits, and reduce_range resolved as documented above.
+// The options' scheme on `engine`: weight bits, and activation bits resolved as documented above.
 // Throws OptionError for weight bits outside 2..8 or a scheme that would saturate here.
 Int8Scheme resolve_scheme(const QuantizeOptions& options, const std::string& engine);
 
