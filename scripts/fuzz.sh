@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes the two readers that take files from users: the CIFAR-10 batch reader and the data-only
-# TorchScript reader + weight loader (tests/fuzz). Builds them with clang, libFuzzer, AddressSanitizer
-# and UBSan in build-fuzz/, seeds them from the real files (scripts/fuzz_corpus.py), and runs each for
+# Fuzzes the three readers that take files from users: the CIFAR-10 batch reader, the data-only
+# TorchScript reader + weight loader, and the .tflite reader with the integer kernels (tests/fuzz).
+# Builds them with clang, libFuzzer, AddressSanitizer and UBSan in build-fuzz/, seeds them from the real files (scripts/fuzz_corpus.py), and runs each for
 # SECONDS (default 60). A finding is written to build-fuzz/findings/<target>/ and fails the script.
 # The build compiles only the reader sources (about 2 minutes); scripts/test.sh runs it for 50 s each.
 #   scripts/fuzz.sh          # 60 s per target
@@ -22,14 +22,14 @@ fi
 cmake -S . -B "$FUZZ_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DRESNET8_BUILD_FUZZERS=ON -DRESNET8_SANITIZE=address,undefined -DRESNET8_BUILD_TESTS=OFF -DRESNET8_BUILD_APPS=OFF \
   -DPython3_EXECUTABLE="$PYTHON" >/dev/null
-cmake --build "$FUZZ_DIR" -j2 --target fuzz_cifar10 fuzz_weights
+cmake --build "$FUZZ_DIR" -j2 --target fuzz_cifar10 fuzz_weights fuzz_tflite
 "$PYTHON" scripts/fuzz_corpus.py "$FUZZ_DIR/seeds"
 
 # LibTorch is not instrumented and keeps global registries alive at exit: no leak reports.
 export ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-for target in fuzz_cifar10 fuzz_weights; do
+for target in fuzz_cifar10 fuzz_weights fuzz_tflite; do
   corpus="$FUZZ_DIR/corpus/$target" findings="$FUZZ_DIR/findings/$target"
   mkdir -p "$corpus" "$findings"
   printf '\n== %s, %s s\n' "$target" "$SECONDS_EACH"

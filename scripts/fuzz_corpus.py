@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Seed corpora for the libFuzzer targets (tests/fuzz), made from the real files in data/:
-OUT/fuzz_cifar10/ (whole and cut CIFAR-10 records) and OUT/fuzz_weights/ (the fp32 export, a tiny
+OUT/fuzz_cifar10/ (whole and cut CIFAR-10 records), OUT/fuzz_weights/ (the fp32 export, a tiny
 TorchScript module, a module whose state is a tuple (as int8 files have), and the export with its
-data.pkl cut)."""
+data.pkl cut) and OUT/fuzz_tflite/ (the MLPerf Tiny reference .tflite, whole and cut)."""
 
 import io
 import sys
@@ -78,7 +78,14 @@ def main():
             data = zin.read(item.filename)
             zout.writestr(item.filename, data[: len(data) // 2] if item.filename.endswith("data.pkl") else data)
     (weights / "cut_pickle.pt").write_bytes(cut.getvalue())
-    print(f"seed corpora in {out}: {len(seeds)} CIFAR-10 files, 4 TorchScript files")
+
+    tflite = out / "fuzz_tflite"  # the MLPerf Tiny reference model, whole and cut
+    tflite.mkdir(parents=True, exist_ok=True)
+    reference = (REPO / "data" / "pretrainedResnet_quant.tflite").read_bytes()
+    (tflite / "reference.tflite").write_bytes(reference)
+    (tflite / "cut.tflite").write_bytes(reference[: len(reference) // 3])
+    (tflite / "header.tflite").write_bytes(reference[:64])
+    print(f"seed corpora in {out}: {len(seeds)} CIFAR-10 files, 4 TorchScript files, 3 TFLite files")
 
 
 if __name__ == "__main__":

@@ -11,9 +11,28 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
 #include <optional>
 
 using namespace resnet8;
+
+namespace {
+
+// One line per image: the int8 output integers of a quantized-output model (recovered exactly from the
+// dequantized scores), else the float scores at full precision.
+std::string scores_text(const Classifier& c, const std::vector<float>& scores) {
+  std::string out;
+  const size_t k = cifar10::kNumClasses;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    const float s = scores[i];
+    out += c.output_scale > 0 ? fmt::format("{}", std::lround(s / c.output_scale) + c.output_zero_point)
+                              : fmt::format("{:.9g}", s);
+    out += (i + 1) % k == 0 ? "\n" : " ";
+  }
+  return out;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   return cli::run("resnet8-eval", [&] {
@@ -24,14 +43,17 @@ int main(int argc, char** argv) {
     // One option per line, as cxxopts tables read best.
     // clang-format off
     options.add_options()
-        ("m,model", "TorchScript model file (the fp32 export or a quantized file); required", cxxopts::value<std::string>())
+        ("m,model", "model file: TorchScript (the fp32 export or an int8 file of resnet8-ptq) or a .tflite int8 model; "
+                    "required", cxxopts::value<std::string>())
         ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
         ("b,batch-size", "images per forward call, 1..100000", cxxopts::value<std::string>()->default_value("1000"))
         ("t,threads", "LibTorch intra-op threads, 0..1024; 0 = one per hardware thread", cxxopts::value<std::string>()->default_value("0"))
         ("limit", "evaluate only the first N test images, 0..100000; 0 = all", cxxopts::value<std::string>()->default_value("0"))
         ("json", "also write the full report as JSON to PATH", cxxopts::value<std::string>())
         ("predictions", "also write the predicted class (0..9) of every evaluated image to PATH, one per line",
-         cxxopts::value<std::string>());
+         cxxopts::value<std::string>())
+        ("scores", "also write every evaluated image's 10 scores to PATH, one image per line: for a .tflite the int8 "
+                   "output tensor's integers, else the model's float outputs", cxxopts::value<std::string>());
     // clang-format on
     cli::add_runner_options(options);
     cli::add_data_options(options);
@@ -48,8 +70,12 @@ int main(int argc, char** argv) {
     const int64_t limit = cli::number<int64_t>(args, "limit", 0, 100000);
     const std::optional<std::string> json = cli::output_path(args, "json");
     const std::optional<std::string> predictions = cli::output_path(args, "predictions");
+    const std::optional<std::string> scores = cli::output_path(args, "scores");
+    eval.keep_scores = scores.has_value();
     cli::check_distinct_outputs(model_path, data_dir,
-                                {{"--json", json.value_or("")}, {"--predictions", predictions.value_or("")}});
+                                {{"--json", json.value_or("")},
+                                 {"--predictions", predictions.value_or("")},
+                                 {"--scores", scores.value_or("")}});
 
     const Classifier classifier = load_classifier(model_path, cli::runner(args), cli::engine_flag(args));
     const cifar10::Dataset test =
@@ -68,6 +94,10 @@ int main(int argc, char** argv) {
     if (predictions) {
       write_file_atomic(*predictions, fmt::format("{}\n", fmt::join(report.predictions, "\n")));
       fmt::print("predicted  {}\n", *predictions);
+    }
+    if (scores) {
+      write_file_atomic(*scores, scores_text(classifier, report.scores));
+      fmt::print("scores     {}\n", *scores);
     }
     return 0;
   });

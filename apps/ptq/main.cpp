@@ -7,6 +7,7 @@
 #include <resnet8/data/weights.h>
 #include <resnet8/formats/json.h>
 #include <resnet8/formats/onnx.h>
+#include <resnet8/formats/tflite_model.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
 #include <resnet8/quant/quantize.h>
@@ -14,6 +15,7 @@
 #include <resnet8/run/engine.h>
 #include <resnet8/run/evaluate.h>
 #include <resnet8/run/report.h>
+#include <resnet8/run/tflite_program.h>
 #include <resnet8/support/atomic_file.h>
 #include <resnet8/support/progress.h>
 
@@ -42,6 +44,9 @@ void add_options(cxxopts::Options& options) {
       ("o,output", "quantized TorchScript file to write", cxxopts::value<std::string>()->default_value("data/resnet8_int8.pt"))
       ("onnx", "also write the same quantized model as ONNX (QDQ, opset 13: uint8 activations, int8 weights) to PATH, "
                "for ONNX Runtime and other runtimes", cxxopts::value<std::string>())
+      ("tflite", "also write the same quantized model as TFLite int8 to PATH, for TensorFlow Lite Micro (the MLPerf "
+                 "Tiny interface: int8 input pixel - 128, int8 softmax output; 4-bit weights as INT4)",
+       cxxopts::value<std::string>())
       ("calib-per-class", "calibration images per class, 1..5000", cxxopts::value<std::string>()->default_value("100"))
       ("seed", "calibration sample seed, 0..2^64-1", cxxopts::value<std::string>()->default_value("0"))
       ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
@@ -55,6 +60,8 @@ void add_options(cxxopts::Options& options) {
       ("reduce-range", "7-bit activations: auto (on only for 8-bit weights on kernels without VNNI), on or off; "
                        "a scheme that would saturate int16 here is refused",
        cxxopts::value<std::string>()->default_value("auto"))
+      ("activation-bits", "unsigned activation bits, 2..8 (instead of --reduce-range; 7 = --reduce-range on); at 6 "
+                          "and fewer the file clamps every activation to its range", cxxopts::value<std::string>())
       ("keep-float", "mixed precision: comma-separated layers kept in fp32, of " + cli::layer_list(),
        cxxopts::value<std::string>())
       ("json", "write the quantization plan (per-layer scales/zero points, weight ranges), sizes and results as JSON",
@@ -67,11 +74,18 @@ void add_options(cxxopts::Options& options) {
   cli::add_data_options(options);
 }
 
-std::optional<bool> reduce_range_flag(const std::string& text) {
-  if (text == "on") return true;
-  if (text == "off") return false;
-  if (text != "auto") throw cli::UsageError(fmt::format("--reduce-range {}: expected auto, on or off", text));
-  return std::nullopt;
+// --activation-bits N, or --reduce-range on (7) / off (8) / auto (unset); not both.
+std::optional<int> activation_bits_flag(const cxxopts::ParseResult& args) {
+  const std::string text = args["reduce-range"].as<std::string>();
+  if (text != "auto" && text != "on" && text != "off") {
+    throw cli::UsageError(fmt::format("--reduce-range {}: expected auto, on or off", text));
+  }
+  if (args.count("activation-bits")) {
+    if (args["reduce-range"].count()) throw cli::UsageError("--activation-bits and --reduce-range exclude each other");
+    return cli::number<int>(args, "activation-bits", 2, 8);
+  }
+  if (text == "auto") return std::nullopt;
+  return text == "on" ? 7 : 8;
 }
 
 std::set<std::string> keep_float_flag(const cxxopts::ParseResult& args) {
@@ -97,11 +111,13 @@ QuantizeOptions quantize_options(const cxxopts::ParseResult& args) {
   q.equalize = methods.equalize;
   q.refine = methods.refine;
   q.engine = cli::engine_flag(args);
-  const std::string rr = args["reduce-range"].as<std::string>();
-  q.reduce_range = reduce_range_flag(rr);
+  q.activation_bits = activation_bits_flag(args);
   q.weight_bits = cli::number<int>(args, "weight-bits", 2, 8);
-  const std::string flags = fmt::format("--weight-bits {} --reduce-range {}", q.weight_bits, rr);
-  cli::naming_flags({{"weight_bits", flags}, {"reduce_range", flags}},
+  const std::string flags =
+      args.count("activation-bits")
+          ? fmt::format("--weight-bits {} --activation-bits {}", q.weight_bits, *q.activation_bits)
+          : fmt::format("--weight-bits {} --reduce-range {}", q.weight_bits, args["reduce-range"].as<std::string>());
+  cli::naming_flags({{"weight_bits", flags}, {"reduce_range", flags}, {"activation_bits", flags}},
                     [&] { return resolve_scheme(q, q.engine.empty() ? default_engine() : q.engine); });
   q.calib_per_class = cli::number<int64_t>(args, "calib-per-class", 1, cli::kMaxCalibPerClass);
   q.float_layers = keep_float_flag(args);
@@ -167,6 +183,40 @@ nlohmann::json compare(const fs::path& fp32, const fs::path& int8, const fs::pat
   return {{"fp32", eval_summary(reports[0])}, {"int8", eval_summary(reports[1])}};
 }
 
+struct Outputs {
+  fs::path model;
+  std::optional<std::string> json, onnx, tflite;
+};
+
+// The same plan as ONNX QDQ and as TFLite, as asked. The TFLite model is prepared for the integer kernels
+// before it is written, so a file TFLM would refuse is never written.
+void write_other_formats(const QuantizedResNet8& quantized, const Outputs& out) {
+  const std::string producer = ptq_metadata(quantized)["producer"].get<std::string>();
+  if (out.onnx) {
+    write_file_atomic(*out.onnx, onnx_model(quantized.plan, producer));
+    fmt::print("wrote        {} ({} bytes, ONNX QDQ)\n", *out.onnx, fs::file_size(written_path(*out.onnx)));
+  }
+  if (out.tflite) {
+    const std::string bytes = tflite_bytes(tflite_model(quantized.plan, producer));  // verified
+    // Read back as resnet8-eval reads it, and prepared: refuses what TFLM would refuse, before writing.
+    prepare_program(parse_tflite(bytes, "--tflite " + *out.tflite), "--tflite " + *out.tflite);
+    write_file_atomic(*out.tflite, bytes);
+    fmt::print("wrote        {} ({} bytes, TFLite int8{})\n", *out.tflite, fs::file_size(written_path(*out.tflite)),
+               quantized.plan.weight_bits == 4 ? ", INT4 convolution weights" : "");
+  }
+}
+
+// --tflite needs a plan TFLite can hold; checked before any work.
+void check_tflite_flags(const cxxopts::ParseResult& args, const QuantizeOptions& q) {
+  if (!args.count("tflite")) return;
+  if (!q.float_layers.empty())
+    throw cli::UsageError("--tflite: a TFLite int8 model quantizes every layer; drop --keep-float");
+  if (q.activation_bits && *q.activation_bits < 7) {
+    throw cli::UsageError("--tflite: TFLite's int8 tensors take 7- or 8-bit activations, not --activation-bits " +
+                          std::to_string(*q.activation_bits));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -188,10 +238,15 @@ int main(int argc, char** argv) {
     const fs::path model_path = args["model"].as<std::string>(), data_dir = args["data"].as<std::string>();
     const fs::path output = cli::required_output_path(args, "output");
 
-    const std::optional<std::string> json = cli::output_path(args, "json");
-    const std::optional<std::string> onnx = cli::output_path(args, "onnx");
+    const Outputs out{output, cli::output_path(args, "json"), cli::output_path(args, "onnx"),
+                      cli::output_path(args, "tflite")};
+    const std::optional<std::string>& json = out.json;
     cli::check_distinct_outputs(model_path.string(), data_dir.string(),
-                                {{"--output", output}, {"--json", json.value_or("")}, {"--onnx", onnx.value_or("")}});
+                                {{"--output", output},
+                                 {"--json", json.value_or("")},
+                                 {"--onnx", out.onnx.value_or("")},
+                                 {"--tflite", out.tflite.value_or("")}});
+    check_tflite_flags(args, q);
     at::set_num_threads(resolve_threads(eval.threads));
 
     const FoldedResNet8 folded = fold(load_resnet8(model_path));
@@ -205,10 +260,7 @@ int main(int argc, char** argv) {
     save_quantized(quantized, output);
     fmt::print("scheme       {}, engine {}\nwrote        {} ({} bytes)\n", quantized.scheme.describe(),
                quantized.engine, output.string(), fs::file_size(written_path(output)));
-    if (onnx) {
-      write_file_atomic(*onnx, onnx_model(quantized.plan, ptq_metadata(quantized)["producer"].get<std::string>()));
-      fmt::print("wrote        {} ({} bytes, ONNX QDQ)\n", *onnx, fs::file_size(written_path(*onnx)));
-    }
+    write_other_formats(quantized, out);
     const nlohmann::json results =
         args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, cli::records(args), eval);
     if (json) {

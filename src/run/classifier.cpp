@@ -3,17 +3,24 @@
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
 #include <resnet8/formats/int8_file.h>
+#include <resnet8/formats/tflite_model.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
 #include <resnet8/quant/int8_scheme.h>
 #include <resnet8/run/engine.h>
 #include <resnet8/run/int8_native.h>
+#include <resnet8/run/tflite_program.h>
 #include <resnet8/support/error.h>
 #include <resnet8/support/input_file.h>
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <torch/script.h>
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -39,6 +46,38 @@ std::optional<Int8File> int8_file(const fs::path& file, const std::string& asked
   // A scheme that only VNNI kernels compute exactly is refused here, before it can saturate.
   check_exact(scheme, out.engine, file.string());
   return out;
+}
+
+// A batch of float NHWC 0..255 images through the integer program, one image at a time, the images split
+// between at::get_num_threads() threads; the int8 scores dequantized. (std::thread, not at::parallel_for:
+// ATen's OpenMP loop only runs in parallel where the caller is compiled with -fopenmp.)
+at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x) {
+  const at::Tensor images = x.contiguous().to(at::kFloat);
+  const int64_t n = images.size(0), in = p.bytes[static_cast<size_t>(p.input)];
+  const int64_t out = p.bytes[static_cast<size_t>(p.output)];
+  if (images.numel() != n * in) throw Error("a .tflite model takes [N, 32, 32, 3] images");
+  at::Tensor scores = at::empty({n, out}, at::kFloat);
+  const float* px = images.data_ptr<float>();
+  float* sc = scores.data_ptr<float>();
+  auto images_in = [&](int64_t begin, int64_t end) {
+    std::vector<int8_t> input(static_cast<size_t>(in)), output(static_cast<size_t>(out)), arena;
+    for (int64_t i = begin; i < end; ++i) {
+      for (int64_t k = 0; k < in; ++k) {
+        const float q = std::nearbyint(px[i * in + k] / p.input_scale) + static_cast<float>(p.input_zero_point);
+        input[static_cast<size_t>(k)] = static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
+      }
+      run_program(p, input.data(), output.data(), arena);
+      for (int64_t k = 0; k < out; ++k) {
+        sc[i * out + k] = static_cast<float>(output[static_cast<size_t>(k)] - p.output_zero_point) * p.output_scale;
+      }
+    }
+  };
+  const int64_t threads = std::min<int64_t>(std::max(1, at::get_num_threads()), n);
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(images_in, n * t / threads, n * (t + 1) / threads);
+  images_in(0, threads > 0 ? n / threads : n);
+  for (auto& t : pool) t.join();
+  return scores;
 }
 
 }  // namespace
@@ -105,7 +144,29 @@ at::Tensor classify(const Classifier& c, const at::Tensor& x) {
   return scores;
 }
 
+Classifier tflite_classifier(const fs::path& file) {
+  const auto bytes = checked_size(file);
+  auto program = std::make_shared<const IntegerProgram>(prepare_program(read_tflite(file), file.string()));
+  auto forward = [program](const at::Tensor& x) { return run_tflite(*program, x); };
+  Classifier c{forward, "tflite", "", file, bytes};
+  c.output_scale = program->output_scale;
+  c.output_zero_point = program->output_zero_point;
+  return c;
+}
+
 Classifier load_classifier(const fs::path& file, Runner runner, const std::string& engine) {
+  if (looks_like_tflite(file)) {
+    if (!engine.empty()) {
+      throw Error(
+          fmt::format("{}: a .tflite model runs on the integer kernels; --engine chooses LibTorch's quantized "
+                      "engine for int8 TorchScript files only",
+                      file.string()));
+    }
+    if (runner == Runner::kModule) {
+      throw Error(fmt::format("{}: a .tflite model; --module runs fp32 TorchScript exports only", file.string()));
+    }
+    return tflite_classifier(file);
+  }
   switch (runner) {
     case Runner::kNative: return native_classifier(file, engine);
     case Runner::kModule: return module_classifier(file);

@@ -42,7 +42,11 @@ EvalReport evaluate(const Classifier& classifier, const cifar10::Dataset& data, 
   for (int64_t begin = 0; begin < data.size(); begin += options.batch_size) {
     const int64_t end = std::min(begin + options.batch_size, data.size());
     const at::Tensor scores = classify(classifier, cifar10::to_model_input(data.images.slice(0, begin, end)));
-    const at::Tensor predicted = scores.argmax(1);
+    const at::Tensor predicted = scores.argmax(1);  // the first largest score, as a tie goes
+    if (options.keep_scores) {
+      const at::Tensor s = scores.to(at::kFloat).contiguous();
+      report.scores.insert(report.scores.end(), s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
+    }
     confusion += at::bincount(data.labels.slice(0, begin, end) * k + predicted, {}, k * k);
     const at::Tensor p8 = predicted.to(at::kByte);
     report.predictions.insert(report.predictions.end(), p8.data_ptr<uint8_t>(), p8.data_ptr<uint8_t>() + p8.numel());

@@ -23,8 +23,12 @@ std::string to_table(const EvalReport& r) {
   std::string out;
   out += fmt::format("model      {} ({}{}, {:.1f} KB)\n", r.model_path, r.model_kind,
                      r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine, r.model_bytes / 1024.0);
-  out += fmt::format("libtorch   {}, {} thread{}, batch size {}\n", r.libtorch_version, r.threads,
-                     r.threads == 1 ? "" : "s", r.batch_size);
+  if (r.model_kind == "tflite") {  // one image per call, images in parallel; LibTorch only holds the data
+    out += fmt::format("kernels    integer C (TFLM's arithmetic), {} thread{}\n", r.threads, r.threads == 1 ? "" : "s");
+  } else {
+    out += fmt::format("libtorch   {}, {} thread{}, batch size {}\n", r.libtorch_version, r.threads,
+                       r.threads == 1 ? "" : "s", r.batch_size);
+  }
   out += fmt::format("{:<12} {:>9} {:>9}\n", "class", "correct", "accuracy");
   for (int c = 0; c < cifar10::kNumClasses; ++c) {
     out += fmt::format("{:<12} {:>4}/{:<4} {:>8.2f}%\n", cifar10::kClassNames[c], r.class_correct(c), r.class_total(c),

@@ -19,10 +19,14 @@ namespace resnet8 {
 
 struct Classifier {
   std::function<at::Tensor(const at::Tensor&)> forward;
-  std::string kind;            // "torchscript", "native" (folded) or "module"
-  std::string engine;          // quantized engine set for the file's int8 kernels ("" for fp32)
+  std::string kind;            // "torchscript", "native" (folded), "module" or "tflite"
+  std::string engine;          // quantized engine set for the file's int8 kernels ("" for fp32 and .tflite)
   std::filesystem::path file;  // where its weights came from
   std::uintmax_t file_bytes = 0;
+  // A model whose output is an int8 tensor (.tflite): its scale and zero point. forward() returns the
+  // dequantized values, (q - zero_point) * scale, from which q is recovered exactly. Scale 0: float outputs.
+  float output_scale = 0;
+  int32_t output_zero_point = 0;
 };
 
 // torch::jit::load of `file`, in eval mode. For an int8 file of resnet8-ptq, `engine` (or, when empty,
@@ -44,7 +48,14 @@ Classifier module_classifier(const std::filesystem::path& file);
 // tensor of shape [N, 10] (N = x.size(0)) with finite values, else resnet8::Error says what it was.
 at::Tensor classify(const Classifier& c, const at::Tensor& x);
 
-// What runs a model file: the tools' default, --native and --module.
+// A .tflite int8 model, read as data (read_tflite()) and run on the integer kernels exactly as TensorFlow
+// Lite Micro's reference kernels run it (run/tflite_program.h), one image at a time, images in parallel on
+// the LibTorch thread pool. The pixels go in as the model's input quantization says (scale 1, zero point
+// -128: pixel - 128).
+Classifier tflite_classifier(const std::filesystem::path& file);
+
+// What runs a model file: the tools' default, --native and --module. A .tflite file always runs on the
+// integer kernels (the default and --native alike: its data is read, no code); --module refuses it.
 enum class Runner { kTorchScript, kNative, kModule };
 // `engine` as for torchscript_classifier; ignored for fp32 files.
 Classifier load_classifier(const std::filesystem::path& file, Runner runner, const std::string& engine = "");

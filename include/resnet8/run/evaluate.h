@@ -11,7 +11,8 @@ namespace resnet8 {
 
 struct EvalOptions {
   int64_t batch_size = 1000;
-  int threads = 0;  // intra-op threads for at::set_num_threads; 0 = one per hardware thread
+  int threads = 0;           // intra-op threads for at::set_num_threads; 0 = one per hardware thread
+  bool keep_scores = false;  // keep every image's scores in EvalReport::scores
   // Called after each batch with (images done, images in total).
   std::function<void(int64_t, int64_t)> on_progress;
 };

@@ -24,6 +24,7 @@ struct EvalReport {
   int64_t correct = 0;
   std::array<std::array<int64_t, 10>, 10> confusion{};
   std::vector<uint8_t> predictions;  // predicted class of every image, in dataset order
+  std::vector<float> scores;         // with EvalOptions::keep_scores: every image's 10 scores, in order
   // How fast (model input conversion + forward + argmax, excluding file loading).
   double seconds = 0;
 
