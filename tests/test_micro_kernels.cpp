@@ -30,16 +30,6 @@ std::vector<int8_t> random_int8(std::mt19937& rng, size_t n, int lo = -128, int 
   return v;
 }
 
-// Two weights per byte, the element of even index in the low nibble (TFLite's INT4 layout).
-std::vector<int8_t> pack_int4(const std::vector<int8_t>& w) {
-  std::vector<int8_t> packed((w.size() + 1) / 2, 0);
-  for (size_t i = 0; i < w.size(); ++i) {
-    const auto nibble = static_cast<uint8_t>(w[i] & 0x0F);
-    packed[i / 2] = static_cast<int8_t>(static_cast<uint8_t>(packed[i / 2]) | (i % 2 ? nibble << 4 : nibble));
-  }
-  return packed;
-}
-
 }  // namespace
 
 TEST_CASE("r8_srdhm and r8_rdbpot round as gemmlowp: half away from zero, the one overflow saturated") {
@@ -139,7 +129,47 @@ TEST_CASE("r8_softmax: int8 probabilities within one step of the float softmax; 
   }
 }
 
-TEST_CASE("r8_conv: float requantization to one step, and packed int4 weights compute as the same int8") {
+namespace {
+
+// The kernels' weight layout (r8_kernels.h), written from its description: each channel's row at a
+// multiple of 8 weights; int4: byte k of a group of 8 holds weight k low and weight k + 4 high.
+std::vector<int8_t> kernel_layout(const std::vector<int8_t>& w, int channels, bool int4) {
+  const int n = static_cast<int>(w.size()) / channels, stride = (n + 7) / 8 * 8;
+  std::vector<int8_t> out(static_cast<size_t>(int4 ? channels * stride / 2 : channels * stride), 0);
+  for (int c = 0; c < channels; ++c) {
+    for (int i = 0; i < n; ++i) {
+      const int8_t v = w[static_cast<size_t>(c * n + i)];
+      if (!int4) {
+        out[static_cast<size_t>(c * stride + i)] = v;
+        continue;
+      }
+      const int group = (c * stride + i) / 8, k = (c * stride + i) % 8;
+      auto& byte = out[static_cast<size_t>(group * 4 + k % 4)];
+      const auto nibble = static_cast<uint8_t>(v & 0x0F);
+      byte = static_cast<int8_t>(static_cast<uint8_t>(byte) | (k >= 4 ? nibble << 4 : nibble));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("r8_weight reads the kernels' int8 and int4 layouts back") {
+  std::mt19937 rng(7);
+  const auto w = random_int8(rng, 3 * 27, -8, 7);  // 27 a channel, as the stem: rows padded to 32
+  const auto w8 = kernel_layout(w, 3, false), w4 = kernel_layout(w, 3, true);
+  CHECK(w8.size() == 96);
+  CHECK(w4.size() == 48);
+  for (int c = 0; c < 3; ++c) {
+    for (int i = 0; i < 27; ++i) {
+      REQUIRE(r8_weight(w8.data(), 0, c * 32 + i) == w[static_cast<size_t>(c * 27 + i)]);
+      REQUIRE(r8_weight(w4.data(), 1, c * 32 + i) == w[static_cast<size_t>(c * 27 + i)]);
+    }
+    for (int i = 27; i < 32; ++i) REQUIRE(r8_weight(w4.data(), 1, c * 32 + i) == 0);
+  }
+}
+
+TEST_CASE("r8_conv: float requantization to one step; int4 weights as int8; a fused ADD as the ADD after it") {
   std::mt19937 rng(5);
   r8_conv_params p{};
   p.input = {9, 9, 5};
@@ -153,19 +183,26 @@ TEST_CASE("r8_conv: float requantization to one step, and packed int4 weights co
   const size_t filter = 3 * 3 * 5;
   const auto input = random_int8(rng, 9 * 9 * 5);
   const auto weights = random_int8(rng, 6 * filter, -8, 7);
-  std::vector<int32_t> bias(6), multiplier(6), shift(6);
+  std::vector<int32_t> bias(6), offset_bias(6), multiplier(6), shift(6);
   std::vector<double> real(6);
   for (int c = 0; c < 6; ++c) {
     bias[c] = static_cast<int32_t>(rng() % 2001) - 1000;
+    int32_t sum = 0;
+    for (size_t i = 0; i < filter; ++i) sum += weights[c * filter + i];
+    offset_bias[c] = bias[c] + 17 * sum;  // the kernel's bias: the offset's part of TFLM's sum folded in
     real[c] = 0.002 * (c + 1);
     resnet8::quantize_multiplier(real[c], &multiplier[c], &shift[c]);
   }
-  p.weights = weights.data();
-  p.bias = bias.data();
+  const auto w8 = kernel_layout(weights, 6, false), w4 = kernel_layout(weights, 6, true);
+  p.weights = w8.data();
+  p.bias = offset_bias.data();
   p.multiplier = multiplier.data();
   p.shift = shift.data();
+  r8_conv_params int4 = p;
+  int4.weights_int4 = 1;
+  std::vector<int8_t> scratch(static_cast<size_t>(r8_conv_scratch_bytes(&int4)));  // int4 needs the most
   std::vector<int8_t> out(5 * 5 * 6), out4(5 * 5 * 6);
-  r8_conv(&p, input.data(), out.data());
+  r8_conv(&p, input.data(), out.data(), scratch.data());
   for (int oy = 0; oy < 5; ++oy) {
     for (int ox = 0; ox < 5; ++ox) {
       for (int oc = 0; oc < 6; ++oc) {
@@ -184,11 +221,32 @@ TEST_CASE("r8_conv: float requantization to one step, and packed int4 weights co
       }
     }
   }
-  const auto packed = pack_int4(weights);
-  p.weights = packed.data();
+  p.weights = w4.data();
   p.weights_int4 = 1;
-  r8_conv(&p, input.data(), out4.data());
+  r8_conv(&p, input.data(), out4.data(), scratch.data());
   CHECK(out4 == out);
+
+  r8_add_params add{};  // conv output + residual, as input 2 of the ADD
+  add.size = 5 * 5 * 6;
+  add.input1_offset = 3;
+  add.input2_offset = 5;
+  add.output_offset = -128;
+  add.left_shift = 20;
+  add.input1_multiplier = add.input2_multiplier = 1 << 30;
+  add.input1_shift = -1;
+  add.input2_shift = -2;
+  add.output_multiplier = 1 << 30;
+  add.output_shift = -17;
+  add.act_min = -128;
+  add.act_max = 127;
+  const auto residual = random_int8(rng, 5 * 5 * 6);
+  std::vector<int8_t> separate(5 * 5 * 6), fused = residual;
+  r8_add(&add, residual.data(), out.data(), separate.data());
+  p.add = &add;
+  p.add_input = 2;
+  r8_conv(&p, input.data(), fused.data(), scratch.data());  // in place over the residual
+  CHECK(fused == separate);
+  CHECK(fused != residual);
 }
 
 TEST_CASE("r8_add: the rescaled sum of two int8 tensors within one step of float, fused ReLU clamped") {

@@ -20,36 +20,44 @@
 
 #include <stdint.h>
 
-static inline int32_t r8_wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
-static inline int32_t r8_wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+/* The helpers every output element goes through: inlined even at -Os (GCC and Clang would otherwise call
+ * them, which costs more instructions than they have). */
+#if defined(__GNUC__)
+#define R8_INLINE static inline __attribute__((always_inline))
+#else
+#define R8_INLINE static inline
+#endif
 
-static inline int32_t r8_srdhm(int32_t a, int32_t b) {
+R8_INLINE int32_t r8_wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+R8_INLINE int32_t r8_wrap_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+
+R8_INLINE int32_t r8_srdhm(int32_t a, int32_t b) {
   if (a == b && a == INT32_MIN) return INT32_MAX;
   const int64_t ab = (int64_t)a * (int64_t)b;
   const int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
   return (int32_t)((ab + nudge) / ((int64_t)1 << 31)); /* C division truncates toward zero, as C++'s */
 }
 
-static inline int32_t r8_rdbpot(int32_t x, int exponent) {
+R8_INLINE int32_t r8_rdbpot(int32_t x, int exponent) {
   const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
   const int32_t remainder = x & mask;
   const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-static inline int32_t r8_shl(int32_t x, int left) { return (int32_t)((uint32_t)x << left); }
+R8_INLINE int32_t r8_shl(int32_t x, int left) { return (int32_t)((uint32_t)x << left); }
 
-static inline int32_t r8_mbqm(int32_t x, int32_t multiplier, int shift) {
+R8_INLINE int32_t r8_mbqm(int32_t x, int32_t multiplier, int shift) {
   const int left = shift > 0 ? shift : 0;
   const int right = shift > 0 ? 0 : -shift;
   return r8_rdbpot(r8_srdhm(r8_shl(x, left), multiplier), right);
 }
 
-static inline int32_t r8_mbqm_lt1(int32_t x, int32_t multiplier, int left_shift) {
+R8_INLINE int32_t r8_mbqm_lt1(int32_t x, int32_t multiplier, int left_shift) {
   return r8_rdbpot(r8_srdhm(x, multiplier), -left_shift);
 }
 
-static inline int32_t r8_mbqm_gt1(int32_t x, int32_t multiplier, int left_shift) {
+R8_INLINE int32_t r8_mbqm_gt1(int32_t x, int32_t multiplier, int left_shift) {
   return r8_srdhm(r8_shl(x, left_shift), multiplier);
 }
 

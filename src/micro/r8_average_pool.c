@@ -1,6 +1,4 @@
-/* AVERAGE_POOL_2D int8 (tflite::reference_integer_ops::AveragePool) and MEAN int8 over height and width
- * (tflite::reference_ops::QuantizedMeanOrSum, as TFLM's reduce kernel calls it). */
-#include "r8_fixedpoint.h"
+/* AVERAGE_POOL_2D int8: tflite::reference_integer_ops::AveragePool. */
 #include "r8_kernels.h"
 
 void r8_avgpool(const r8_avgpool_params* p, const int8_t* input, int8_t* output) {
@@ -22,20 +20,8 @@ void r8_avgpool(const r8_avgpool_params* p, const int8_t* input, int8_t* output)
         }
         if (count == 0) count = 1; /* TFLM fails the op; a window always overlaps the input here */
         acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        acc = acc < p->act_min ? p->act_min : acc > p->act_max ? p->act_max : acc;
-        output[(oy * p->output.width + ox) * c_n + c] = (int8_t)acc;
+        output[(oy * p->output.width + ox) * c_n + c] = (int8_t)r8_clamp(acc, p->act_min, p->act_max);
       }
     }
-  }
-}
-
-void r8_mean(const r8_mean_params* p, const int8_t* input, int8_t* output) {
-  const int32_t n = p->input.height * p->input.width;
-  int32_t c, i;
-  for (c = 0; c < p->input.channels; ++c) {
-    int32_t sum = 0, out;
-    for (i = 0; i < n; ++i) sum += input[i * p->input.channels + c];
-    out = r8_mbqm(sum - p->input_zero_point * n, p->multiplier, p->shift) + p->output_zero_point;
-    output[c] = (int8_t)(out < -128 ? -128 : out > 127 ? 127 : out);
   }
 }
