@@ -1,4 +1,5 @@
 // TfliteModel -> IntegerProgram: TFLM's Prepare for each operator (tflite_program.h).
+#include <resnet8/run/arena_plan.h>
 #include <resnet8/run/tflite_program.h>
 #include <resnet8/support/error.h>
 
@@ -35,6 +36,10 @@ namespace {
 
 constexpr int64_t kMaxActivationBytes = int64_t{16} << 20;
 
+struct RowSums {
+  std::vector<int64_t> sum, abs_sum;  // per output channel: its weights' sum and the sum of their magnitudes
+};
+
 class Preparer {
  public:
   Preparer(IntegerProgram& p, std::string what) : p_(p), what_(std::move(what)) {}
@@ -48,7 +53,8 @@ class Preparer {
   // The activation tensor `t`: int8, per-tensor quantized, of rank `rank` (0: any).
   const TfliteTensor& activation(size_t op, int32_t t, size_t rank) const;
   const TfliteTensor& constant(size_t op, int32_t t, TfliteType type, const char* what) const;
-  const int8_t* weights(const TfliteTensor& t, bool* int4);
+  const int8_t* weights(const TfliteTensor& t, int32_t channels, bool* int4, RowSums* sums);
+  void check_accumulator(size_t op, const std::vector<int32_t>& bias, const RowSums& sums, int64_t input_offset) const;
   const int32_t* ints(std::vector<int32_t> v) { return p_.ints.emplace_back(std::move(v)).data(); }
   void requant(size_t op, const TfliteTensor& in, const TfliteTensor& filter, const TfliteTensor& out, int32_t channels,
                const int32_t** multiplier, const int32_t** shift);
@@ -90,12 +96,50 @@ const TfliteTensor& Preparer::constant(size_t op, int32_t t, TfliteType type, co
   return x;
 }
 
-// The weights as the kernels take them: int8 bytes as stored, or the packed int4 bytes as stored.
-const int8_t* Preparer::weights(const TfliteTensor& t, bool* int4) {
+// Weight `i` of a constant tensor as TFLite stores it: int8, or INT4 two a byte, the even element low.
+int32_t stored_weight(const TfliteTensor& t, int64_t i) {
+  if (t.type != TfliteType::kInt4) return static_cast<int8_t>(t.data[static_cast<size_t>(i)]);
+  const uint8_t byte = t.data[static_cast<size_t>(i / 2)];
+  const int32_t nibble = i % 2 ? byte >> 4 : byte & 0x0F;
+  return nibble >= 8 ? nibble - 16 : nibble;
+}
+
+// The weights in the kernels' layout (r8_weight in r8_kernels.h: each of `channels` rows at a multiple of
+// 8 weights; int4 a group of 8 in 4 bytes, weight k low and k + 4 high in byte k), and each row's sum.
+const int8_t* Preparer::weights(const TfliteTensor& t, int32_t channels, bool* int4, RowSums* sums) {
   *int4 = t.type == TfliteType::kInt4;
-  std::vector<int8_t> bytes(t.data.size());
-  std::memcpy(bytes.data(), t.data.data(), t.data.size());
-  return p_.weights.emplace_back(std::move(bytes)).data();
+  const int64_t per_channel = t.elements() / channels, stride = r8_filter_stride(static_cast<int32_t>(per_channel));
+  std::vector<int8_t> out(static_cast<size_t>(*int4 ? channels * stride / 2 : channels * stride), 0);
+  sums->sum.assign(static_cast<size_t>(channels), 0);
+  sums->abs_sum.assign(static_cast<size_t>(channels), 0);
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t i = 0; i < per_channel; ++i) {
+      const int32_t w = stored_weight(t, c * per_channel + i);
+      sums->sum[static_cast<size_t>(c)] += w;
+      sums->abs_sum[static_cast<size_t>(c)] += std::abs(w);
+      const int64_t at = c * stride + i;
+      if (!*int4) {
+        out[static_cast<size_t>(at)] = static_cast<int8_t>(w);
+        continue;
+      }
+      auto& byte = out[static_cast<size_t>(at / 8 * 4 + at % 4)];
+      const auto nibble = static_cast<uint8_t>(w & 0x0F);
+      byte = static_cast<int8_t>(static_cast<uint8_t>(byte) | (at % 8 >= 4 ? nibble << 4 : nibble));
+    }
+  }
+  return p_.weights.emplace_back(std::move(out)).data();
+}
+
+// TFLM adds int32 products and the bias in int32: a file whose sums could leave int32 (no real model's do)
+// would make that undefined in C, so it is refused.
+void Preparer::check_accumulator(size_t op, const std::vector<int32_t>& bias, const RowSums& sums,
+                                 int64_t input_offset) const {
+  for (size_t i = 0; i < bias.size(); ++i) {
+    const int64_t bound = std::abs(int64_t{bias[i]}) + sums.abs_sum[i] * (128 + std::abs(input_offset));
+    if (bound > std::numeric_limits<int32_t>::max()) {
+      throw bad(op, fmt::format("channel {}'s bias and weights could overflow an int32 accumulator", i));
+    }
+  }
 }
 
 // Per output channel, TFLM's effective scale input x filter / output as a fixed-point multiplier:
@@ -181,15 +225,15 @@ void Preparer::conv(size_t op, ProgramOp& o) {
   c.output_offset = static_cast<int32_t>(out.zero_points[0]);
   activation_range(op, x.activation, out, &c.act_min, &c.act_max);
   bool int4 = false;
-  c.weights = weights(filter, &int4);
+  RowSums sums;
+  c.weights = weights(filter, c.output.channels, &int4, &sums);
   c.weights_int4 = int4;
-  if (c.kernel_h * c.kernel_w * c.input.channels > R8_MAX_FILTER || c.output.channels > R8_MAX_CHANNELS) {
-    throw bad(
-        op, fmt::format("a filter of {} weights per channel and {} channels (the kernels take up to {} and {})",
-                        c.kernel_h * c.kernel_w * c.input.channels, c.output.channels, R8_MAX_FILTER, R8_MAX_CHANNELS));
-  }
   std::vector<int32_t> b(static_cast<size_t>(bias.elements()));
   std::memcpy(b.data(), bias.data.data(), bias.data.size());
+  check_accumulator(op, b, sums, c.input_offset);
+  for (size_t i = 0; i < b.size(); ++i) {  // TFLM's sum of w x (x + offset): its offset part, once, here
+    b[i] = static_cast<int32_t>(b[i] + c.input_offset * sums.sum[i]);
+  }
   c.bias = ints(std::move(b));
   requant(op, in, filter, out, c.output.channels, &c.multiplier, &c.shift);
   o.input = x.inputs[0];
@@ -318,10 +362,12 @@ void Preparer::fully_connected(size_t op, ProgramOp& o) {
   f.output_offset = static_cast<int32_t>(out.zero_points[0]);
   activation_range(op, x.activation, out, &f.act_min, &f.act_max);
   bool int4 = false;
-  f.weights = weights(w, &int4);
+  RowSums sums;
+  f.weights = weights(w, f.output_depth, &int4, &sums);
   f.weights_int4 = int4;
   std::vector<int32_t> b(static_cast<size_t>(bias.elements()));
   std::memcpy(b.data(), bias.data.data(), bias.data.size());
+  check_accumulator(op, b, sums, f.input_offset);
   f.bias = ints(std::move(b));
   f.per_channel = per_channel;
   requant(op, in, w, out, per_channel ? f.output_depth : 1, &f.multiplier, &f.shift);
@@ -393,10 +439,12 @@ void Preparer::prepare() {
 
 }  // namespace
 
-IntegerProgram prepare_program(TfliteModel model, const std::string& what) {
+IntegerProgram prepare_program(TfliteModel model, const std::string& what, const PrepareOptions& options) {
   IntegerProgram p;
   p.model = std::move(model);
   Preparer(p, what).prepare();
+  p.model_ops = p.ops;
+  plan_arena(p, options.fuse_adds, what);
   return p;
 }
 
@@ -415,30 +463,21 @@ int64_t IntegerProgram::multiply_accumulates() const {
 }
 
 void run_program(const IntegerProgram& p, const int8_t* input, int8_t* output, std::vector<int8_t>& arena) {
-  // Host layout: every activation tensor at its own offset (the generated C code plans its memory instead).
-  std::vector<int64_t> offset(p.bytes.size(), 0);
-  int64_t total = 0;
-  for (size_t i = 0; i < p.bytes.size(); ++i) {
-    offset[i] = total;
-    total += (p.bytes[i] + 15) / 16 * 16;
-  }
-  if (static_cast<int64_t>(arena.size()) < total) arena.resize(static_cast<size_t>(total));
-  auto at = [&](int32_t t) { return arena.data() + offset[static_cast<size_t>(t)]; };
-  std::memcpy(at(p.input), input, static_cast<size_t>(p.bytes[static_cast<size_t>(p.input)]));
+  if (static_cast<int64_t>(arena.size()) < p.arena_bytes) arena.resize(static_cast<size_t>(p.arena_bytes));
+  int8_t* a = arena.data();
+  std::memcpy(a + p.input_at, input, static_cast<size_t>(p.bytes[static_cast<size_t>(p.input)]));
   for (const ProgramOp& o : p.ops) {
     switch (o.op) {
-      case TfliteOp::kConv2d: r8_conv(&o.conv, at(o.input), at(o.output)); break;
-      case TfliteOp::kAdd: r8_add(&o.add, at(o.input), at(o.input2), at(o.output)); break;
-      case TfliteOp::kAveragePool2d: r8_avgpool(&o.avgpool, at(o.input), at(o.output)); break;
-      case TfliteOp::kMean: r8_mean(&o.mean, at(o.input), at(o.output)); break;
-      case TfliteOp::kReshape:
-        std::memcpy(at(o.output), at(o.input), static_cast<size_t>(p.bytes[static_cast<size_t>(o.output)]));
-        break;
-      case TfliteOp::kFullyConnected: r8_fully_connected(&o.fully_connected, at(o.input), at(o.output)); break;
-      case TfliteOp::kSoftmax: r8_softmax(&o.softmax, at(o.input), at(o.output)); break;
+      case TfliteOp::kConv2d: r8_conv(&o.conv, a + o.input_at, a + o.output_at, a + o.scratch_at); break;
+      case TfliteOp::kAdd: r8_add(&o.add, a + o.input_at, a + o.input2_at, a + o.output_at); break;
+      case TfliteOp::kAveragePool2d: r8_avgpool(&o.avgpool, a + o.input_at, a + o.output_at); break;
+      case TfliteOp::kMean: r8_mean(&o.mean, a + o.input_at, a + o.output_at); break;
+      case TfliteOp::kReshape: break;  // planned away: its output is its input's bytes
+      case TfliteOp::kFullyConnected: r8_fully_connected(&o.fully_connected, a + o.input_at, a + o.output_at); break;
+      case TfliteOp::kSoftmax: r8_softmax(&o.softmax, a + o.input_at, a + o.output_at); break;
     }
   }
-  std::memcpy(output, at(p.output), static_cast<size_t>(p.bytes[static_cast<size_t>(p.output)]));
+  std::memcpy(output, a + p.output_at, static_cast<size_t>(p.bytes[static_cast<size_t>(p.output)]));
 }
 
 }  // namespace resnet8
