@@ -2,6 +2,7 @@
 // What every resnet8 tool shares: the error policy (one "error: ..." line on stderr, exit 1 for a
 // bad file or data, exit 2 for a bad command line) and flag checks.
 #include <resnet8/data/cifar10.h>
+#include <resnet8/formats/c_source.h>
 #include <resnet8/model/architecture.h>
 #include <resnet8/quant/observer.h>
 #include <resnet8/quant/planner.h>
@@ -247,6 +248,19 @@ inline std::string required_output_path(const cxxopts::ParseResult& args, const 
 inline std::optional<std::string> output_path(const cxxopts::ParseResult& args, const std::string& flag) {
   if (!args.count(flag)) return std::nullopt;
   return required_output_path(args, flag);
+}
+
+// The directory given to output flag --`flag` for generated C (absent: nothing), checked before any work:
+// an existing directory whose generated files can be replaced, or a new one in an existing directory.
+inline std::optional<std::string> output_directory(const cxxopts::ParseResult& args, const std::string& flag) {
+  if (!args.count(flag)) return std::nullopt;
+  std::string dir = args[flag].as<std::string>();
+  try {
+    check_c_source_dir(dir, "--" + flag);
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+  return dir;
 }
 
 // --partial-data: CIFAR-10 batch files of any whole number of records, instead of exactly 10,000.

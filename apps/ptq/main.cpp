@@ -5,6 +5,7 @@
 #include <resnet8/data/calibration.h>
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
+#include <resnet8/formats/c_source.h>
 #include <resnet8/formats/json.h>
 #include <resnet8/formats/onnx.h>
 #include <resnet8/formats/tflite_model.h>
@@ -47,6 +48,9 @@ void add_options(cxxopts::Options& options) {
       ("tflite", "also write the same quantized model as TFLite int8 to PATH, for TensorFlow Lite Micro (the MLPerf "
                  "Tiny interface: int8 input pixel - 128, int8 softmax output; 4-bit weights as INT4)",
        cxxopts::value<std::string>())
+      ("c-source", "also write the same quantized model as dependency-free C99 for microcontrollers into directory "
+                   "DIR (created if absent): resnet8_model.h/.c and the integer kernels, bit-exact with the --tflite "
+                   "file in TensorFlow Lite Micro", cxxopts::value<std::string>())
       ("calib-per-class", "calibration images per class, 1..5000", cxxopts::value<std::string>()->default_value("100"))
       ("seed", "calibration sample seed, 0..2^64-1", cxxopts::value<std::string>()->default_value("0"))
       ("observer", "activation range observer: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
@@ -185,7 +189,7 @@ nlohmann::json compare(const fs::path& fp32, const fs::path& int8, const fs::pat
 
 struct Outputs {
   fs::path model;
-  std::optional<std::string> json, onnx, tflite;
+  std::optional<std::string> json, onnx, tflite, c_source;
 };
 
 // The same plan as ONNX QDQ and as TFLite, as asked. The TFLite model is prepared for the integer kernels
@@ -196,24 +200,36 @@ void write_other_formats(const QuantizedResNet8& quantized, const Outputs& out) 
     write_file_atomic(*out.onnx, onnx_model(quantized.plan, producer));
     fmt::print("wrote        {} ({} bytes, ONNX QDQ)\n", *out.onnx, fs::file_size(written_path(*out.onnx)));
   }
+  if (!out.tflite && !out.c_source) return;
+  const std::string what = out.tflite ? "--tflite " + *out.tflite : "--c-source " + *out.c_source;
+  const std::string bytes = tflite_bytes(tflite_model(quantized.plan, producer));  // verified
+  // Read back as resnet8-eval reads it, and prepared: refuses what TFLM would refuse, before writing.
+  const IntegerProgram program = prepare_program(parse_tflite(bytes, what), what);
   if (out.tflite) {
-    const std::string bytes = tflite_bytes(tflite_model(quantized.plan, producer));  // verified
-    // Read back as resnet8-eval reads it, and prepared: refuses what TFLM would refuse, before writing.
-    prepare_program(parse_tflite(bytes, "--tflite " + *out.tflite), "--tflite " + *out.tflite);
     write_file_atomic(*out.tflite, bytes);
     fmt::print("wrote        {} ({} bytes, TFLite int8{})\n", *out.tflite, fs::file_size(written_path(*out.tflite)),
                quantized.plan.weight_bits == 4 ? ", INT4 convolution weights" : "");
   }
+  if (out.c_source) {
+    const CSourceSummary s = c_source_summary(program);
+    write_c_source(*out.c_source,
+                   c_source(program, fmt::format("{} --c-source ({})", producer, quantized.scheme.describe())));
+    fmt::print("wrote        {}/ (C99: {} bytes of weights, arena {} bytes)\n", *out.c_source, s.weight_bytes,
+               s.arena_bytes);
+  }
 }
 
-// --tflite needs a plan TFLite can hold; checked before any work.
+// --tflite and --c-source need a plan TFLite can hold; checked before any work.
 void check_tflite_flags(const cxxopts::ParseResult& args, const QuantizeOptions& q) {
-  if (!args.count("tflite")) return;
-  if (!q.float_layers.empty())
-    throw cli::UsageError("--tflite: a TFLite int8 model quantizes every layer; drop --keep-float");
-  if (q.activation_bits && *q.activation_bits < 7) {
-    throw cli::UsageError("--tflite: TFLite's int8 tensors take 7- or 8-bit activations, not --activation-bits " +
-                          std::to_string(*q.activation_bits));
+  for (const char* flag : {"tflite", "c-source"}) {
+    if (!args.count(flag)) continue;
+    if (!q.float_layers.empty())
+      throw cli::UsageError(fmt::format("--{}: a TFLite int8 model quantizes every layer; drop --keep-float", flag));
+    if (q.activation_bits && *q.activation_bits < 7) {
+      throw cli::UsageError(
+          fmt::format("--{}: TFLite's int8 tensors take 7- or 8-bit activations, not --activation-bits {}", flag,
+                      *q.activation_bits));
+    }
   }
 }
 
@@ -239,13 +255,16 @@ int main(int argc, char** argv) {
     const fs::path output = cli::required_output_path(args, "output");
 
     const Outputs out{output, cli::output_path(args, "json"), cli::output_path(args, "onnx"),
-                      cli::output_path(args, "tflite")};
+                      cli::output_path(args, "tflite"), cli::output_directory(args, "c-source")};
     const std::optional<std::string>& json = out.json;
-    cli::check_distinct_outputs(model_path.string(), data_dir.string(),
-                                {{"--output", output},
-                                 {"--json", json.value_or("")},
-                                 {"--onnx", out.onnx.value_or("")},
-                                 {"--tflite", out.tflite.value_or("")}});
+    std::vector<NamedPath> outputs = {{"--output", output},
+                                      {"--json", json.value_or("")},
+                                      {"--onnx", out.onnx.value_or("")},
+                                      {"--tflite", out.tflite.value_or("")}};
+    if (out.c_source) {
+      for (const fs::path& f : c_source_paths(*out.c_source)) outputs.push_back({"--c-source", f});
+    }
+    cli::check_distinct_outputs(model_path.string(), data_dir.string(), outputs);
     check_tflite_flags(args, q);
     at::set_num_threads(resolve_threads(eval.threads));
 

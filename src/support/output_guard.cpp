@@ -36,6 +36,9 @@ Staged staged[kMaxOutputs];
 volatile sig_atomic_t staged_count = 0;
 char writing_dir[kPathMax], writing_file[kPathMax];
 volatile sig_atomic_t writing_active = 0;
+constexpr int kMaxCreatedDirs = 4;
+char created_dirs[kMaxCreatedDirs][kPathMax];  // output directories this run created
+volatile sig_atomic_t created_count = 0;
 bool guard_active = false;
 
 void copy_path(char* out, const fs::path& p) {
@@ -56,6 +59,8 @@ void remove_uncommitted() {
     rmdir(staged[i].dir);
   }
   staged_count = 0;
+  for (int i = created_count - 1; i >= 0; --i) rmdir(created_dirs[i]);  // only if empty: never a user's file
+  created_count = 0;
 }
 
 void on_signal(int sig) {
@@ -161,6 +166,7 @@ OutputGuard::OutputGuard() {
   if (guard_active) throw Error("only one OutputGuard at a time");
   guard_active = true;
   staged_count = 0;
+  created_count = 0;
 }
 
 OutputGuard::~OutputGuard() {
@@ -182,6 +188,7 @@ void OutputGuard::commit() {
   }
   remove_dirs(moves);
   staged_count = 0;
+  created_count = 0;  // they hold the committed files now
 }
 
 void install_signal_cleanup() {
@@ -200,6 +207,13 @@ void writing_started(const fs::path& dir, const fs::path& file) {
 }
 
 void writing_finished() { writing_active = 0; }
+
+void directory_created(const fs::path& dir) {
+  if (!guard_active) return;
+  if (created_count >= kMaxCreatedDirs) throw Error("too many output directories in one run");
+  copy_path(created_dirs[created_count], fs::absolute(dir));
+  created_count = created_count + 1;
+}
 
 void stage(const fs::path& target, const fs::path& file, const fs::path& dir) {
   const fs::path abs = fs::absolute(target).lexically_normal();

@@ -32,6 +32,8 @@ namespace detail {
 bool output_guard_active();
 void writing_started(const std::filesystem::path& dir, const std::filesystem::path& file);
 void writing_finished();
+// An output directory this run created: removed again (if empty) unless the guard commits.
+void directory_created(const std::filesystem::path& dir);
 // A written temporary `file` (in its directory `dir`) waiting to become `target`.
 void stage(const std::filesystem::path& target, const std::filesystem::path& file, const std::filesystem::path& dir);
 std::filesystem::path staged_file(const std::filesystem::path& target);  // empty if `target` is not staged
