@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the three readers that take files from users: the CIFAR-10 batch reader, the data-only
 # TorchScript reader + weight loader, and the .tflite reader with the integer kernels (tests/fuzz).
-# Builds them with clang, libFuzzer, AddressSanitizer and UBSan in build-fuzz/, seeds them from the real files (scripts/fuzz_corpus.py), and runs each for
+# Builds them with clang (C and C++), libFuzzer, AddressSanitizer and UBSan in build-fuzz/, seeds them from
+# the real files (scripts/fuzz_corpus.py), and runs each for
 # SECONDS (default 60). A finding is written to build-fuzz/findings/<target>/ and fails the script.
 # The build compiles only the reader sources (about 2 minutes); scripts/test.sh runs it for 50 s each.
 #   scripts/fuzz.sh          # 60 s per target
@@ -19,7 +20,7 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
 fi
-cmake -S . -B "$FUZZ_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+cmake -S . -B "$FUZZ_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DRESNET8_BUILD_FUZZERS=ON -DRESNET8_SANITIZE=address,undefined -DRESNET8_BUILD_TESTS=OFF -DRESNET8_BUILD_APPS=OFF \
   -DPython3_EXECUTABLE="$PYTHON" >/dev/null
 cmake --build "$FUZZ_DIR" -j2 --target fuzz_cifar10 fuzz_weights fuzz_tflite
