@@ -7,12 +7,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+# Each stage's start, so that a CI log shows where the time goes.
+stage() { printf '\n== %s (%s, %d s in)\n' "$1" "$(date +%T)" "$SECONDS"; }
+stage "set-up (scripts/setup.sh)"
 scripts/setup.sh
-printf '\n== lint (scripts/lint.sh)\n'
+stage "lint (scripts/lint.sh)"
 scripts/lint.sh
-printf '\n== tests\n'
+stage "tests"
 ctest --test-dir "$BUILD_DIR" --output-on-failure
-printf '\n== the generated C on a Cortex-M4 (scripts/mcu.sh)\n'
+stage "the generated C on a Cortex-M4 (scripts/mcu.sh)"
 scripts/mcu.sh 20
-printf '\n== fuzzing the file readers (scripts/fuzz.sh)\n'
+stage "fuzzing the file readers (scripts/fuzz.sh)"
 scripts/fuzz.sh "${RESNET8_FUZZ_SECONDS:-50}"
+stage "done"
