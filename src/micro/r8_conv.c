@@ -157,7 +157,7 @@ static void r8_patch16(const r8_conv_params* p, const int8_t* input, int32_t pix
   const uint32_t zero_pair = (uint32_t)(uint16_t)(int16_t)(-p->input_offset) * 0x10001u;
   uint32_t* w = words;
   int32_t ky, kx, i;
-  if (c % 4 != 0) { /* the stem's 3 channels: element by element */
+  if (c % 4 != 0) { /* e.g. an RGB input's 3 channels: element by element */
     for (i = 0; i < stride; i += 4, w += 4) {
       const int32_t v0 = r8_patch_value(p, input, y0, x0, i), v1 = r8_patch_value(p, input, y0, x0, i + 1);
       const int32_t v2 = r8_patch_value(p, input, y0, x0, i + 2), v3 = r8_patch_value(p, input, y0, x0, i + 3);

@@ -98,7 +98,7 @@ void Planner::fuse_each(unsigned sides) {
 }
 
 // Which side of each ADD to fuse into is a choice (a residual ADD can take either convolution when
-// both qualify, and the shortcut's side frees the block's input sooner): every choice is planned for up
+// both qualify, and one side can free a larger input sooner): every choice is planned for up
 // to 8 ADDs, and the smallest arena kept.
 void Planner::fuse_adds() {
   const std::vector<ProgramOp> ops = p_.ops;
