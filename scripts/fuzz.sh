@@ -15,10 +15,8 @@ FUZZ_DIR=${RESNET8_FUZZ_BUILD_DIR:-build-fuzz}
 
 scripts/setup.sh >/dev/null
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
-  echo "installing clang and its libFuzzer runtime"
-  SUDO=; [[ $(id -u) -eq 0 ]] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
+  echo "clang and its libFuzzer runtime:"
+  install_packages clang libclang-rt-14-dev
 fi
 cmake -S . -B "$FUZZ_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DRESNET8_BUILD_FUZZERS=ON -DRESNET8_SANITIZE=address,undefined -DRESNET8_BUILD_TESTS=OFF -DRESNET8_BUILD_APPS=OFF \

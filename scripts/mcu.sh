@@ -25,16 +25,7 @@ images=${1:-20}
 
 step() { printf '\n== %s\n' "$*"; }
 step "packages"
-missing=()
-for pkg in gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-if ((${#missing[@]})); then
-  echo "installing: ${missing[*]}"
-  SUDO=; [[ $(id -u) -eq 0 ]] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  echo "all present"
-fi
+install_packages gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 for tool in resnet8-ptq resnet8-micro resnet8-eval; do
   [[ -x $BUILD_DIR/$tool ]] || { echo "mcu.sh: error: $BUILD_DIR/$tool not found; run scripts/setup.sh first" >&2; exit 1; }
 done

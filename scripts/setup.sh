@@ -26,14 +26,7 @@ for pkg in "${!provides[@]}"; do
   if [[ -n $cmd ]]; then command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
   else dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); fi
 done
-if ((${#missing[@]})); then
-  echo "installing: ${missing[*]}"
-  SUDO=; [[ $(id -u) -eq 0 ]] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  echo "all present"
-fi
+install_packages "${missing[@]}"
 
 step "python packages ($PYTHON)"
 if [[ $PYTHON == "$RESNET8_VENV/bin/python" && ! -x $PYTHON ]]; then

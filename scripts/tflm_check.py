@@ -31,24 +31,24 @@ def test_images(data_dir, n):
     return raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), raw[:, 0].astype(np.int64)
 
 
-def ours(eval_tool, model, data_dir, n, work):
-    """resnet8-eval's int8 output tensor for the first n test images."""
-    scores = Path(work) / "scores.txt"
+def eval_output(eval_tool, model, data_dir, n, work, flag):
+    """What resnet8-eval writes with `flag` (--scores, --predictions) for the first n test images."""
+    out = Path(work) / flag.strip("-")
     cmd = [str(eval_tool), "-m", str(model), "--data", str(data_dir), "--limit", str(n), "--threads", "2"]
-    r = subprocess.run([*cmd, "--scores", str(scores)], capture_output=True, text=True)
+    r = subprocess.run([*cmd, flag, str(out)], capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"tflm_check: resnet8-eval failed on {model}:\n{r.stderr}")
-    return np.loadtxt(scores, dtype=np.int64).reshape(n, -1)
+    return np.loadtxt(out, dtype=np.int64)
+
+
+def ours(eval_tool, model, data_dir, n, work):
+    """resnet8-eval's int8 output tensor for the first n test images."""
+    return eval_output(eval_tool, model, data_dir, n, work, "--scores").reshape(n, -1)
 
 
 def predictions(eval_tool, model, data_dir, n, work):
     """resnet8-eval's predicted classes for the first n test images."""
-    out = Path(work) / "predictions.txt"
-    cmd = [str(eval_tool), "-m", str(model), "--data", str(data_dir), "--limit", str(n), "--threads", "2"]
-    r = subprocess.run([*cmd, "--predictions", str(out)], capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"tflm_check: resnet8-eval failed on {model}:\n{r.stderr}")
-    return np.loadtxt(out, dtype=np.int64).reshape(n)
+    return eval_output(eval_tool, model, data_dir, n, work, "--predictions").reshape(n)
 
 
 def tflm(model, images):
