@@ -80,9 +80,42 @@ def main():
                 len(j["calibration_indices"]) == 50 and max(j["calibration_indices"]) < 50000,
                 j["calibration_indices"][:5],
             )
+        what_if(analyze, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()
+
+
+def what_if(analyze, tmp):
+    """--sections what-if: one plan with the full reports beside fp32, on --limit test images."""
+    r = analyze("--sections", "what-if", "--keep-float", "stack9.conv")
+    expect_error("--keep-float with an unknown layer, before calibration", r, 2, "--keep-float", "stack9.conv")
+    report = tmp / "w.json"
+    r = analyze("--sections", "what-if", "--what-if", "w4a8", "--per-tensor", "--keep-float", "fc", "--limit", "300",
+                "--calib-per-class", "5", "--json", report)  # fmt: skip
+    expect("a what-if run", r.returncode == 0 and "what if w4a8 (per-tensor weights; fp32: fc)" in r.stdout, r.stderr)
+    if r.returncode != 0:
+        return
+    w = json.loads(report.read_text())["what_if"]
+    fp32, sim = w["fp32"], w["simulated"]
+    expect(
+        "its plan: w4a8, per-tensor, fc kept in fp32, one scale per quantized layer",
+        w["config"] == "w4a8" and w["weights"] == "per_tensor" and w["fp32_layers"] == ["fc"]
+        and all(len(layer["weight_scales"]) == (0 if layer["kept_float"] else 1) for layer in w["plan"]["layers"])
+        and [layer["layer"] for layer in w["plan"]["layers"] if layer["kept_float"]] == ["fc"],
+        w["plan"]["layers"][-1],
+    )  # fmt: skip
+    expect(
+        "both reports on the same 300 images, per class and a 10 x 10 confusion matrix that sums to them",
+        fp32["images"] == sim["images"] == 300
+        and len(sim["per_class"]) == 10
+        and sum(map(sum, sim["confusion_matrix"])) == 300
+        and sum(map(sum, fp32["confusion_matrix"])) == 300,
+        sim["images"],
+    )
+    expect("the simulated plan loses accuracy against fp32, not all of it",
+           10 < 100 * sim["accuracy"] <= 100 * fp32["accuracy"] + 2, (sim["accuracy"], fp32["accuracy"]))  # fmt: skip
+    expect("the plan's graph is in the JSON", [n["name"] for n in w["plan"]["graph"]][:2] == ["input", "stem.conv"])
 
 
 if __name__ == "__main__":

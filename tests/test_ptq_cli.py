@@ -157,6 +157,31 @@ def low_bit(args, tmp, out):
         f.unlink(missing_ok=True)
 
 
+def json_weights(ptq, args, tmp):
+    """--json-weights: every layer's integers (in the plan's bit range) and the fp32 weights they came from."""
+    r = ptq("--model", args.model, "-o", tmp / "jw.pt", "--json-weights", "--no-eval")
+    expect_error("--json-weights without --json", r, 2, "--json-weights", "--json")
+    report = tmp / "jw.json"
+    r = ptq("--model", args.model, "-o", tmp / "jw.pt", "--json", report, "--json-weights", "--no-eval",
+            "--calib-per-class", "5", "--weight-bits", "5")  # fmt: skip
+    expect("--json --json-weights", r.returncode == 0, r.stderr)
+    if r.returncode != 0:
+        return
+    j = json.loads(report.read_text())
+    layers = j["ptq"]["plan"]["layers"]
+    w = j["weights"]
+    expect("one entry per layer, shaped as the plan says", sorted(x["layer"] for x in layers) == sorted(w)
+           and all(w[x["layer"]]["shape"] == x["weight_shape"] for x in layers), list(w))  # fmt: skip
+    ok = True
+    for x in layers:
+        ints, fp32 = np.array(w[x["layer"]]["weights"]), np.array(w[x["layer"]]["fp32_weights"])
+        n = int(np.prod(x["weight_shape"]))
+        scale = np.array(x["weight_scales"]).reshape(-1, *([1] * (len(x["weight_shape"]) - 1)))
+        err = np.abs(ints.reshape(x["weight_shape"]) * scale - fp32.reshape(x["weight_shape"]))
+        ok &= ints.size == fp32.size == n and np.abs(ints).max() <= 15 and bool((err <= scale / 2 + 1e-6).all())
+    expect("5-bit integers in [-15, 15], each within half a step of its fp32 weight", ok)
+
+
 def main():
     args = arguments("ptq", "eval", "bench")
     tmp = Path(tempfile.mkdtemp(prefix="resnet8-ptq-"))
@@ -196,6 +221,7 @@ def main():
             r.stdout,
         )
 
+        json_weights(ptq, args, tmp)
         out = tmp / "out"
         out.mkdir()
         target = out / "q.pt"

@@ -43,8 +43,13 @@ void add_options(cxxopts::Options& options) {
       ("max-drop", "mixed precision: largest accepted accuracy drop vs fp32, in percentage points, 0..100", cxxopts::value<std::string>()->default_value("1.0"))
       ("compare", "bit-widths of the method comparison (round-to-nearest, weight MSE, CLE, bias correction, AdaRound, "
                   "all), e.g. w3a8,w4a8,w5a8,w6a6,w8a8", cxxopts::value<std::string>()->default_value("w4a8"))
-      ("sections", "what to run, comma-separated: sweep, sensitivity, mixed, compare",
+      ("sections", "what to run, comma-separated: sweep, sensitivity, mixed, compare, what-if",
        cxxopts::value<std::string>()->default_value("sweep,sensitivity,mixed"))
+      ("what-if", "bit-widths of the what-if section: one plan, evaluated per class and as a confusion matrix "
+                  "beside fp32", cxxopts::value<std::string>()->default_value("w8a8"))
+      ("per-tensor", "what-if: per-tensor weight scales (default per-channel)")
+      ("keep-float", "what-if: comma-separated layers kept in fp32, of " + cli::layer_list(), cxxopts::value<std::string>())
+      ("limit", "evaluate on the first N test images only, 0..10000; 0 = all", cxxopts::value<std::string>()->default_value("0"))
       ("json", "write every number as JSON to PATH", cxxopts::value<std::string>())
       ("t,threads", "LibTorch threads, 0..1024; 0 = one per hardware thread", cxxopts::value<std::string>()->default_value("0"));
   // clang-format on
@@ -53,14 +58,14 @@ void add_options(cxxopts::Options& options) {
 }
 
 std::set<std::string> sections_flag(const cxxopts::ParseResult& args) {
-  const std::set<std::string> known = {"sweep", "sensitivity", "mixed", "compare"};
+  const std::set<std::string> known = {"sweep", "sensitivity", "mixed", "compare", "what-if"};
   std::set<std::string> out;
   std::stringstream in(args["sections"].as<std::string>());
   std::string item;
   while (std::getline(in, item, ',')) {
     if (!known.count(item)) {
       throw cli::UsageError(
-          fmt::format("--sections: unknown section '{}'; expected sweep, sensitivity, mixed, compare", item));
+          fmt::format("--sections: unknown section '{}'; expected sweep, sensitivity, mixed, compare, what-if", item));
     }
     out.insert(item);
   }
@@ -131,11 +136,28 @@ void print_mixed(const MixedPrecision& m) {
   }
 }
 
+void print_what_if(const WhatIf& w) {
+  fmt::print("\nwhat if {} ({} weights{}), simulated on {} test images\n{:<12} {:>9} {:>9} {:>9}\n", w.bits.name(),
+             w.per_channel ? "per-channel" : "per-tensor",
+             w.float_layers.empty() ? "" : fmt::format("; fp32: {}", fmt::join(w.float_layers, ",")), w.fp32.images,
+             "class", "fp32", w.bits.name(), "delta");
+  for (int c = 0; c < cifar10::kNumClasses; ++c) {
+    const double a = 100.0 * double(w.fp32.class_correct(c)) / double(std::max<int64_t>(w.fp32.class_total(c), 1));
+    const double b =
+        100.0 * double(w.simulated.class_correct(c)) / double(std::max<int64_t>(w.simulated.class_total(c), 1));
+    fmt::print("{:<12} {:>8.1f}% {:>8.1f}% {:>+6.1f} pp\n", cifar10::kClassNames[c], a, b, b - a);
+  }
+  fmt::print("{:<12} {:>8.2f}% {:>8.2f}% {:>+6.2f} pp\n", "accuracy", 100.0 * w.fp32.accuracy(),
+             100.0 * w.simulated.accuracy(), 100.0 * (w.simulated.accuracy() - w.fp32.accuracy()));
+}
+
 struct Sections {
   std::set<std::string> names;
   std::vector<int> bits;
   std::vector<BitWidths> sensitivity, compare;
-  BitWidths mixed;
+  BitWidths mixed, what_if;
+  bool per_channel = true;
+  std::set<std::string> float_layers;
   double max_drop = 1.0;
   AdaRoundOptions adaround;
 };
@@ -167,6 +189,13 @@ nlohmann::json run_sections(const Analyzer& analyzer, const Sections& run) {
     print_comparison(rows, methods);
     out["method_comparison"] = rows;
   }
+  if (run.names.count("what-if")) {
+    const WhatIf w = cli::naming_flags({{"float_layers", "--keep-float"}}, [&] {
+      return what_if(analyzer, run.what_if, run.per_channel, run.float_layers);
+    });
+    print_what_if(w);
+    out["what_if"] = w;
+  }
   return out;
 }
 
@@ -181,8 +210,9 @@ int main(int argc, char** argv) {
         "  1. accuracy for every (weight bits, activation bits) pair, per-tensor and per-channel weights;\n"
         "  2. per-layer sensitivity: one layer (weights + output) quantized at a time, for each --sensitivity config;\n"
         "  3. mixed precision at --mixed: keep the k most sensitive layers in fp32 until the drop <= --max-drop;\n"
-        "  4. (--sections compare) the ways of making a plan side by side at the --compare bit-widths.\n"
-        "--weight-range, --equalize, --rounding and --bias-correction apply to the plans of sections 1-3.");
+        "  4. (--sections compare) the ways of making a plan side by side at the --compare bit-widths;\n"
+        "  5. (--sections what-if) one plan at --what-if (--per-tensor, --keep-float), per class and confusion.\n"
+        "--weight-range, --equalize, --rounding and --bias-correction apply to the plans of sections 1-3 and 5.");
     add_options(options);
     const auto parsed = cli::parse(options, argc, argv);
     if (!parsed) return 0;
@@ -197,6 +227,10 @@ int main(int argc, char** argv) {
     run.sensitivity = bit_widths_flag(args, "sensitivity");
     run.mixed = bit_widths_flag(args, "mixed").at(0);
     run.compare = bit_widths_flag(args, "compare");
+    run.what_if = bit_widths_flag(args, "what-if").at(0);
+    run.per_channel = !args.count("per-tensor");
+    run.float_layers = cli::keep_float_flag(args);
+    const int64_t limit = cli::number<int64_t>(args, "limit", 0, 10000);
     run.max_drop = cli::number<double>(args, "max-drop", 0.0, 100.0);
     run.adaround = methods.refine.adaround;
     const int64_t per_class = cli::number<int64_t>(args, "calib-per-class", 1, cli::kMaxCalibPerClass);
@@ -208,9 +242,11 @@ int main(int argc, char** argv) {
     cli::check_distinct_outputs(args["model"].as<std::string>(), data_dir, {{"--json", json.value_or("")}});
 
     const FoldedResNet8 folded = fold(load_resnet8(args["model"].as<std::string>()));
+    cli::naming_flags({{"float_layers", "--keep-float"}}, [&] { check_float_layers(folded, run.float_layers); });
     std::vector<int64_t> indices;
     const cifar10::Dataset calibration = calibration_set(data_dir, per_class, seed, &indices, cli::records(args));
-    const cifar10::Dataset test = cifar10::read_split(data_dir, cifar10::Split::kTest, -1, cli::records(args));
+    const cifar10::Dataset test =
+        cifar10::read_split(data_dir, cifar10::Split::kTest, limit > 0 ? limit : -1, cli::records(args));
     const Analyzer analyzer(folded, calibration, observer, test, eval, base, {methods.equalize, methods.refine});
     fmt::print("fp32 (folded)   {:.2f}%\nobserver        {}, calibration {} images\nmethods         {}\n\n",
                analyzer.fp32_accuracy(), observer_name(observer), calibration.size(), methods.describe());

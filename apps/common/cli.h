@@ -28,6 +28,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -248,6 +249,19 @@ inline std::string required_output_path(const cxxopts::ParseResult& args, const 
 inline std::optional<std::string> output_path(const cxxopts::ParseResult& args, const std::string& flag) {
   if (!args.count(flag)) return std::nullopt;
   return required_output_path(args, flag);
+}
+
+// --keep-float LAYERS: the comma-separated layer names (checked against the model by the planner).
+inline std::set<std::string> keep_float_flag(const cxxopts::ParseResult& args) {
+  std::set<std::string> layers;
+  if (!args.count("keep-float")) return layers;
+  std::stringstream in(args["keep-float"].as<std::string>());
+  std::string layer;
+  while (std::getline(in, layer, ',')) {
+    if (!layer.empty()) layers.insert(layer);
+  }
+  if (layers.empty()) throw UsageError("--keep-float: expected a comma-separated list of layer names");
+  return layers;
 }
 
 // The directory given to output flag --`flag` for generated C (absent: nothing), checked before any work:

@@ -68,6 +68,8 @@ void add_options(cxxopts::Options& options) {
                           "and fewer the file clamps every activation to its range", cxxopts::value<std::string>())
       ("keep-float", "mixed precision: comma-separated layers kept in fp32, of " + cli::layer_list(),
        cxxopts::value<std::string>())
+      ("json-weights", "with --json: also every layer's integer weights and the fp32 weights they were made from (under "
+                       "'weights'; ~2 MB)")
       ("json", "write the quantization plan (per-layer scales/zero points, weight ranges), sizes and results as JSON",
        cxxopts::value<std::string>())
       ("no-eval", "only write the quantized file")
@@ -92,18 +94,6 @@ std::optional<int> activation_bits_flag(const cxxopts::ParseResult& args) {
   return text == "on" ? 7 : 8;
 }
 
-std::set<std::string> keep_float_flag(const cxxopts::ParseResult& args) {
-  std::set<std::string> layers;
-  if (!args.count("keep-float")) return layers;
-  std::stringstream in(args["keep-float"].as<std::string>());
-  std::string layer;
-  while (std::getline(in, layer, ',')) {
-    if (!layer.empty()) layers.insert(layer);
-  }
-  if (layers.empty()) throw cli::UsageError("--keep-float: expected a comma-separated list of layer names");
-  return layers;
-}
-
 QuantizeOptions quantize_options(const cxxopts::ParseResult& args) {
   if (args.count("per-channel") && args.count("per-tensor"))
     throw cli::UsageError("--per-channel and --per-tensor exclude each other");
@@ -124,7 +114,7 @@ QuantizeOptions quantize_options(const cxxopts::ParseResult& args) {
   cli::naming_flags({{"weight_bits", flags}, {"reduce_range", flags}, {"activation_bits", flags}},
                     [&] { return resolve_scheme(q, q.engine.empty() ? default_engine() : q.engine); });
   q.calib_per_class = cli::number<int64_t>(args, "calib-per-class", 1, cli::kMaxCalibPerClass);
-  q.float_layers = keep_float_flag(args);
+  q.float_layers = cli::keep_float_flag(args);
   q.seed = cli::number<uint64_t>(args, "seed", 0, std::numeric_limits<uint64_t>::max());
   return q;
 }
@@ -257,6 +247,7 @@ int main(int argc, char** argv) {
     const Outputs out{output, cli::output_path(args, "json"), cli::output_path(args, "onnx"),
                       cli::output_path(args, "tflite"), cli::output_directory(args, "c-source")};
     const std::optional<std::string>& json = out.json;
+    if (args.count("json-weights") && !json) throw cli::UsageError("--json-weights: it adds to --json PATH; give both");
     std::vector<NamedPath> outputs = {{"--output", output},
                                       {"--json", json.value_or("")},
                                       {"--onnx", out.onnx.value_or("")},
@@ -288,6 +279,7 @@ int main(int argc, char** argv) {
                                             {"plan", quantized.plan},
                                             {"equalization", quantized.equalization},
                                             {"refinement", quantized.refinement}}},
+                                          {"weights", args.count("json-weights") ? weights_json(quantized) : nullptr},
                                           {"fp32_bytes", fs::file_size(model_path)},
                                           {"int8_bytes", fs::file_size(written_path(output))},
                                           {"evaluation", results},

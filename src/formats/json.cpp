@@ -1,6 +1,7 @@
 #include <resnet8/formats/json.h>
 
 #include <resnet8/data/cifar10.h>
+#include <resnet8/model/folded.h>
 #include <resnet8/quant/analysis.h>
 #include <resnet8/quant/equalize.h>
 #include <resnet8/quant/quant_plan.h>
@@ -10,6 +11,7 @@
 #include <resnet8/run/op_profile.h>
 #include <resnet8/run/report.h>
 
+#include <ATen/ATen.h>
 #include <torch/version.h>
 
 namespace resnet8 {
@@ -47,6 +49,10 @@ void to_json(json& j, const LayerPlan& l) {
   }
 }
 
+void to_json(json& j, const Node& n) {
+  j = {{"name", n.name}, {"kind", node_kind_name(n.kind)}, {"inputs", n.inputs}, {"point", n.point}, {"relu", n.relu}};
+}
+
 void to_json(json& j, const QuantPlan& plan) {
   j = {{"weight_bits", plan.weight_bits},
        {"activation_bits", plan.activation_bits},
@@ -56,6 +62,7 @@ void to_json(json& j, const QuantPlan& plan) {
        {"rounding", plan.rounding},
        {"bias_corrected", plan.bias_corrected},
        {"observer", observer_name(plan.observer)},
+       {"graph", plan.graph.nodes},
        {"activations", plan.activations},
        {"layers", plan.layers}};
 }
@@ -178,6 +185,28 @@ void to_json(json& j, const MethodComparison& m) {
 
 void to_json(json& j, const MixedPrecision& m) {
   j = {{"config", m.bits.name()}, {"max_drop", m.max_drop}, {"steps", m.steps}};
+}
+
+void to_json(json& j, const WhatIf& w) {
+  j = {{"config", w.bits.name()},
+       {"weights", w.per_channel ? "per_channel" : "per_tensor"},
+       {"fp32_layers", w.float_layers},
+       {"plan", w.plan},
+       {"fp32", w.fp32},
+       {"simulated", w.simulated}};
+}
+
+json weights_json(const QuantizedResNet8& q) {
+  json out = json::object();
+  for (const LayerPlan& l : q.plan.layers) {
+    const at::Tensor fp32 =
+        (l.kind == LayerKind::kConv ? q.network.conv(l.name).original_weight() : q.network.fc_weight).contiguous();
+    const auto* f = fp32.data_ptr<float>();
+    out[l.name] = {{"shape", l.weight_shape},
+                   {"weights", l.kept_float ? json(l.float_weight) : json(l.weight)},
+                   {"fp32_weights", std::vector<float>(f, f + fp32.numel())}};
+  }
+  return out;
 }
 
 std::string json_text(const json& j) { return j.dump(2) + "\n"; }

@@ -76,7 +76,7 @@ Analyzer::Analyzer(const FoldedResNet8& model, const cifar10::Dataset& calibrati
       equalized_ranges_(observer),
       layers_(layer_names(model)) {
   const Classifier fp32{[this](const at::Tensor& x) { return model_.forward(x); }, "native", "", "", 0};
-  fp32_ = 100.0 * evaluate(fp32, test_, eval_).accuracy();
+  fp32_ = evaluate(fp32, test_, eval_);
 }
 
 const FoldedResNet8& Analyzer::network(bool equalized) const {
@@ -101,10 +101,23 @@ QuantPlan Analyzer::plan(const PlanOptions& options, const PlanMethods& methods)
   return plan;
 }
 
-double Analyzer::accuracy(const PlanOptions& options, const PlanMethods& methods) const {
-  const SimulatedModel m = simulate(network(methods.equalize), plan(options, methods));
+EvalReport Analyzer::report(const QuantPlan& plan) const {
+  const SimulatedModel m = simulate(network(plan.equalized), plan);
   const Classifier c{[&m](const at::Tensor& x) { return m.forward(x); }, "simulated", "", "", 0};
-  return 100.0 * evaluate(c, test_, eval_).accuracy();
+  return evaluate(c, test_, eval_);
+}
+
+double Analyzer::accuracy(const PlanOptions& options, const PlanMethods& methods) const {
+  return 100.0 * report(plan(options, methods)).accuracy();
+}
+
+WhatIf what_if(const Analyzer& analyzer, const BitWidths& bits, bool per_channel,
+               const std::set<std::string>& float_layers) {
+  PlanOptions options = plan_options(analyzer, bits, per_channel);
+  options.float_layers = float_layers;
+  WhatIf w{bits, per_channel, float_layers, analyzer.plan(options, analyzer.methods()), analyzer.fp32_report(), {}};
+  w.simulated = analyzer.report(w.plan);
+  return w;
 }
 
 std::vector<SweepPoint> sweep(const Analyzer& analyzer, const std::vector<int>& bits,

@@ -5,6 +5,7 @@
 
 namespace resnet8 {
 
+struct Node;
 struct ActivationPlan;
 struct LayerPlan;
 struct QuantPlan;
@@ -19,15 +20,22 @@ struct LayerSensitivity;
 struct MixedPrecisionStep;
 struct MixedPrecision;
 struct MethodComparison;
+struct WhatIf;
 struct EqualizedPair;
 struct LayerRefinement;
 struct RefineReport;
 
+void to_json(nlohmann::json& j, const Node& n);  // a graph node: name, kind, inputs, activation point, relu
 void to_json(nlohmann::json& j, const ActivationPlan& a);
 void to_json(nlohmann::json& j, const LayerPlan& l);  // parameters and ranges, not the weight values
 void to_json(nlohmann::json& j, const QuantPlan& plan);
 // What produced an int8 file: tool, LibTorch, engine, scheme, observer, weights, fp32 layers, calibration.
 nlohmann::json ptq_metadata(const QuantizedResNet8& q);
+void to_json(nlohmann::json& j, const WhatIf& w);
+// Per layer of q's plan, the values behind it: "weights" (the plan's integers, row-major [out, in, kh, kw]
+// or [out, in]; the fp32 values for a layer kept in fp32) and "fp32_weights" (the float weights the plan
+// was made from: batch norm folded, equalized if it was). For views of the weights (the playground).
+nlohmann::json weights_json(const QuantizedResNet8& q);
 void to_json(nlohmann::json& j, const EqualizedPair& p);
 void to_json(nlohmann::json& j, const LayerRefinement& r);
 void to_json(nlohmann::json& j, const RefineReport& r);

@@ -8,6 +8,7 @@
 //                             is within a bound (input and residual adds stay quantized)
 //   compare_methods()         accuracy per bit-width with each way of making the plan: round-to-nearest,
 //                             weight MSE ranges, cross-layer equalization, bias correction, AdaRound
+//   what_if()                 one plan, with the full reports (per class, confusion matrix) beside fp32
 // Accuracies and drops are in percent / percentage points.
 #include <resnet8/data/cifar10.h>
 #include <resnet8/model/folded.h>
@@ -19,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,9 +76,12 @@ class Analyzer {
            const cifar10::Dataset& test, EvalOptions eval, PlanOptions base = {}, PlanMethods methods = {});
   const PlanOptions& base() const { return base_; }
   const PlanMethods& methods() const { return methods_; }
-  double fp32_accuracy() const { return fp32_; }
+  double fp32_accuracy() const { return 100.0 * fp32_.accuracy(); }
+  const EvalReport& fp32_report() const { return fp32_; }
   double accuracy(const PlanOptions& options) const { return accuracy(options, methods_); }
   double accuracy(const PlanOptions& options, const PlanMethods& methods) const;
+  // The plan simulated (on the equalized network if the plan says so) and evaluated on the test set.
+  EvalReport report(const QuantPlan& plan) const;
   // The plan itself: calibrated on the (equalized, if asked) network, made, refined.
   QuantPlan plan(const PlanOptions& options, const PlanMethods& methods) const;
   const std::vector<std::string>& layers() const { return layers_; }
@@ -96,7 +101,7 @@ class Analyzer {
   mutable FoldedResNet8 equalized_;  // made and calibrated on first use
   mutable ActivationRanges equalized_ranges_;
   std::vector<std::string> layers_;
-  double fp32_ = 0;
+  EvalReport fp32_;
 };
 
 std::vector<SweepPoint> sweep(const Analyzer& analyzer, const std::vector<int>& bits,
@@ -128,5 +133,18 @@ struct MethodComparison {
 std::vector<MethodComparison> compare_methods(const Analyzer& analyzer, const std::vector<BitWidths>& bits,
                                               const std::vector<PlanMethod>& methods,
                                               const AnalysisProgress& progress = nullptr);
+
+// One plan made with the analyzer's options and methods at `bits`, per-channel or per-tensor weights, the
+// `float_layers` kept in fp32 (their output points stay quantized), simulated: a "what if" beside fp32.
+struct WhatIf {
+  BitWidths bits;
+  bool per_channel = true;
+  std::set<std::string> float_layers;
+  QuantPlan plan;
+  EvalReport fp32, simulated;
+};
+
+WhatIf what_if(const Analyzer& analyzer, const BitWidths& bits, bool per_channel,
+               const std::set<std::string>& float_layers);
 
 }  // namespace resnet8
