@@ -5,7 +5,7 @@
 #      npm; clang-format-14, clang-tidy-14 for scripts/lint.sh);
 #   2. the Python side of scripts/ (torch==2.13.0 CPU, whose LibTorch the C++ code links; numpy, h5py, pillow;
 #      onnxruntime, which the tests run the exported ONNX file in; tflite-micro and ai-edge-litert, which run the
-#      exported .tflite; ruff, the Python lint),
+#      exported .tflite; marimo, altair and pandas for the playground; ruff, the Python lint),
 #      into the project's own virtual environment .venv/ (never into the user's Python) unless PYTHON is set;
 #   3. CIFAR-10 and the Keras model into data/, checksum-verified, and the fp32 TorchScript export;
 #   4. a Release build in build/ (or $RESNET8_BUILD_DIR).
@@ -33,7 +33,7 @@ if [[ $PYTHON == "$RESNET8_VENV/bin/python" && ! -x $PYTHON ]]; then
   echo "creating the project's virtual environment $RESNET8_VENV/"
   python3 -m venv "$RESNET8_VENV" || { echo "setup.sh: error: 'python3 -m venv $RESNET8_VENV' failed (Debian: apt-get install python3-venv), or set PYTHON to an interpreter to use" >&2; exit 1; }
 fi
-if "$PYTHON" -c 'import torch, numpy, h5py, PIL, onnxruntime, ruff, ai_edge_litert, sys; from tflite_micro.python.tflite_micro import runtime; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; then
+if "$PYTHON" -c 'import torch, numpy, h5py, PIL, onnxruntime, ruff, ai_edge_litert, marimo, altair, pandas, sys; from tflite_micro.python.tflite_micro import runtime; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; then
   echo "all present (torch $("$PYTHON" -c 'import torch; print(torch.__version__)'))"
 else
   "$PYTHON" -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
