@@ -128,6 +128,27 @@ def refusals(args, work):
     expect("  ... leaves no NEW_DIR and no model", not new_dir.exists() and not (work / "x.pt").exists())
 
 
+def hostile_names(args, work):
+    """Tensor names are the file's: one made to end the comment it is quoted in stays a comment."""
+    import test_tflite_cli  # its rewrite(): a .tflite changed through the published schema
+
+    evil = work / "evil.tflite"
+
+    def rename(m):
+        for t in m.subgraphs[0].tensors:
+            t.name = b"x */ int evil = 1; /* ??/"
+
+    test_tflite_cli.rewrite(args.reference, evil, rename)
+    c_dir = work / "evil_c"
+    r = run_tool(args.micro, "-m", evil, "--c-source", c_dir)
+    expect("resnet8-micro on a .tflite with hostile tensor names", r.returncode == 0, r.stderr)
+    text = (c_dir / "resnet8_model.c").read_text() if r.returncode == 0 else ""
+    harmless = "evil" in text and "*/ int evil" not in text and "??" not in text
+    expect("  ... quotes them harmlessly in comments", harmless)
+    if text:
+        build(args, c_dir)
+
+
 def main():
     args = arguments()
     work = Path(tempfile.mkdtemp(prefix="resnet8-c-"))
@@ -141,6 +162,7 @@ def main():
             expect("4-bit weights stay packed two per byte (at most 52 % of the int8 bytes)",
                    sizes["4-bit"] <= 0.52 * sizes["default"], sizes)  # fmt: skip
         refusals(args, work)
+        hostile_names(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return finish()

@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <limits>
 #include <set>
+#include <string_view>
 
 #include "formats/micro_sources.h"
 
@@ -37,11 +39,21 @@ std::string c_array(const char* type, const std::string& name, const T* values, 
 
 std::string shape(const r8_shape& s) { return fmt::format("{{{}, {}, {}}}", s.height, s.width, s.channels); }
 
-// A tensor's name for a comment: no comment terminator, at most 60 characters.
+// Text for a comment: letters, digits, spaces and _ . , ; : / - ( ) only (others become '_'). Tensor names
+// come from the file and descriptions from paths: nothing in them may end the comment (neither "*/" nor a
+// trigraph that splices lines) or otherwise reach the C.
+std::string comment_text(std::string text, size_t max_size) {
+  if (text.size() > max_size) text = text.substr(0, max_size - 3) + "...";
+  for (char& c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view(" _.,;:/-()").find(c) == std::string_view::npos)
+      c = '_';
+  }
+  return text;
+}
+
 std::string comment_name(const IntegerProgram& p, int32_t t) {
-  std::string n = t >= 0 ? p.model.tensors[static_cast<size_t>(t)].name : "";
-  for (size_t at = n.find("*/"); at != std::string::npos; at = n.find("*/")) n.replace(at, 2, "* /");
-  return n.size() > 60 ? n.substr(0, 57) + "..." : n;
+  return comment_text(t >= 0 ? p.model.tensors[static_cast<size_t>(t)].name : "", 60);
 }
 
 int64_t weight_bytes(int32_t rows, int32_t per_row, int32_t int4) {
@@ -273,7 +285,8 @@ std::vector<CSourceFile> c_source(const IntegerProgram& p, const std::string& de
   }
   std::set<std::string> kernels = {"r8_kernels.h", "r8_fixedpoint.h"};
   for (const ProgramOp& o : p.ops) kernels.insert(kernel_file(o.op));
-  std::vector<CSourceFile> files = {{kHeader, header_text(p, description)}, {kModel, model_text(p, description)}};
+  const std::string about = comment_text(description, 200);
+  std::vector<CSourceFile> files = {{kHeader, header_text(p, about)}, {kModel, model_text(p, about)}};
   for (size_t i = 0; i < detail::kMicroSourceCount; ++i) {
     const detail::EmbeddedFile& f = detail::kMicroSources[i];
     if (kernels.count(f.name)) files.push_back({f.name, std::string(f.text)});
