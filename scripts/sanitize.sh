@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything with AddressSanitizer and UBSan (gcc) in build-asan/ and runs the unit tests and
 # the command-line tests with bad input (unit, unit_avx2_kernels, eval_cli, ptq_cli, bench_cli,
-# hostile_cli). Any sanitizer report fails the test it happens in.
+# hostile_cli, tflite_cli). Any sanitizer report fails the test it happens in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -14,4 +14,4 @@ cmake --build "$ASAN_DIR" -j2
 # LibTorch is not instrumented and keeps global registries alive at exit: no leak reports.
 export ASAN_OPTIONS=detect_leaks=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir "$ASAN_DIR" --output-on-failure -R '^(unit|unit_avx2_kernels|eval_cli|ptq_cli|bench_cli|hostile_cli)$'
+ctest --test-dir "$ASAN_DIR" --output-on-failure -R '^(unit|unit_avx2_kernels|eval_cli|ptq_cli|bench_cli|hostile_cli|tflite_cli)$'
