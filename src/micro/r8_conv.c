@@ -185,6 +185,37 @@ static void r8_patch16(const r8_conv_params* p, const int8_t* input, int32_t pix
   for (i = size; i < stride; i += 4, w += 4) w[0] = w[1] = 0;
 }
 
+/* The assembly of the two dot-product loops below, in named pieces. Registers: p0/p1 a word of four
+ * weights of filter 0/1 on entry, e0/e1 and p0/p1 their even and odd weights as 16-bit pairs after
+ * R8_ASM_PAIRS; x0/x1 a word pair of the interleaved patches (pixel a's, then pixel b's); a0/a1 and b0/b1
+ * the four sums. */
+#define R8_ASM_PAIRS                \
+  "sxtb16 %[e0], %[p0]\n\t"         \
+  "sxtb16 %[p0], %[p0], ror #8\n\t" \
+  "sxtb16 %[e1], %[p1]\n\t"         \
+  "sxtb16 %[p1], %[p1], ror #8\n\t"
+/* The four weights' products with pixel a's next four inputs (already in x0/x1), then pixel b's. */
+#define R8_ASM_SMLAD_A                   \
+  "smlad %[a0], %[e0], %[x0], %[a0]\n\t" \
+  "smlad %[a0], %[p0], %[x1], %[a0]\n\t" \
+  "smlad %[a1], %[e1], %[x0], %[a1]\n\t" \
+  "smlad %[a1], %[p1], %[x1], %[a1]\n\t"
+#define R8_ASM_SMLAD_B                   \
+  "ldrd %[x0], %[x1], [%[ab]], #8\n\t"   \
+  "smlad %[b0], %[e0], %[x0], %[b0]\n\t" \
+  "smlad %[b0], %[p0], %[x1], %[b0]\n\t" \
+  "smlad %[b1], %[e1], %[x0], %[b1]\n\t" \
+  "smlad %[b1], %[p1], %[x1], %[b1]\n\t"
+/* int4: the masked nibbles of p0/p1 (four weights times 16) through both pixels. */
+#define R8_ASM_INT4_HALF              \
+  "and %[p0], %[p0], #0xF0F0F0F0\n\t" \
+  "and %[p1], %[p1], #0xF0F0F0F0\n\t" R8_ASM_PAIRS "ldrd %[x0], %[x1], [%[ab]], #8\n\t" R8_ASM_SMLAD_A R8_ASM_SMLAD_B
+#define R8_ASM_OPERANDS                                                                                              \
+  : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [w0] "+r"(w0), [w1] "+r"(w1), [ab] "+r"(ab),     \
+    [n] "+r"(groups), [p0] "=&r"(p0), [p1] "=&r"(p1), [e0] "=&r"(e0), [e1] "=&r"(e1), [x0] "=&r"(x0), [x1] "=&r"(x1) \
+  :                                                                                                              \
+  : "cc", "memory"
+
 /* acc = {pixel a . filter 0, pixel a . filter 1, pixel b . filter 0, pixel b . filter 1} for int8 filters
  * (`groups` of four weights) and the interleaved patches `ab`: two 16-bit products per SMLAD, 16
  * multiply-accumulates in 18 instructions. Written in assembly because at -Os the compiler spills. */
@@ -195,26 +226,9 @@ static void r8_dot_2x2_int8(const int8_t* w0, const int8_t* w1, const uint32_t* 
       "1:\n\t"
       "ldr %[p0], [%[w0]], #4\n\t"
       "ldr %[p1], [%[w1]], #4\n\t"
-      "ldrd %[x0], %[x1], [%[ab]], #8\n\t"
-      "sxtb16 %[e0], %[p0]\n\t"
-      "sxtb16 %[p0], %[p0], ror #8\n\t"
-      "sxtb16 %[e1], %[p1]\n\t"
-      "sxtb16 %[p1], %[p1], ror #8\n\t"
-      "smlad %[a0], %[e0], %[x0], %[a0]\n\t"
-      "smlad %[a0], %[p0], %[x1], %[a0]\n\t"
-      "smlad %[a1], %[e1], %[x0], %[a1]\n\t"
-      "smlad %[a1], %[p1], %[x1], %[a1]\n\t"
-      "ldrd %[x0], %[x1], [%[ab]], #8\n\t"
-      "smlad %[b0], %[e0], %[x0], %[b0]\n\t"
-      "smlad %[b0], %[p0], %[x1], %[b0]\n\t"
-      "smlad %[b1], %[e1], %[x0], %[b1]\n\t"
-      "smlad %[b1], %[p1], %[x1], %[b1]\n\t"
+      "ldrd %[x0], %[x1], [%[ab]], #8\n\t" R8_ASM_PAIRS R8_ASM_SMLAD_A R8_ASM_SMLAD_B
       "subs %[n], %[n], #1\n\t"
-      "bne 1b\n\t"
-      : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [w0] "+r"(w0), [w1] "+r"(w1), [ab] "+r"(ab),
-        [n] "+r"(groups), [p0] "=&r"(p0), [p1] "=&r"(p1), [e0] "=&r"(e0), [e1] "=&r"(e1), [x0] "=&r"(x0), [x1] "=&r"(x1)
-      :
-      : "cc", "memory");
+      "bne 1b\n\t" R8_ASM_OPERANDS);
   acc[0] = a0, acc[1] = a1, acc[2] = b0, acc[3] = b1;
 }
 
@@ -229,47 +243,11 @@ static void r8_dot_2x2_int4(const int8_t* w0, const int8_t* w1, const uint32_t* 
       "ldr %[p0], [%[w0]]\n\t"
       "ldr %[p1], [%[w1]]\n\t"
       "lsl %[p0], %[p0], #4\n\t"
-      "lsl %[p1], %[p1], #4\n\t"
-      "and %[p0], %[p0], #0xF0F0F0F0\n\t"
-      "and %[p1], %[p1], #0xF0F0F0F0\n\t"
-      "sxtb16 %[e0], %[p0]\n\t"
-      "sxtb16 %[p0], %[p0], ror #8\n\t"
-      "sxtb16 %[e1], %[p1]\n\t"
-      "sxtb16 %[p1], %[p1], ror #8\n\t"
-      "ldrd %[x0], %[x1], [%[ab]], #8\n\t"
-      "smlad %[a0], %[e0], %[x0], %[a0]\n\t"
-      "smlad %[a0], %[p0], %[x1], %[a0]\n\t"
-      "smlad %[a1], %[e1], %[x0], %[a1]\n\t"
-      "smlad %[a1], %[p1], %[x1], %[a1]\n\t"
-      "ldrd %[x0], %[x1], [%[ab]], #8\n\t"
-      "smlad %[b0], %[e0], %[x0], %[b0]\n\t"
-      "smlad %[b0], %[p0], %[x1], %[b0]\n\t"
-      "smlad %[b1], %[e1], %[x0], %[b1]\n\t"
-      "smlad %[b1], %[p1], %[x1], %[b1]\n\t"
+      "lsl %[p1], %[p1], #4\n\t" R8_ASM_INT4_HALF
       "ldr %[p0], [%[w0]], #4\n\t"
-      "ldr %[p1], [%[w1]], #4\n\t"
-      "and %[p0], %[p0], #0xF0F0F0F0\n\t"
-      "and %[p1], %[p1], #0xF0F0F0F0\n\t"
-      "sxtb16 %[e0], %[p0]\n\t"
-      "sxtb16 %[p0], %[p0], ror #8\n\t"
-      "sxtb16 %[e1], %[p1]\n\t"
-      "sxtb16 %[p1], %[p1], ror #8\n\t"
-      "ldrd %[x0], %[x1], [%[ab]], #8\n\t"
-      "smlad %[a0], %[e0], %[x0], %[a0]\n\t"
-      "smlad %[a0], %[p0], %[x1], %[a0]\n\t"
-      "smlad %[a1], %[e1], %[x0], %[a1]\n\t"
-      "smlad %[a1], %[p1], %[x1], %[a1]\n\t"
-      "ldrd %[x0], %[x1], [%[ab]], #8\n\t"
-      "smlad %[b0], %[e0], %[x0], %[b0]\n\t"
-      "smlad %[b0], %[p0], %[x1], %[b0]\n\t"
-      "smlad %[b1], %[e1], %[x0], %[b1]\n\t"
-      "smlad %[b1], %[p1], %[x1], %[b1]\n\t"
+      "ldr %[p1], [%[w1]], #4\n\t" R8_ASM_INT4_HALF
       "subs %[n], %[n], #1\n\t"
-      "bne 1b\n\t"
-      : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [w0] "+r"(w0), [w1] "+r"(w1), [ab] "+r"(ab),
-        [n] "+r"(groups), [p0] "=&r"(p0), [p1] "=&r"(p1), [e0] "=&r"(e0), [e1] "=&r"(e1), [x0] "=&r"(x0), [x1] "=&r"(x1)
-      :
-      : "cc", "memory");
+      "bne 1b\n\t" R8_ASM_OPERANDS);
   acc[0] = a0 >> 4, acc[1] = a1 >> 4, acc[2] = b0 >> 4, acc[3] = b1 >> 4;
 }
 

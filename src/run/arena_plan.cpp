@@ -202,13 +202,13 @@ void Planner::place() {
   p_.output_at = at(p_.output);
 }
 
-}  // namespace
-
 void Planner::link_fused_adds() {
   for (ProgramOp& o : p_.ops) {
     if (o.op == TfliteOp::kConv2d && o.conv.add_input != 0) o.conv.add = &p_.fused_adds.emplace_back(o.add);
   }
 }
+
+}  // namespace
 
 void plan_arena(IntegerProgram& program, bool fuse_adds, const std::string& what) {
   Planner planner(program, what);
