@@ -142,9 +142,7 @@ void print_what_if(const WhatIf& w) {
              w.float_layers.empty() ? "" : fmt::format("; fp32: {}", fmt::join(w.float_layers, ",")), w.fp32.images,
              "class", "fp32", w.bits.name(), "delta");
   for (int c = 0; c < cifar10::kNumClasses; ++c) {
-    const double a = 100.0 * double(w.fp32.class_correct(c)) / double(std::max<int64_t>(w.fp32.class_total(c), 1));
-    const double b =
-        100.0 * double(w.simulated.class_correct(c)) / double(std::max<int64_t>(w.simulated.class_total(c), 1));
+    const double a = 100.0 * w.fp32.class_accuracy(c), b = 100.0 * w.simulated.class_accuracy(c);
     fmt::print("{:<12} {:>8.1f}% {:>8.1f}% {:>+6.1f} pp\n", cifar10::kClassNames[c], a, b, b - a);
   }
   fmt::print("{:<12} {:>8.2f}% {:>8.2f}% {:>+6.2f} pp\n", "accuracy", 100.0 * w.fp32.accuracy(),

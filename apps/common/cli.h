@@ -277,6 +277,14 @@ inline std::optional<std::string> output_directory(const cxxopts::ParseResult& a
   return dir;
 }
 
+// The generated C files --`flag` DIR may replace (none if absent), added to `outputs` for the check
+// that no output is an input or another output.
+inline void add_c_source_outputs(std::vector<NamedPath>& outputs, const std::optional<std::string>& dir,
+                                 const std::string& flag) {
+  if (!dir) return;
+  for (const std::filesystem::path& f : c_source_paths(*dir)) outputs.push_back({"--" + flag, f});
+}
+
 // --partial-data: CIFAR-10 batch files of any whole number of records, instead of exactly 10,000.
 inline void add_data_options(cxxopts::Options& options) {
   options.add_options()("partial-data",

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     const std::string model = args["model"].as<std::string>();
     const std::string dir = *cli::output_directory(args, "c-source");
     std::vector<NamedPath> outputs;
-    for (const auto& f : c_source_paths(dir)) outputs.push_back({"--c-source", f});
+    cli::add_c_source_outputs(outputs, dir, "c-source");
     check_distinct({{"--model", model}}, outputs);
 
     const IntegerProgram program = prepare_program(read_tflite(model), model);

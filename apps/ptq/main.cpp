@@ -140,7 +140,7 @@ std::string comparison_table(const EvalReport& f, const EvalReport& q) {
   out += fmt::format("{:<14} {:>13.2f}% {:>13.2f}% {:>+9.2f} pp\n", "accuracy", 100 * f.accuracy(), 100 * q.accuracy(),
                      100 * (q.accuracy() - f.accuracy()));
   for (int c = 0; c < cifar10::kNumClasses; ++c) {
-    const double a = pct(f.class_correct(c), f.class_total(c)), b = pct(q.class_correct(c), q.class_total(c));
+    const double a = 100.0 * f.class_accuracy(c), b = 100.0 * q.class_accuracy(c);
     out += fmt::format("  {:<12} {:>13.1f}% {:>13.1f}% {:>+9.1f} pp\n", cifar10::kClassNames[c], a, b, b - a);
   }
   out += fmt::format("{:<14} {:>12} B {:>12} B {:>10.2f}x smaller\n", "file size", f.model_bytes, q.model_bytes,
@@ -252,9 +252,7 @@ int main(int argc, char** argv) {
                                       {"--json", json.value_or("")},
                                       {"--onnx", out.onnx.value_or("")},
                                       {"--tflite", out.tflite.value_or("")}};
-    if (out.c_source) {
-      for (const fs::path& f : c_source_paths(*out.c_source)) outputs.push_back({"--c-source", f});
-    }
+    cli::add_c_source_outputs(outputs, out.c_source, "c-source");
     cli::check_distinct_outputs(model_path.string(), data_dir.string(), outputs);
     check_tflite_flags(args, q);
     at::set_num_threads(resolve_threads(eval.threads));

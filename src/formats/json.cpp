@@ -102,12 +102,11 @@ void to_json(json& j, const RefineReport& r) { j = {{"seconds", r.seconds}, {"la
 void to_json(json& j, const EvalReport& r) {
   json per_class = json::array();
   for (int c = 0; c < cifar10::kNumClasses; ++c) {
-    const int64_t total = r.class_total(c);
     per_class.push_back({{"class", c},
                          {"name", cifar10::kClassNames[c]},
                          {"correct", r.class_correct(c)},
-                         {"total", total},
-                         {"accuracy", total ? double(r.class_correct(c)) / double(total) : 0.0}});
+                         {"total", r.class_total(c)},
+                         {"accuracy", r.class_accuracy(c)}});
   }
   j = {{"model", model_json(r.model_path, r.model_kind, r.model_bytes, r.quantized_engine)},
        {"data", r.data_dir},

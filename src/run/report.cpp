@@ -9,14 +9,13 @@
 #include <numeric>
 
 namespace resnet8 {
-namespace {
-
-double ratio(int64_t a, int64_t b) { return b ? double(a) / double(b) : 0.0; }
-
-}  // namespace
-
 int64_t EvalReport::class_total(int c) const {
   return std::accumulate(confusion[c].begin(), confusion[c].end(), int64_t{0});
+}
+
+double EvalReport::class_accuracy(int c) const {
+  const int64_t total = class_total(c);
+  return total ? double(class_correct(c)) / double(total) : 0.0;
 }
 
 std::string to_table(const EvalReport& r) {
@@ -32,7 +31,7 @@ std::string to_table(const EvalReport& r) {
   out += fmt::format("{:<12} {:>9} {:>9}\n", "class", "correct", "accuracy");
   for (int c = 0; c < cifar10::kNumClasses; ++c) {
     out += fmt::format("{:<12} {:>4}/{:<4} {:>8.2f}%\n", cifar10::kClassNames[c], r.class_correct(c), r.class_total(c),
-                       100.0 * ratio(r.class_correct(c), r.class_total(c)));
+                       100.0 * r.class_accuracy(c));
   }
   out += fmt::format("accuracy   {:.2f}% ({}/{})\n", 100.0 * r.accuracy(), r.correct, r.images);
   out += fmt::format("speed      {:.0f} images/s ({:.3f} s)\n", r.images_per_second(), r.seconds);

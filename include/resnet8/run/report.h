@@ -32,6 +32,7 @@ struct EvalReport {
   double images_per_second() const { return seconds > 0 ? double(images) / seconds : 0.0; }
   int64_t class_total(int c) const;
   int64_t class_correct(int c) const { return confusion[c][c]; }
+  double class_accuracy(int c) const;  // 0 for a class with no test images
 };
 
 std::string to_table(const EvalReport& report);
