@@ -351,22 +351,23 @@ def _(alt, args, mo, pd, run_what_if, settings, tools):
             }
             for a, b in zip(_fp32["per_class"], _sim["per_class"])
         ]
+        _classes = [a["name"] for a in _fp32["per_class"]]  # the tools' class names, in label order
         _cells = [
             {
-                "true": tools.CLASSES[i],
-                "predicted": tools.CLASSES[j],
+                "true": _classes[i],
+                "predicted": _classes[j],
                 "count": _sim["confusion_matrix"][i][j],
                 "vs fp32": _sim["confusion_matrix"][i][j] - _fp32["confusion_matrix"][i][j],
             }  # fmt: skip
-            for i in range(10)
-            for j in range(10)
+            for i in range(len(_classes))
+            for j in range(len(_classes))
         ]
         _heat = (
             alt.Chart(pd.DataFrame(_cells), title="confusion matrix: simulated minus fp32 (hover for counts)")
             .mark_rect()
             .encode(
-                x=alt.X("predicted:N", sort=tools.CLASSES),
-                y=alt.Y("true:N", sort=tools.CLASSES),
+                x=alt.X("predicted:N", sort=_classes),
+                y=alt.Y("true:N", sort=_classes),
                 color=alt.Color("vs fp32:Q", scale=alt.Scale(scheme="redblue", domainMid=0)),
                 tooltip=["true", "predicted", "count", "vs fp32"],
             )

@@ -25,7 +25,6 @@ DATA = REPO / "data"
 CIFAR = DATA / "cifar-10-batches-bin"
 FP32 = DATA / "resnet8_fp32.pt"
 WORK = BUILD / "playground"  # what the playground writes: evaluations, reports, files
-CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 LAYERS = [
     "stem.conv",
     "stack1.conv1",
@@ -177,13 +176,18 @@ def evaluation_file(path, images):
     return WORK / "evaluations" / f"{name}.json"
 
 
-def evaluation(path, images=10000):
-    """resnet8-eval's JSON report of a model file on the first `images` test images (cached)."""
-    out = evaluation_file(path, images)
+def cached_report(out, tool, *args):
+    """The JSON report `tool` writes with `args` --json OUT, run only if OUT is not there yet."""
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
-        run_tool("resnet8-eval", "-m", path, "--data", CIFAR, "--limit", images, "--threads", "2", "--json", out)
+        run_tool(tool, *args, "--json", out)
     return json.loads(out.read_text())
+
+
+def evaluation(path, images=10000):
+    """resnet8-eval's JSON report of a model file on the first `images` test images (cached)."""
+    args = ("-m", path, "--data", CIFAR, "--limit", images, "--threads", "2")
+    return cached_report(evaluation_file(path, images), "resnet8-eval", *args)
 
 
 def cached_evaluation(path, images=10000):
@@ -227,23 +231,17 @@ def plan_flags(s):
 def what_if(s):
     """resnet8-analyze --sections what-if with the settings: the plan simulated beside fp32 (JSON)."""
     out = WORK / "what_if" / f"{cache_name('resnet8-analyze', json.dumps(s, sort_keys=True))}.json"
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        run_tool("resnet8-analyze", "--model", FP32, "--data", CIFAR, "--sections", "what-if", "--threads", "2",
-                 "--what-if", f"w{s['weight_bits']}a{s['activation_bits']}", "--limit", s["test_images"],
-                 *plan_flags(s), "--json", out)  # fmt: skip
-    return json.loads(out.read_text())["what_if"]
+    return cached_report(out, "resnet8-analyze", "--model", FP32, "--data", CIFAR, "--sections", "what-if",
+                         "--threads", "2", "--what-if", f"w{s['weight_bits']}a{s['activation_bits']}",
+                         "--limit", s["test_images"], *plan_flags(s))["what_if"]  # fmt: skip
 
 
 def sensitivity(config, test_images, calib_per_class):
     """resnet8-analyze's per-layer sensitivity and mixed-precision search at `config` (e.g. w4a8)."""
     out = WORK / "sensitivity" / f"{cache_name('resnet8-analyze', config, test_images, calib_per_class)}.json"
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        run_tool("resnet8-analyze", "--model", FP32, "--data", CIFAR, "--sections", "sensitivity,mixed", "--threads",
-                 "2", "--sensitivity", config, "--mixed", config, "--limit", test_images,
-                 "--calib-per-class", calib_per_class, "--json", out)  # fmt: skip
-    return json.loads(out.read_text())
+    return cached_report(out, "resnet8-analyze", "--model", FP32, "--data", CIFAR, "--sections", "sensitivity,mixed",
+                         "--threads", "2", "--sensitivity", config, "--mixed", config, "--limit", test_images,
+                         "--calib-per-class", calib_per_class)  # fmt: skip
 
 
 def write_real_file(s, name):
