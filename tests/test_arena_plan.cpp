@@ -1,4 +1,4 @@
-// The memory plan (run/arena_plan.h) on the MLPerf Tiny reference .tflite (suite "e2e"; ctest passes its
+// The memory plan (program/arena_plan.h) on the MLPerf Tiny reference .tflite (suite "e2e"; ctest passes its
 // location in RESNET8_TFLITE_REFERENCE and the CIFAR-10 directory in RESNET8_DATA_DIR): the fused,
 // reordered, placed program gives the same int8 output as the model's operators run one by one, each in
 // its own memory, on real images and with every arena byte it does not write poisoned; and it holds
@@ -7,7 +7,10 @@
 
 #include <resnet8/data/cifar10.h>
 #include <resnet8/formats/tflite_model.h>
-#include <resnet8/run/tflite_program.h>
+#include <resnet8/micro/r8_variants.h>
+#include <resnet8/program/interpreter.h>
+#include <resnet8/program/operators.h>
+#include <resnet8/program/program.h>
 
 #include <cstdlib>
 #include <random>
@@ -21,30 +24,42 @@ std::filesystem::path required_path(const char* variable) {
   return value;
 }
 
-// The model's operators one by one (no fusion, no planning), each output in its own vector.
+// The model's operators one by one (no fusion, no planning), each in memory of its own: its inputs, its
+// output and its scratch one after the other.
 std::vector<int8_t> run_unplanned(const resnet8::IntegerProgram& p, const std::vector<int8_t>& image) {
-  using resnet8::TfliteOp;
-  std::vector<std::vector<int8_t>> t(p.model.tensors.size());
-  t[static_cast<size_t>(p.input)] = image;
-  for (const resnet8::ProgramOp& o : p.model_ops) {
+  using namespace resnet8;
+  const PreparedModel& m = p.prepared;
+  std::vector<std::vector<int8_t>> t(m.model.tensors.size());
+  t[static_cast<size_t>(m.input)] = image;
+  ConstArrays arrays;
+  for (size_t i = 0; i < m.ops.size(); ++i) {
+    const PreparedOp& o = m.ops[i];
+    const auto& in = t[static_cast<size_t>(o.input)];
     auto& out = t[static_cast<size_t>(o.output)];
-    out.assign(static_cast<size_t>(p.bytes[static_cast<size_t>(o.output)]), 0);
-    const int8_t* in = t[static_cast<size_t>(o.input)].data();
-    switch (o.op) {
-      case TfliteOp::kConv2d: {
-        std::vector<int8_t> scratch(static_cast<size_t>(r8_conv_scratch_bytes(&o.conv)));
-        r8_conv(&o.conv, in, out.data(), scratch.data());
-        break;
-      }
-      case TfliteOp::kAdd: r8_add(&o.add, in, t[static_cast<size_t>(o.input2)].data(), out.data()); break;
-      case TfliteOp::kAveragePool2d: r8_avgpool(&o.avgpool, in, out.data()); break;
-      case TfliteOp::kMean: r8_mean(&o.mean, in, out.data()); break;
-      case TfliteOp::kReshape: out.assign(in, in + out.size()); break;
-      case TfliteOp::kFullyConnected: r8_fully_connected(&o.fully_connected, in, out.data()); break;
-      case TfliteOp::kSoftmax: r8_softmax(&o.softmax, in, out.data()); break;
+    if (o.op == TfliteOp::kReshape) {
+      out = in;
+      continue;
     }
+    ArenaStep step;
+    step.op = static_cast<int32_t>(i);
+    KernelCall call = pack_call(m, step, arrays);
+    const std::vector<int8_t> none;
+    const auto& in2 = o.input2 >= 0 ? t[static_cast<size_t>(o.input2)] : none;
+    const size_t out_bytes = static_cast<size_t>(m.bytes[static_cast<size_t>(o.output)]);
+    const size_t scratch = o.op == TfliteOp::kConv2d
+                               ? static_cast<size_t>(r8_conv_scratch_bytes(&std::get<r8_conv_params>(call.params)))
+                               : 0;
+    std::vector<int8_t> memory(in.size() + in2.size() + out_bytes + scratch + 8);
+    call.input_at = 0;
+    call.input2_at = static_cast<int64_t>(in.size());
+    call.output_at = call.input2_at + static_cast<int64_t>(in2.size());
+    call.scratch_at = (call.output_at + static_cast<int64_t>(out_bytes) + 3) / 4 * 4;
+    std::copy(in.begin(), in.end(), memory.begin());
+    std::copy(in2.begin(), in2.end(), memory.begin() + call.input2_at);
+    operator_info(o.op).run(call, memory.data());
+    out.assign(memory.begin() + call.output_at, memory.begin() + call.output_at + static_cast<int64_t>(out_bytes));
   }
-  return t[static_cast<size_t>(p.output)];
+  return t[static_cast<size_t>(m.output)];
 }
 
 }  // namespace
@@ -54,21 +69,21 @@ TEST_SUITE("e2e") {
     using namespace resnet8;
     const auto reference = required_path("RESNET8_TFLITE_REFERENCE");
     const IntegerProgram planned = prepare_program(read_tflite(reference), "reference");
-    CHECK(planned.model.operators.size() == 16);
-    CHECK(planned.ops.size() == 12);  // the three ADDs fused, the RESHAPE a view
+    CHECK(planned.model().operators.size() == 16);
+    CHECK(planned.calls.size() == 12);  // the three ADDs fused, the RESHAPE a view
     int fused = 0;
-    for (const ProgramOp& o : planned.ops) fused += o.op == TfliteOp::kConv2d && o.conv.add != nullptr;
+    for (const ArenaStep& s : planned.plan.steps) fused += s.fused_add >= 0;
     CHECK(fused == 3);
     const int64_t two_tensors = 2 * 32 * 32 * 16;
-    MESSAGE("arena ", planned.arena_bytes, " bytes");
-    CHECK(planned.arena_bytes >= two_tensors);  // a convolution's input and its output are live together
-    CHECK(planned.arena_bytes <= two_tensors + 4 * 3 * 3 * 16);  // plus one 3x3x16 filter's scratch
+    MESSAGE("arena ", planned.plan.arena_bytes, " bytes");
+    CHECK(planned.plan.arena_bytes >= two_tensors);  // a convolution's input and its output are live together
+    CHECK(planned.plan.arena_bytes <= two_tensors + 4 * 3 * 3 * 16);  // plus one 3x3x16 filter's scratch
 
-    PrepareOptions no_fusion;
+    ProgramOptions no_fusion;
     no_fusion.fuse_adds = false;
     const IntegerProgram unfused = prepare_program(read_tflite(reference), "reference", no_fusion);
-    CHECK(unfused.ops.size() == 15);
-    CHECK(unfused.arena_bytes > planned.arena_bytes + 16384 - 1);  // a block's ADD needs a third 16 KB tensor
+    CHECK(unfused.calls.size() == 15);
+    CHECK(unfused.plan.arena_bytes > planned.plan.arena_bytes + 16384 - 1);  // a block's ADD needs a third 16 KB tensor
 
     const cifar10::Dataset test = cifar10::read_split(required_path("RESNET8_DATA_DIR"), cifar10::Split::kTest);
     std::mt19937 rng(11);
@@ -76,7 +91,7 @@ TEST_SUITE("e2e") {
     for (int64_t i = 0; i < 200; ++i) {
       const auto pixels = test.images[i].contiguous();  // HWC uint8
       for (size_t k = 0; k < image.size(); ++k) image[k] = static_cast<int8_t>(pixels.data_ptr<uint8_t>()[k] - 128);
-      arena.assign(static_cast<size_t>(planned.arena_bytes), 0);
+      arena.assign(static_cast<size_t>(planned.plan.arena_bytes), 0);
       for (auto& b : arena) b = static_cast<int8_t>(rng());  // nothing may read a byte it did not write
       run_program(planned, image.data(), out.data(), arena);
       std::vector<int8_t> arena2;

@@ -5,7 +5,8 @@
 // tests/test_tflite_cli.py's job, on real images.
 #include <resnet8/micro/r8_fixedpoint.h>
 #include <resnet8/micro/r8_kernels.h>
-#include <resnet8/run/tflite_program.h>
+#include <resnet8/micro/r8_variants.h>
+#include <resnet8/program/prepare.h>
 
 #include <doctest/doctest.h>
 

@@ -2,8 +2,8 @@
 // What every resnet8 tool shares: the error policy (one "error: ..." line on stderr, exit 1 for a
 // bad file or data, exit 2 for a bad command line) and flag checks.
 #include <resnet8/data/cifar10.h>
-#include <resnet8/formats/c_source.h>
 #include <resnet8/model/architecture.h>
+#include <resnet8/program/emit_c.h>
 #include <resnet8/quant/observer.h>
 #include <resnet8/quant/planner.h>
 #include <resnet8/quant/refine.h>

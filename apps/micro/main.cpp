@@ -2,9 +2,9 @@
 // dependency-free C99 for microcontrollers.
 #include "../common/cli.h"
 
-#include <resnet8/formats/c_source.h>
 #include <resnet8/formats/tflite_model.h>
-#include <resnet8/run/tflite_program.h>
+#include <resnet8/program/emit_c.h>
+#include <resnet8/program/program.h>
 
 #include <fmt/format.h>
 
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     const auto files = c_source(program, fmt::format("resnet8-micro {} from {}", RESNET8_VERSION,
                                                      std::filesystem::path(model).filename().string()));
     write_c_source(dir, files);
-    fmt::print("model        {} ({} operators)\n", model, program.model.operators.size());
+    fmt::print("model        {} ({} operators)\n", model, program.model().operators.size());
     fmt::print("program      {} kernel calls, {} multiply-accumulates per image\n", s.kernel_calls,
                s.multiply_accumulates);
     fmt::print("memory       arena {} bytes (RESNET8_ARENA_BYTES); const arrays {} bytes, {} of them weights\n",

@@ -5,18 +5,18 @@
 #include <resnet8/data/calibration.h>
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
-#include <resnet8/formats/c_source.h>
 #include <resnet8/formats/json.h>
 #include <resnet8/formats/onnx.h>
 #include <resnet8/formats/tflite_model.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/program/emit_c.h>
+#include <resnet8/program/program.h>
 #include <resnet8/quant/quantize.h>
 #include <resnet8/run/classifier.h>
 #include <resnet8/run/engine.h>
 #include <resnet8/run/evaluate.h>
 #include <resnet8/run/report.h>
-#include <resnet8/run/tflite_program.h>
 #include <resnet8/support/atomic_file.h>
 #include <resnet8/support/progress.h>
 

@@ -1,29 +1,7 @@
-/* SOFTMAX int8 -> int8: tflite::reference_ops::Softmax for quantized input and output (TFLM's int8 path),
- * exp and reciprocal in gemmlowp's fixed point (r8_fixedpoint.h). */
-#include "r8_fixedpoint.h"
+/* SOFTMAX int8 -> int8: the variant this target compiles (r8_variants.h). */
 #include "r8_kernels.h"
+#include "r8_variants.h"
 
 void r8_softmax(const r8_softmax_params* p, const int8_t* input, int8_t* output) {
-  int32_t max_in_row = -128, c, sum_of_exps = 0, shifted_scale, exponent;
-  int num_bits_over_unit;
-  for (c = 0; c < p->depth; ++c) max_in_row = input[c] > max_in_row ? input[c] : max_in_row;
-  for (c = 0; c < p->depth; ++c) {
-    const int32_t diff = (int32_t)input[c] - max_in_row;
-    if (diff >= p->diff_min) { /* Rescale<12>: the sum is kept in Q12.19 */
-      const int32_t rescaled = r8_mbqm_gt1(diff, p->input_multiplier, p->input_left_shift);
-      sum_of_exps = r8_wrap_add(sum_of_exps, r8_rdbpot(r8_exp_neg_q5(rescaled), 12));
-    }
-  }
-  shifted_scale = r8_reciprocal(sum_of_exps, 12, &num_bits_over_unit);
-  exponent = num_bits_over_unit + 31 - 8;
-  for (c = 0; c < p->depth; ++c) {
-    const int32_t diff = (int32_t)input[c] - max_in_row;
-    int32_t out = -128;
-    if (diff >= p->diff_min) {
-      const int32_t rescaled = r8_mbqm_gt1(diff, p->input_multiplier, p->input_left_shift);
-      out = r8_rdbpot(r8_srdhm(shifted_scale, r8_exp_neg_q5(rescaled)), exponent) - 128;
-      out = out < -128 ? -128 : out > 127 ? 127 : out;
-    }
-    output[c] = (int8_t)out;
-  }
+  r8_softmax_reference(p, input, output);
 }

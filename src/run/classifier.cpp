@@ -6,10 +6,11 @@
 #include <resnet8/formats/tflite_model.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/program/interpreter.h>
+#include <resnet8/program/program.h>
 #include <resnet8/quant/int8_scheme.h>
 #include <resnet8/run/engine.h>
 #include <resnet8/run/int8_native.h>
-#include <resnet8/run/tflite_program.h>
 #include <resnet8/support/error.h>
 #include <resnet8/support/input_file.h>
 
@@ -53,8 +54,8 @@ std::optional<Int8File> int8_file(const fs::path& file, const std::string& asked
 // ATen's OpenMP loop only runs in parallel where the caller is compiled with -fopenmp.)
 at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x) {
   const at::Tensor images = x.contiguous().to(at::kFloat);
-  const int64_t n = images.size(0), in = p.bytes[static_cast<size_t>(p.input)];
-  const int64_t out = p.bytes[static_cast<size_t>(p.output)];
+  const PreparedModel& m = p.prepared;
+  const int64_t n = images.size(0), in = p.input_bytes(), out = p.output_bytes();
   if (images.numel() != n * in) throw Error("a .tflite model takes [N, 32, 32, 3] images");
   at::Tensor scores = at::empty({n, out}, at::kFloat);
   const float* px = images.data_ptr<float>();
@@ -63,12 +64,12 @@ at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x) {
     std::vector<int8_t> input(static_cast<size_t>(in)), output(static_cast<size_t>(out)), arena;
     for (int64_t i = begin; i < end; ++i) {
       for (int64_t k = 0; k < in; ++k) {
-        const float q = std::nearbyint(px[i * in + k] / p.input_scale) + static_cast<float>(p.input_zero_point);
+        const float q = std::nearbyint(px[i * in + k] / m.input_scale) + static_cast<float>(m.input_zero_point);
         input[static_cast<size_t>(k)] = static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
       }
       run_program(p, input.data(), output.data(), arena);
       for (int64_t k = 0; k < out; ++k) {
-        sc[i * out + k] = static_cast<float>(output[static_cast<size_t>(k)] - p.output_zero_point) * p.output_scale;
+        sc[i * out + k] = static_cast<float>(output[static_cast<size_t>(k)] - m.output_zero_point) * m.output_scale;
       }
     }
   };
@@ -149,8 +150,8 @@ Classifier tflite_classifier(const fs::path& file) {
   auto program = std::make_shared<const IntegerProgram>(prepare_program(read_tflite(file), file.string()));
   auto forward = [program](const at::Tensor& x) { return run_tflite(*program, x); };
   Classifier c{forward, "tflite", "", file, bytes};
-  c.output_scale = program->output_scale;
-  c.output_zero_point = program->output_zero_point;
+  c.output_scale = program->prepared.output_scale;
+  c.output_zero_point = program->prepared.output_zero_point;
   return c;
 }
 

@@ -2,7 +2,8 @@
 // for the integer kernels, and, for a model that passes both, the kernels on one image. Any outcome but
 // a model run or a resnet8::Error is a finding (crash, sanitizer report, other exception, hang, OOM).
 #include <resnet8/formats/tflite_model.h>
-#include <resnet8/run/tflite_program.h>
+#include <resnet8/program/interpreter.h>
+#include <resnet8/program/program.h>
 #include <resnet8/support/error.h>
 
 #include <string>

@@ -4,7 +4,7 @@
 //   tflite_model()      a quantization plan -> TfliteModel, following the TFLite int8 specification
 //   read_tflite()       a .tflite file -> TfliteModel, verified (FlatBuffers verifier) and checked
 //   tflite_bytes()      TfliteModel -> the .tflite flatbuffer, verified before it is returned
-// and the integer program (run/tflite_program.h) is prepared from it, for the host evaluator and for the
+// and the integer program (program/program.h) is prepared from it, for the host evaluator and for the
 // generated C code alike. Only the operators and types a ResNet8 needs are represented; anything else in
 // a file is refused with one line naming what was found. No LibTorch types.
 #include <resnet8/quant/quant_plan.h>

@@ -1,8 +1,12 @@
 /* resnet8 integer kernels: the int8 operators of a ResNet8 .tflite, computed exactly as TensorFlow Lite
  * Micro's reference kernels compute them (tensorflow/lite/kernels/internal/reference/integer_ops and
  * reference/{softmax,reduce}.h, with the parameters TFLM's Prepare derives; r8_fixedpoint.h has the
- * arithmetic). One operator per file, as in TFLM's micro/kernels/: r8_conv.c, r8_add.c, r8_average_pool.c,
- * r8_mean.c, r8_fully_connected.c, r8_softmax.c.
+ * arithmetic).
+ *
+ * One operator per file, as in TFLM's micro/kernels/: r8_conv.c, r8_add.c, r8_average_pool.c, r8_mean.c,
+ * r8_fully_connected.c, r8_softmax.c. Each calls the variant the compiler targets (r8_variants.h): the
+ * portable reference, which is the oracle, or a faster one for a core's instructions, each in a file of
+ * its own (r8_conv_reference.c, r8_conv_arm_dsp.c, ...), all computing the same integers.
  *
  * Plain C99: no operating system, no malloc, no floating point. Tensors are NHWC int8 for one image;
  * biases int32. Weights OHWI, in the kernels' layout (r8_weight below): each output channel's weights
@@ -10,9 +14,10 @@
  * multiplier and shift (TFLM's QuantizeMultiplier, done once on the host, in double, by whoever fills
  * these structs: resnet8's prepare_program()).
  *
- * On an Arm core with the DSP extension (Cortex-M4, M7, M33, ...: __ARM_FEATURE_DSP) the convolution's
- * inner loop multiplies two 16-bit pairs per instruction (SMLAD); define R8_NO_DSP for the portable loop.
- * Both compute the same integers.
+ * Each parameter struct's fields are listed once, in an R8_*_FIELDS(X) list: the struct is declared from
+ * it, and resnet8's C generator writes every field from the same list, so none can be left out. X(KIND,
+ * name) where KIND is INT (int32_t), SHAPE (r8_shape), INT8S / INT32S (a const array) or ADD (a const
+ * r8_add_params*, or NULL).
  */
 #ifndef RESNET8_MICRO_KERNELS_H
 #define RESNET8_MICRO_KERNELS_H
@@ -25,86 +30,141 @@
 extern "C" {
 #endif
 
-/* On x86-64 hosts with GCC, the hot kernels are also compiled for AVX2 and picked at load time (the
- * evaluator runs 10,000 images); elsewhere, microcontrollers included, this is empty. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(R8_NO_TARGET_CLONES)
-#define R8_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define R8_HOT
-#endif
-
 typedef struct {
   int32_t height, width, channels;
 } r8_shape;
 
-/* ADD of two int8 tensors of the same shape: TFLM's general rescaling path (left shift 20). */
-typedef struct {
-  int32_t size;
-  int32_t input1_offset, input2_offset, output_offset;
-  int32_t left_shift;
-  int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift;
-  int32_t output_multiplier, output_shift;
-  int32_t act_min, act_max;
+#define R8_FIELD_INT(name) int32_t name;
+#define R8_FIELD_SHAPE(name) r8_shape name;
+#define R8_FIELD_INT8S(name) const int8_t* name;
+#define R8_FIELD_INT32S(name) const int32_t* name;
+#define R8_FIELD_ADD(name) const struct r8_add_params_s* name;
+#define R8_FIELD(kind, name) R8_FIELD_##kind(name)
+
+/* ADD of two int8 tensors of the same shape: TFLM's general rescaling path (left shift 20). The input offsets
+ * are minus their zero points, the output offset the output's zero point. */
+/* clang-format off */
+#define R8_ADD_FIELDS(X) \
+  X(INT, size) \
+  X(INT, input1_offset) \
+  X(INT, input2_offset) \
+  X(INT, output_offset) \
+  X(INT, left_shift) \
+  X(INT, input1_multiplier) \
+  X(INT, input1_shift) \
+  X(INT, input2_multiplier) \
+  X(INT, input2_shift) \
+  X(INT, output_multiplier) \
+  X(INT, output_shift) \
+  X(INT, act_min) \
+  X(INT, act_max)
+/* clang-format on */
+typedef struct r8_add_params_s {
+  R8_ADD_FIELDS(R8_FIELD)
 } r8_add_params;
 
 /* CONV_2D, per-channel int8 weights [out][kh][kw][in], TensorFlow 'same' or 'valid' padding given as the
  * rows/columns before the input (pad_top, pad_left; the rest of the window is clipped as TFLM does).
- * With `add` set, the ADD that follows the convolution in the model is fused into it: `output` holds the
- * ADD's other input on entry, and each element is replaced by the ADD's result, computed from the
- * convolution's int8 output exactly as the separate ADD would (so the residual needs no buffer of its
- * own). */
+ * `bias` is the layer's bias plus input_offset x the sum of the channel's weights (TFLM's sum of
+ * weight x (input + offset), its offset part formed once when the parameters are made), so the kernels'
+ * inner loop is a plain dot product. With `add` set, the ADD that follows the convolution in the model is
+ * fused into it: `output` holds the ADD's other input on entry, and each element is replaced by the ADD's
+ * result, computed from the convolution's int8 output exactly as the separate ADD would (so the residual
+ * needs no buffer of its own); `add_input` says which of the ADD's inputs the convolution is, 1 or 2. */
+/* clang-format off */
+#define R8_CONV_FIELDS(X) \
+  X(SHAPE, input) \
+  X(SHAPE, output) \
+  X(INT, kernel_h) \
+  X(INT, kernel_w) \
+  X(INT, stride_h) \
+  X(INT, stride_w) \
+  X(INT, pad_top) \
+  X(INT, pad_left) \
+  X(INT, input_offset) \
+  X(INT, output_offset) \
+  X(INT, act_min) \
+  X(INT, act_max) \
+  X(INT8S, weights) \
+  X(INT, weights_int4) \
+  X(INT32S, bias) \
+  X(INT32S, multiplier) \
+  X(INT32S, shift) \
+  X(ADD, add) \
+  X(INT, add_input)
+/* clang-format on */
 typedef struct {
-  r8_shape input, output;
-  int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
-  int32_t input_offset;  /* -input zero point */
-  int32_t output_offset; /* output zero point */
-  int32_t act_min, act_max;
-  const int8_t* weights;     /* int8, or with weights_int4 packed int4 */
-  int32_t weights_int4;      /* 1: two weights per byte, low nibble first */
-  const int32_t* bias;       /* [out]: the layer's bias plus input_offset x the sum of the channel's weights */
-  const int32_t* multiplier; /* [out]: per channel (a per-tensor scale repeated) */
-  const int32_t* shift;      /* [out] */
-  const r8_add_params* add;  /* the fused ADD, or NULL */
-  int32_t add_input;         /* with `add`: which of the ADD's inputs the convolution is, 1 or 2 */
+  R8_CONV_FIELDS(R8_FIELD)
 } r8_conv_params;
 
 /* AVERAGE_POOL_2D (input and output share scale and zero point, as TFLite requires). */
+/* clang-format off */
+#define R8_AVGPOOL_FIELDS(X) \
+  X(SHAPE, input) \
+  X(SHAPE, output) \
+  X(INT, filter_h) \
+  X(INT, filter_w) \
+  X(INT, stride_h) \
+  X(INT, stride_w) \
+  X(INT, pad_top) \
+  X(INT, pad_left) \
+  X(INT, act_min) \
+  X(INT, act_max)
+/* clang-format on */
 typedef struct {
-  r8_shape input, output;
-  int32_t filter_h, filter_w, stride_h, stride_w, pad_top, pad_left;
-  int32_t act_min, act_max;
+  R8_AVGPOOL_FIELDS(R8_FIELD)
 } r8_avgpool_params;
 
 /* MEAN over height and width with an output scale of its own. `multiplier` and `shift` are TFLM's after
  * its readjustment by the element count (reduce.h, QuantizedMeanOrSum). */
+/* clang-format off */
+#define R8_MEAN_FIELDS(X) \
+  X(SHAPE, input) \
+  X(INT, input_zero_point) \
+  X(INT, output_zero_point) \
+  X(INT, multiplier) \
+  X(INT, shift)
+/* clang-format on */
 typedef struct {
-  r8_shape input;
-  int32_t input_zero_point, output_zero_point;
-  int32_t multiplier, shift;
+  R8_MEAN_FIELDS(R8_FIELD)
 } r8_mean_params;
 
 /* FULLY_CONNECTED, weights [out][in] int8 (or packed int4, per-tensor only as in TFLM), in the kernels'
- * layout (r8_weight). */
+ * layout (r8_weight). `multiplier` and `shift` have output_depth entries when per_channel is 1, else one. */
+/* clang-format off */
+#define R8_FULLY_CONNECTED_FIELDS(X) \
+  X(INT, input_depth) \
+  X(INT, output_depth) \
+  X(INT, input_offset) \
+  X(INT, output_offset) \
+  X(INT, act_min) \
+  X(INT, act_max) \
+  X(INT8S, weights) \
+  X(INT, weights_int4) \
+  X(INT32S, bias) \
+  X(INT32S, multiplier) \
+  X(INT32S, shift) \
+  X(INT, per_channel)
+/* clang-format on */
 typedef struct {
-  int32_t input_depth, output_depth;
-  int32_t input_offset, output_offset;
-  int32_t act_min, act_max;
-  const int8_t* weights;
-  int32_t weights_int4;
-  const int32_t* bias;
-  const int32_t* multiplier; /* [out] per channel, or [1] when per_channel is 0 */
-  const int32_t* shift;
-  int32_t per_channel;
+  R8_FULLY_CONNECTED_FIELDS(R8_FIELD)
 } r8_fully_connected_params;
 
 /* SOFTMAX int8 -> int8 (output scale 1/256, zero point -128, as TFLM requires). */
+/* clang-format off */
+#define R8_SOFTMAX_FIELDS(X) \
+  X(INT, depth) \
+  X(INT, input_multiplier) \
+  X(INT, input_left_shift) \
+  X(INT, diff_min)
+/* clang-format on */
 typedef struct {
-  int32_t depth;
-  int32_t input_multiplier, input_left_shift, diff_min;
+  R8_SOFTMAX_FIELDS(R8_FIELD)
 } r8_softmax_params;
 
 /* Each kernel reads its inputs and writes its output; inputs and output must not overlap, except that a
- * fused convolution reads and writes `output` in place. */
+ * fused convolution reads and writes `output` in place. `scratch` holds r8_conv_scratch_bytes(p) bytes,
+ * 4-byte aligned. */
 void r8_conv(const r8_conv_params* p, const int8_t* input, int8_t* output, int8_t* scratch);
 void r8_add(const r8_add_params* p, const int8_t* input1, const int8_t* input2, int8_t* output);
 void r8_avgpool(const r8_avgpool_params* p, const int8_t* input, int8_t* output);
@@ -126,12 +186,6 @@ static inline int32_t r8_weight(const int8_t* weights, int32_t int4, int32_t ind
   }
 }
 static inline int32_t r8_filter_stride(int32_t weights_per_channel) { return (weights_per_channel + 7) & ~7; }
-
-/* The bytes of scratch r8_conv needs, 4-byte aligned: two patches of 16-bit inputs (the DSP path), or four
- * int8 patches and, for int4 weights, four filters unpacked (the portable path). */
-static inline int32_t r8_conv_scratch_bytes(const r8_conv_params* p) {
-  return (p->weights_int4 ? 8 : 4) * r8_filter_stride(p->kernel_h * p->kernel_w * p->input.channels);
-}
 
 R8_INLINE int32_t r8_clamp(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : x > hi ? hi : x; }
 

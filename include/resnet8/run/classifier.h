@@ -49,7 +49,7 @@ Classifier module_classifier(const std::filesystem::path& file);
 at::Tensor classify(const Classifier& c, const at::Tensor& x);
 
 // A .tflite int8 model, read as data (read_tflite()) and run on the integer kernels exactly as TensorFlow
-// Lite Micro's reference kernels run it (run/tflite_program.h), one image at a time, images in parallel on
+// Lite Micro's reference kernels run it (program/interpreter.h), one image at a time, images in parallel on
 // the LibTorch thread pool. The pixels go in as the model's input quantization says (scale 1, zero point
 // -128: pixel - 128).
 Classifier tflite_classifier(const std::filesystem::path& file);

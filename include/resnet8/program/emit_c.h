@@ -1,5 +1,5 @@
 #pragma once
-// A prepared TFLite program (run/tflite_program.h) as dependency-free C99 for microcontrollers:
+// The integer program (program/program.h) as dependency-free C99 for microcontrollers:
 //   resnet8_model.h   the API: resnet8_classify(image, scores) on a static arena of RESNET8_ARENA_BYTES, or
 //                     resnet8_classify_in(image, scores, arena) on the caller's
 //   resnet8_model.c   the weights and every operator's parameters as const data (flash), and the kernel calls
@@ -8,7 +8,7 @@
 //                     (include/resnet8/micro, src/micro): the code resnet8-eval runs a .tflite with, so the C
 //                     computes what the host computes, which is what TensorFlow Lite Micro computes.
 // No operating system, malloc or floating point on the inference path; 4-bit weights stay two per byte.
-#include <resnet8/run/tflite_program.h>
+#include <resnet8/program/program.h>
 
 #include <cstdint>
 #include <filesystem>

@@ -1,0 +1,14 @@
+#pragma once
+// The integer program run on the host: its kernel calls in order, in its planned arena.
+#include <resnet8/program/program.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace resnet8 {
+
+// Runs the program on one image's int8 input, writing its int8 output (program.output_bytes() bytes).
+// `arena` holds the program's arena (resized to its arena_bytes as needed); reuse it across images.
+void run_program(const IntegerProgram& program, const int8_t* input, int8_t* output, std::vector<int8_t>& arena);
+
+}  // namespace resnet8
