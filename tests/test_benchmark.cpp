@@ -51,7 +51,8 @@ TEST_CASE(
     "profile_ops splits a forward call by outermost operator: every convolution counted, times within the wall time") {
   torch::manual_seed(3);
   const auto model = std::make_shared<const resnet8::FoldedResNet8>(resnet8::fold(resnet8::ResNet8()));
-  resnet8::Classifier c{[model](const at::Tensor& x) { return model->forward(x); }, "native", "", "random.pt", 0};
+  resnet8::Classifier c{[model](const at::Tensor& x) { return model->forward(x); }, resnet8::ModelKind::kNative, "",
+                        "random.pt", 0};
   const auto images = torch::randint(0, 256, {4, 32, 32, 3}, torch::kByte);
   for (const int64_t batch : {1, 4}) {
     INFO("batch ", batch);

@@ -5,12 +5,13 @@
 #include <resnet8/data/calibration.h>
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
+#include <resnet8/engine/engine.h>
+#include <resnet8/engine/saturation.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
-#include <resnet8/quant/quantize.h>
+#include <resnet8/pipeline/quantize.h>
 #include <resnet8/quant/simulate.h>
 #include <resnet8/run/classifier.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/run/evaluate.h>
 
 #include <torch/script.h>
@@ -124,9 +125,10 @@ TEST_SUITE("e2e") {
     options.calib_per_class = 10;
     const QuantizedResNet8 q = quantize(folded, calibration_set(data_dir, 10, 0), options);
     CHECK(q.plan.rounding == "adaround");
-    const Classifier real{[&](const at::Tensor& x) { return q.module->forward({x}).toTensor(); }, "int8", "", "", 0};
+    const Classifier real{[&](const at::Tensor& x) { return q.module->forward({x}).toTensor(); },
+                          ModelKind::kTorchScript, "", "", 0};
     const SimulatedModel sim = simulate(q.network, q.plan);
-    const Classifier simulated{[&](const at::Tensor& x) { return sim.forward(x); }, "simulated", "", "", 0};
+    const Classifier simulated{[&](const at::Tensor& x) { return sim.forward(x); }, ModelKind::kSimulated, "", "", 0};
     const double real_accuracy = evaluate(real, test, EvalOptions{}).accuracy();
     const double simulated_accuracy = evaluate(simulated, test, EvalOptions{}).accuracy();
     MESSAGE("w4a8, 100 calibration images, 2000 AdaRound steps: int8 ", 100 * real_accuracy, "%, simulated ",

@@ -1,15 +1,16 @@
 // Reading an int8 file's plan back as data, and the native int8 runner, on a random ResNet8 (no data files).
 #include "testing.h"
 
+#include <resnet8/engine/engine.h>
+#include <resnet8/engine/saturation.h>
 #include <resnet8/formats/int8_file.h>
 #include <resnet8/formats/int8_torchscript.h>
-#include <resnet8/formats/json.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/pipeline/json.h>
 #include <resnet8/quant/activation_ranges.h>
 #include <resnet8/quant/int8_scheme.h>
 #include <resnet8/quant/planner.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/run/int8_native.h>
 #include <resnet8/support/error.h>
 
@@ -136,7 +137,7 @@ TEST_CASE("the native int8 runner gives bit-identical outputs to the int8 TorchS
   for (const auto& engine : resnet8::available_engines()) {
     for (const auto& options : variants()) {
       const auto plan = resnet8::make_plan(n.folded, n.ranges, options);
-      const resnet8::Int8Scheme scheme = resnet8::int8_scheme(plan);
+      const resnet8::Int8Scheme scheme = resnet8::declared_scheme(plan);
       if (!scheme.fits_int16_pairs() && resnet8::kernels_saturate_int16_pairs(engine)) continue;  // refused there
       INFO("engine ", engine, ", ", scheme.describe(), ", per_channel ", options.per_channel);
       const auto module = resnet8::int8_module(plan, engine, "{}");  // makes `engine` current
@@ -177,8 +178,8 @@ TEST_CASE("6-bit activations are clamped to 0..63 in the int8 file, and the pool
   for (size_t at = code.find("aten::clamp("); at != std::string::npos; at = code.find("aten::clamp(", at + 1)) ++clamps;
   CHECK(clamps == 14);
   CHECK(code.find("aten::mean(") != std::string::npos);
-  CHECK(resnet8::integer_scheme(plan).activation_bits == 6);
-  CHECK(resnet8::integer_scheme(plan).fits_int16_pairs());
+  CHECK(resnet8::required_scheme(plan).activation_bits == 6);
+  CHECK(resnet8::required_scheme(plan).fits_int16_pairs());
   // The native runner clamps the same way: bit-identical, also on inputs far outside the calibrated ranges.
   const resnet8::Int8ResNet8 native(plan);
   torch::NoGradGuard no_grad;

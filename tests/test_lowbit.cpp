@@ -2,6 +2,7 @@
 // bias correction on synthetic layers, and the refine stage on a random ResNet8 (no data files).
 #include "testing.h"
 
+#include <resnet8/engine/engine.h>
 #include <resnet8/formats/bit_pack.h>
 #include <resnet8/formats/int8_torchscript.h>
 #include <resnet8/model/folded.h>
@@ -13,7 +14,6 @@
 #include <resnet8/quant/layer_statistics.h>
 #include <resnet8/quant/planner.h>
 #include <resnet8/quant/refine.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/support/error.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>

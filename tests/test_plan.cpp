@@ -2,15 +2,15 @@
 // ResNet8 (no data files needed).
 #include "testing.h"
 
+#include <resnet8/engine/engine.h>
 #include <resnet8/formats/int8_torchscript.h>
-#include <resnet8/formats/json.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/pipeline/analysis.h>
+#include <resnet8/pipeline/json.h>
 #include <resnet8/quant/activation_ranges.h>
-#include <resnet8/quant/analysis.h>
 #include <resnet8/quant/planner.h>
 #include <resnet8/quant/simulate.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/support/error.h>
 
 #include <torch/script.h>
@@ -148,13 +148,13 @@ TEST_CASE("the int8 writer and the simulated writer of one plan agree; plans int
 
   auto wide = plan;
   wide.weight_bits = 9;
-  CHECK(option_of([&] { resnet8::int8_scheme(wide); }) == "weight_bits");
+  CHECK(option_of([&] { resnet8::declared_scheme(wide); }) == "weight_bits");
   auto a1 = plan;
   a1.activation_bits = 1;
-  CHECK(option_of([&] { resnet8::int8_scheme(a1); }) == "activation_bits");
+  CHECK(option_of([&] { resnet8::declared_scheme(a1); }) == "activation_bits");
   auto partial = plan;
   partial.activations[1].kept_float = true;
-  CHECK(option_of([&] { resnet8::int8_scheme(partial); }) == "float_points");
+  CHECK(option_of([&] { resnet8::declared_scheme(partial); }) == "float_points");
 }
 
 TEST_CASE("the plan as JSON: every layer and point with its parameters") {

@@ -1,11 +1,12 @@
 #include "testing.h"
 
 #include <resnet8/data/calibration.h>
+#include <resnet8/engine/engine.h>
+#include <resnet8/engine/saturation.h>
+#include <resnet8/pipeline/quantize.h>
 #include <resnet8/quant/int8_scheme.h>
 #include <resnet8/quant/observer.h>
 #include <resnet8/quant/planner.h>
-#include <resnet8/quant/quantize.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/support/error.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>

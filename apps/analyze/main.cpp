@@ -7,11 +7,11 @@
 #include <resnet8/data/calibration.h>
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
-#include <resnet8/formats/json.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/pipeline/analysis.h>
+#include <resnet8/pipeline/json.h>
 #include <resnet8/quant/activation_ranges.h>
-#include <resnet8/quant/analysis.h>
 #include <resnet8/support/atomic_file.h>
 #include <resnet8/support/progress.h>
 
@@ -80,7 +80,7 @@ void print_comparison(const std::vector<MethodComparison>& rows, const std::vect
   fmt::print("\n");
   for (const auto& r : rows) {
     fmt::print("{:>6}", r.bits.name());
-    for (double a : r.accuracy) fmt::print(" {:>17.2f}", a);
+    for (const MethodAccuracy& a : r.accuracy) fmt::print(" {:>17.2f}", a.accuracy);
     fmt::print("\n");
   }
 }

@@ -2,6 +2,7 @@
 #include "../common/cli.h"
 
 #include <resnet8/data/cifar10.h>
+#include <resnet8/pipeline/json.h>
 #include <resnet8/run/benchmark.h>
 #include <resnet8/run/classifier.h>
 #include <resnet8/support/atomic_file.h>
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
     if (tty) fmt::print(stderr, "\r{:<42}\r", "");
     fmt::print("{}", to_table(report));
     for (const auto& p : report.profiles) fmt::print("\n{}", to_table(p));
-    if (json) write_file_atomic(*json, to_json(report));
+    if (json) write_file_atomic(*json, json_text(report));
     return 0;
   });
 }

@@ -2,13 +2,13 @@
 // What every resnet8 tool shares: the error policy (one "error: ..." line on stderr, exit 1 for a
 // bad file or data, exit 2 for a bad command line) and flag checks.
 #include <resnet8/data/cifar10.h>
+#include <resnet8/engine/engine.h>
 #include <resnet8/model/architecture.h>
 #include <resnet8/program/emit_c.h>
 #include <resnet8/quant/observer.h>
 #include <resnet8/quant/planner.h>
 #include <resnet8/quant/refine.h>
 #include <resnet8/run/classifier.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/support/allocator.h>
 #include <resnet8/support/atomic_file.h>
 #include <resnet8/support/error.h>

@@ -2,6 +2,7 @@
 #include "../common/cli.h"
 
 #include <resnet8/data/cifar10.h>
+#include <resnet8/pipeline/json.h>
 #include <resnet8/run/classifier.h>
 #include <resnet8/run/evaluate.h>
 #include <resnet8/run/report.h>
@@ -88,7 +89,7 @@ int main(int argc, char** argv) {
 
     fmt::print("{}", to_table(report));
     if (json) {
-      write_file_atomic(*json, to_json(report));
+      write_file_atomic(*json, json_text(report));
       fmt::print("report     {}\n", *json);
     }
     if (predictions) {

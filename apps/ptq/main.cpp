@@ -5,16 +5,16 @@
 #include <resnet8/data/calibration.h>
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
-#include <resnet8/formats/json.h>
+#include <resnet8/engine/engine.h>
 #include <resnet8/formats/onnx.h>
 #include <resnet8/formats/tflite_model.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/pipeline/json.h>
+#include <resnet8/pipeline/quantize.h>
 #include <resnet8/program/emit_c.h>
 #include <resnet8/program/program.h>
-#include <resnet8/quant/quantize.h>
 #include <resnet8/run/classifier.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/run/evaluate.h>
 #include <resnet8/run/report.h>
 #include <resnet8/support/atomic_file.h>
@@ -185,7 +185,7 @@ struct Outputs {
 // The same plan as ONNX QDQ and as TFLite, as asked. The TFLite model is prepared for the integer kernels
 // before it is written, so a file TFLM would refuse is never written.
 void write_other_formats(const QuantizedResNet8& quantized, const Outputs& out) {
-  const std::string producer = ptq_metadata(quantized)["producer"].get<std::string>();
+  const std::string producer = int8_metadata(quantized).producer;
   if (out.onnx) {
     write_file_atomic(*out.onnx, onnx_model(quantized.plan, producer));
     fmt::print("wrote        {} ({} bytes, ONNX QDQ)\n", *out.onnx, fs::file_size(written_path(*out.onnx)));
@@ -273,7 +273,7 @@ int main(int argc, char** argv) {
         args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, cli::records(args), eval);
     if (json) {
       write_file_atomic(*json, json_text({{"ptq",
-                                           {{"metadata", ptq_metadata(quantized)},
+                                           {{"metadata", int8_metadata(quantized)},
                                             {"plan", quantized.plan},
                                             {"equalization", quantized.equalization},
                                             {"refinement", quantized.refinement}}},

@@ -16,10 +16,10 @@
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
 #include <resnet8/formats/int8_file.h>
-#include <resnet8/formats/json.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
-#include <resnet8/quant/quantize.h>
+#include <resnet8/pipeline/json.h>
+#include <resnet8/pipeline/quantize.h>
 #include <resnet8/quant/simulate.h>
 #include <resnet8/run/benchmark.h>
 #include <resnet8/run/classifier.h>

@@ -10,10 +10,8 @@
 #include <resnet8/support/atomic_file.h>
 #include <resnet8/support/error.h>
 
-#include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
 #include <torch/script.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <memory>
@@ -40,32 +38,7 @@ void save_quantized(const torch::jit::Module& module, const std::string& engine,
 
 int int8_file_format(const QuantPlan& plan) { return plan.pool_has_own_point() ? kInt8FileFormat : 1; }
 
-namespace {
-
-std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_reader(const fs::path& file) {
-  try {
-    return std::make_unique<caffe2::serialize::PyTorchStreamReader>(file.string());
-  } catch (const std::exception&) {
-    throw Error(fmt::format("{}: not a TorchScript file (not a PyTorch zip archive)", file.string()));
-  }
-}
-
-// The record extra/<name> of a TorchScript archive, or nothing when it has none.
-std::optional<std::string> extra_record(const fs::path& file, const std::string& name) {
-  const auto reader = open_reader(file);
-  try {
-    const std::string record = "extra/" + name;
-    if (!reader->hasRecord(record)) return std::nullopt;
-    const auto [data, size] = reader->getRecord(record);
-    return std::string(static_cast<const char*>(data.get()), size);
-  } catch (const std::exception& e) {
-    throw Error(fmt::format("{}: damaged TorchScript archive ({})", file.string(), one_line_reason(e)));
-  }
-}
-
-}  // namespace
-
-std::string recorded_engine(const fs::path& file) { return extra_record(file, kEngineRecord).value_or(""); }
+namespace {}  // namespace
 
 namespace {
 
@@ -141,27 +114,6 @@ class StateReader {
   size_t w_ = 0, r_ = 0, i_ = 0;
 };
 
-nlohmann::json recorded_metadata(const fs::path& file) {
-  const auto text = extra_record(file, kMetadataRecord);
-  if (!text) {
-    throw Error(fmt::format("{}: not an int8 file written by resnet8-ptq (no extra/{} record)", file.string(),
-                            kMetadataRecord));
-  }
-  const auto metadata = nlohmann::json::parse(*text, nullptr, false);
-  if (!metadata.is_object()) throw Error(fmt::format("{}: its {} record is not JSON", file.string(), kMetadataRecord));
-  return metadata;
-}
-
-// A metadata field of the expected JSON type, else `fallback` (a forged record cannot throw from here).
-template <typename T>
-T field(const nlohmann::json& metadata, const char* key, T fallback) {
-  const auto it = metadata.find(key);
-  if (it == metadata.end()) return fallback;
-  if constexpr (std::is_same_v<T, bool>) return it->is_boolean() ? it->template get<bool>() : fallback;
-  if constexpr (std::is_same_v<T, std::string>) return it->is_string() ? it->template get<std::string>() : fallback;
-  return fallback;
-}
-
 // The state tensor `name` ("state0", ...) of the file's root object, of the given dtype and one dimension.
 at::Tensor state_tensor(const NamedTensors& tensors, const std::string& name,
                         std::initializer_list<at::ScalarType> dtypes, const fs::path& file) {
@@ -177,10 +129,10 @@ at::Tensor state_tensor(const NamedTensors& tensors, const std::string& name,
 // memo indices (pickle_check.h), no constants (resnet8-ptq's code has none, so constants.pkl is the empty
 // tuple), and no storage record beyond the state's three (data/0..2), whose sizes read_torchscript_tensors()
 // checks against their tensors.
-void check_records(const fs::path& file) {
-  const auto reader = open_reader(file);
+void check_records(const TorchScriptArchive& archive) {
+  const fs::path& file = archive.file();
   try {
-    for (const auto& rel : reader->getAllRecords()) {  // names inside the archive's folder
+    for (const auto& rel : archive.records()) {  // names inside the archive's folder
       const std::string& name = rel;
       if (rel.rfind("data/", 0) == 0 && rel != "data/0" && rel != "data/1" && rel != "data/2") {
         throw Error(fmt::format("{}: holds a storage record {} that no state tensor of an int8 file uses",
@@ -189,12 +141,11 @@ void check_records(const fs::path& file) {
       const bool pickle = rel.size() > 4 && (rel.compare(rel.size() - 4, 4, ".pkl") == 0 ||
                                              rel.compare(rel.size() - 4, 4, "_pkl") == 0);  // code/*.debug_pkl
       if (!pickle) continue;
-      const auto [data, size] = reader->getRecord(name);
-      const char* bytes = static_cast<const char*>(data.get());
-      if (const std::string problem = detail::pickle_problem(bytes, size); !problem.empty()) {
+      const std::string bytes = archive.record(name).value_or("");
+      if (const std::string problem = detail::pickle_problem(bytes.data(), bytes.size()); !problem.empty()) {
         throw Error(fmt::format("{}: {} is not a valid pickle ({})", file.string(), name, problem));
       }
-      if (rel == "constants.pkl" && std::string(bytes, size) != std::string("\x80\x02).", 4)) {
+      if (rel == "constants.pkl" && bytes != std::string("\x80\x02).", 4)) {
         throw Error(fmt::format("{}: {} holds constants; the code resnet8-ptq writes has none", file.string(), name));
       }
     }
@@ -205,39 +156,24 @@ void check_records(const fs::path& file) {
   }
 }
 
-// The file's format (kInt8FileFormat): 1 where the metadata records none.
-int file_format(const fs::path& file, const nlohmann::json& metadata) {
-  const auto value = metadata.value("format", nlohmann::json(1));
-  const int64_t format = value.is_number_integer() ? value.get<int64_t>() : -1;
-  if (format < 1 || format > kInt8FileFormat) {
-    throw Error(
-        fmt::format("{}: an int8 file of format {}; this resnet8 reads formats 1..{} (a newer resnet8-ptq "
-                    "wrote it?)",
-                    file.string(), value.dump(), kInt8FileFormat));
-  }
-  return static_cast<int>(format);
-}
-
 // The plan's structure from the architecture and the metadata's format, bit-widths, granularity and fp32 layers.
-QuantPlan plan_of_metadata(const fs::path& file, const nlohmann::json& metadata, const Int8Scheme& scheme) {
+QuantPlan plan_of_metadata(const fs::path& file, const Int8FileMetadata& metadata) {
   PlanOptions options;
-  options.pool_point = file_format(file, metadata) >= 2;
-  options.weight_bits = scheme.weight_bits;
-  options.activation_bits = scheme.activation_bits;
-  options.per_channel = field(metadata, "weights", std::string()).rfind("per_channel", 0) == 0;
-  for (const auto& l : metadata.value("fp32_layers", nlohmann::json::array())) {
-    if (l.is_string()) options.float_layers.insert(l.get<std::string>());
-  }
+  options.pool_point = metadata.format >= 2;
+  options.weight_bits = metadata.weight_bits;
+  options.activation_bits = metadata.activation_bits;
+  options.per_channel = metadata.per_channel();
+  options.float_layers.insert(metadata.fp32_layers.begin(), metadata.fp32_layers.end());
   QuantPlan plan;
   try {
     plan = plan_structure(resnet8_graph(), options);
   } catch (const OptionError& e) {
     throw Error(fmt::format("{}: its metadata does not describe a ResNet8 plan ({})", file.string(), e.what()));
   }
-  plan.rounding = field(metadata, "rounding", std::string("nearest"));
-  plan.equalized = field(metadata, "equalized", false);
-  plan.bias_corrected = field(metadata, "bias_corrected", false);
-  plan.weight_mse = field(metadata, "weight_range", std::string()) == "mse";
+  plan.rounding = metadata.rounding;
+  plan.equalized = metadata.equalized;
+  plan.bias_corrected = metadata.bias_corrected;
+  plan.weight_mse = metadata.weight_range == "mse";
   return plan;
 }
 
@@ -286,11 +222,16 @@ void check_biases(const fs::path& file, const QuantPlan& plan) {
 
 }  // namespace
 
-QuantPlan read_quantized_plan(const fs::path& file) {
-  const Int8Scheme scheme = recorded_scheme(file).value_or(Int8Scheme{});
-  QuantPlan plan = plan_of_metadata(file, recorded_metadata(file), scheme);
-  check_records(file);
-  const NamedTensors tensors = read_torchscript_tensors(file, /*tuple_state=*/true);
+std::optional<Int8File> read_int8_file(const TorchScriptArchive& archive) {
+  const fs::path& file = archive.file();
+  const auto text = archive.record(std::string("extra/") + kMetadataRecord);
+  if (!text) return std::nullopt;
+  Int8File out;
+  out.metadata = parse_int8_metadata(*text, file.string(), kInt8FileFormat);
+  out.engine = archive.record(std::string("extra/") + kEngineRecord).value_or("");
+  QuantPlan plan = plan_of_metadata(file, out.metadata);
+  check_records(archive);
+  const NamedTensors tensors = archive.tensors(/*tuple_state=*/true);
   std::vector<int32_t> weights =
       state_weights(file, state_tensor(tensors, "state0", {at::kByte, at::kChar}, file), plan);
   StateReader reader(file, std::move(weights), state_tensor(tensors, "state1", {at::kFloat}, file),
@@ -298,30 +239,28 @@ QuantPlan read_quantized_plan(const fs::path& file) {
   detail::walk_int8_state(plan, reader);
   reader.check_used_up();
   check_biases(file, plan);
-  return plan;
+  out.plan = std::move(plan);
+  return out;
+}
+
+std::string recorded_engine(const fs::path& file) {
+  return TorchScriptArchive(file).record(std::string("extra/") + kEngineRecord).value_or("");
 }
 
 std::optional<Int8Scheme> recorded_scheme(const fs::path& file) {
-  const auto text = extra_record(file, kMetadataRecord);
+  const auto text = TorchScriptArchive(file).record(std::string("extra/") + kMetadataRecord);
   if (!text) return std::nullopt;
-  const auto metadata = nlohmann::json::parse(*text, nullptr, false);
-  if (!metadata.is_object() || !metadata.value("reduce_range", nlohmann::json()).is_boolean()) {
-    throw Error(
-        fmt::format("{}: its {} record is not the metadata resnet8-ptq writes", file.string(), kMetadataRecord));
+  const Int8FileMetadata m = parse_int8_metadata(*text, file.string(), kInt8FileFormat);
+  return Int8Scheme{m.weight_bits, m.activation_bits};
+}
+
+QuantPlan read_quantized_plan(const fs::path& file) {
+  std::optional<Int8File> f = read_int8_file(TorchScriptArchive(file));
+  if (!f) {
+    throw Error(fmt::format("{}: not an int8 file written by resnet8-ptq (no extra/{} record)", file.string(),
+                            kMetadataRecord));
   }
-  // Files before weight_bits recorded 8-bit weights; files before activation_bits, 7 or 8 by reduce_range.
-  Int8Scheme scheme{8, metadata["reduce_range"].get<bool>() ? 7 : 8};
-  for (const auto& [key, bits] :
-       {std::pair{"weight_bits", &scheme.weight_bits}, {"activation_bits", &scheme.activation_bits}}) {
-    const auto value = metadata.value(key, nlohmann::json());
-    if (!value.is_number_integer()) continue;
-    const auto recorded = value.get<int64_t>();
-    if (recorded < 2 || recorded > 8) {
-      throw Error(fmt::format("{}: records {} {}; expected 2..8", file.string(), key, recorded));
-    }
-    *bits = static_cast<int>(recorded);
-  }
-  return scheme;
+  return std::move(f->plan);
 }
 
 }  // namespace resnet8

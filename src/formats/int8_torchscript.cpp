@@ -1,10 +1,11 @@
 #include <resnet8/formats/int8_torchscript.h>
 
+#include "engine/script_resolver.h"
 #include "formats/int8_state.h"
-#include "formats/script_resolver.h"
 
+#include <resnet8/engine/engine.h>
+#include <resnet8/engine/saturation.h>
 #include <resnet8/formats/bit_pack.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/support/error.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -197,7 +198,7 @@ std::string state_code(const QuantPlan& plan, const Blobs& blobs) {
       "    self.qweights = state[0]\n    self.reals = state[1]\n    self.ints = state[2]\n"
       "    self.engine = state[3]\n    self.metadata = state[4]\n    self.training = state[5]\n"
       "{}{}    f = self.reals\n    z = self.ints\n{}",
-      saturation_guard(int8_scheme(plan)),
+      saturation_guard(declared_scheme(plan)),
       unpack_bits_script("q", "self.qweights", plan.weight_bits, blobs.weights.size()), blobs.setstate);
 }
 
@@ -233,7 +234,7 @@ void register_attributes(torch::jit::Module& module, const QuantPlan& plan) {
 
 }  // namespace
 
-Int8Scheme int8_scheme(const QuantPlan& plan) {
+Int8Scheme declared_scheme(const QuantPlan& plan) {
   check_int8_plan(plan);
   return Int8Scheme{plan.weight_bits, plan.activation_bits};
 }

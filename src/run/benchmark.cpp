@@ -1,7 +1,6 @@
 #include <resnet8/run/benchmark.h>
 
 #include <resnet8/data/cifar10.h>
-#include <resnet8/formats/json.h>
 #include <resnet8/model/architecture.h>
 #include <resnet8/run/report.h>
 #include <resnet8/support/error.h>
@@ -107,9 +106,9 @@ BenchReport benchmark(const Classifier& classifier, const at::Tensor& images, co
 }
 
 std::string to_table(const BenchReport& r) {
-  std::string out = fmt::format("model      {} ({}{}, {:.1f} KB), libtorch {}\n", r.model_path, r.model_kind,
-                                r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine,
-                                r.model_bytes / 1024.0, r.libtorch_version);
+  std::string out = fmt::format(
+      "model      {} ({}{}, {:.1f} KB), libtorch {}\n", r.model_path, model_kind_name(r.model_kind),
+      r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine, r.model_bytes / 1024.0, r.libtorch_version);
   out += fmt::format("method     median of {} passes of {} images each, after a warm-up pass\n", r.repeats, r.images);
   const char* ops = r.quantized_engine.empty() ? "GFLOP/s" : "GOP/s";  // fp32 or int8 arithmetic
   out += fmt::format("{:>7} {:>6} {:>12} {:>12} {:>12} {:>8} {:>10} {:>10}\n", "threads", "batch", "images/s", "min",
@@ -130,7 +129,5 @@ std::string to_table(const BenchReport& r) {
   out += fmt::format("peak RSS   {:.1f} MB\n", r.peak_rss_bytes / 1048576.0);
   return out;
 }
-
-std::string to_json(const BenchReport& r) { return json_text(nlohmann::json(r)); }
 
 }  // namespace resnet8

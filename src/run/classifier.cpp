@@ -1,7 +1,10 @@
 #include <resnet8/run/classifier.h>
 
+#include <resnet8/data/archive.h>
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
+#include <resnet8/engine/engine.h>
+#include <resnet8/engine/saturation.h>
 #include <resnet8/formats/int8_file.h>
 #include <resnet8/formats/tflite_model.h>
 #include <resnet8/model/folded.h>
@@ -9,7 +12,6 @@
 #include <resnet8/program/interpreter.h>
 #include <resnet8/program/program.h>
 #include <resnet8/quant/int8_scheme.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/run/int8_native.h>
 #include <resnet8/support/error.h>
 #include <resnet8/support/input_file.h>
@@ -30,22 +32,24 @@ namespace {
 
 std::uintmax_t checked_size(const fs::path& file) { return input_file_size(file, "model file"); }
 
-// An int8 file of resnet8-ptq, checked as data before any path runs it (read_quantized_plan(): storage
-// sizes, scales, zero points, integers), with the engine chosen for the scheme its integers need (never
-// the one its metadata claims) and made current.
-struct Int8File {
+// An int8 file of resnet8-ptq, checked as data before any path runs it (read_int8_file(): storage sizes,
+// scales, zero points, integers), with the engine chosen for the scheme its integers need (never the one
+// its metadata claims) and made current.
+struct Int8Run {
   QuantPlan plan;
   std::string engine;
 };
 
-std::optional<Int8File> int8_file(const fs::path& file, const std::string& asked) {
-  if (!recorded_scheme(file)) return std::nullopt;
-  Int8File out{read_quantized_plan(file), ""};
-  const Int8Scheme scheme = integer_scheme(out.plan);
-  out.engine = asked.empty() ? engine_for(scheme, file.string()) : asked;
+std::optional<Int8Run> int8_file(const TorchScriptArchive& archive, const std::string& asked) {
+  std::optional<Int8File> file = read_int8_file(archive);
+  if (!file) return std::nullopt;
+  Int8Run out{std::move(file->plan), ""};
+  const Int8Scheme scheme = required_scheme(out.plan);
+  const std::string what = archive.file().string();
+  out.engine = asked.empty() ? engine_for(scheme, what) : asked;
   set_engine(out.engine);
   // A scheme that only VNNI kernels compute exactly is refused here, before it can saturate.
-  check_exact(scheme, out.engine, file.string());
+  check_exact(scheme, out.engine, what);
   return out;
 }
 
@@ -85,33 +89,34 @@ at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x) {
 
 Classifier torchscript_classifier(const fs::path& file, const std::string& asked_engine) {
   const auto bytes = checked_size(file);
-  const auto int8 = int8_file(file, asked_engine);
+  const TorchScriptArchive archive(file);
+  const auto int8 = int8_file(archive, asked_engine);
   torch::jit::Module module;
   try {
-    module = torch::jit::load(file.string(), torch::kCPU);
+    module = torch::jit::load(archive.adapter(), torch::kCPU);
   } catch (const std::exception& e) {
     throw Error(fmt::format("{}: not a loadable TorchScript module ({})", file.string(), one_line_reason(e)));
   }
   module.eval();
   auto forward = [module](const at::Tensor& x) mutable { return module.forward({x}).toTensor(); };
-  return {forward, "torchscript", int8 ? int8->engine : "", file, bytes};
+  return {forward, ModelKind::kTorchScript, int8 ? int8->engine : "", file, bytes};
 }
 
 Classifier native_classifier(const fs::path& file, const std::string& asked_engine) {
   const auto bytes = checked_size(file);
-  if (auto int8 = int8_file(file, asked_engine)) {
+  if (auto int8 = int8_file(TorchScriptArchive(file), asked_engine)) {
     auto model = std::make_shared<const Int8ResNet8>(int8->plan);
     auto forward = [model](const at::Tensor& x) { return model->forward(x); };
-    return {forward, "native", int8->engine, file, bytes};
+    return {forward, ModelKind::kNative, int8->engine, file, bytes};
   }
   auto model = std::make_shared<const FoldedResNet8>(fold(load_resnet8(file)));
   auto forward = [model](const at::Tensor& x) { return model->forward(x); };
-  return {forward, "native", "", file, bytes};
+  return {forward, ModelKind::kNative, "", file, bytes};
 }
 
 Classifier module_classifier(const fs::path& file) {
   const auto bytes = checked_size(file);
-  if (recorded_scheme(file)) {
+  if (TorchScriptArchive(file).record(std::string("extra/") + kMetadataRecord)) {
     throw Error(
         fmt::format("{}: an int8 file; the unfolded ResNet8 module runs fp32 exports only (int8 files run "
                     "as TorchScript or natively)",
@@ -120,7 +125,7 @@ Classifier module_classifier(const fs::path& file) {
   ResNet8 model = load_resnet8(file);
   model->eval();
   auto forward = [model](const at::Tensor& x) mutable { return model->forward(x); };
-  return {forward, "module", "", file, bytes};
+  return {forward, ModelKind::kModule, "", file, bytes};
 }
 
 at::Tensor classify(const Classifier& c, const at::Tensor& x) {
@@ -149,7 +154,7 @@ Classifier tflite_classifier(const fs::path& file) {
   const auto bytes = checked_size(file);
   auto program = std::make_shared<const IntegerProgram>(prepare_program(read_tflite(file), file.string()));
   auto forward = [program](const at::Tensor& x) { return run_tflite(*program, x); };
-  Classifier c{forward, "tflite", "", file, bytes};
+  Classifier c{forward, ModelKind::kTflite, "", file, bytes};
   c.output_scale = program->prepared.output_scale;
   c.output_zero_point = program->prepared.output_zero_point;
   return c;

@@ -1,6 +1,6 @@
 #include <resnet8/run/int8_native.h>
 
-#include <resnet8/run/engine.h>
+#include <resnet8/engine/engine.h>
 #include <resnet8/support/error.h>
 
 #include <ATen/ATen.h>

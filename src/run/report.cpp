@@ -1,7 +1,6 @@
 #include <resnet8/run/report.h>
 
 #include <resnet8/data/cifar10.h>
-#include <resnet8/formats/json.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -20,9 +19,9 @@ double EvalReport::class_accuracy(int c) const {
 
 std::string to_table(const EvalReport& r) {
   std::string out;
-  out += fmt::format("model      {} ({}{}, {:.1f} KB)\n", r.model_path, r.model_kind,
+  out += fmt::format("model      {} ({}{}, {:.1f} KB)\n", r.model_path, model_kind_name(r.model_kind),
                      r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine, r.model_bytes / 1024.0);
-  if (r.model_kind == "tflite") {  // one image per call, images in parallel; LibTorch only holds the data
+  if (r.model_kind == ModelKind::kTflite) {  // one image per call, images in parallel; LibTorch only holds the data
     out += fmt::format("kernels    integer C (TFLM's arithmetic), {} thread{}\n", r.threads, r.threads == 1 ? "" : "s");
   } else {
     out += fmt::format("libtorch   {}, {} thread{}, batch size {}\n", r.libtorch_version, r.threads,
@@ -37,7 +36,5 @@ std::string to_table(const EvalReport& r) {
   out += fmt::format("speed      {:.0f} images/s ({:.3f} s)\n", r.images_per_second(), r.seconds);
   return out;
 }
-
-std::string to_json(const EvalReport& r) { return json_text(nlohmann::json(r)); }
 
 }  // namespace resnet8

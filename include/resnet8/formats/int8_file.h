@@ -1,7 +1,9 @@
 #pragma once
 // The int8 file format's records, apart from quantization, so that loading a file does not depend on
 // how it was made: a TorchScript archive (int8_torchscript.h) with two extra records, the engine its
-// packed weights were built for and the JSON metadata of what produced it (quantize.h).
+// packed weights were built for and the JSON metadata of what produced it (int8_metadata.h).
+#include <resnet8/data/archive.h>
+#include <resnet8/formats/int8_metadata.h>
 #include <resnet8/quant/int8_scheme.h>
 #include <resnet8/quant/quant_plan.h>
 
@@ -33,24 +35,31 @@ inline constexpr double kMinScale = 1e-12, kMaxScale = 1e6;
 void save_quantized(const torch::jit::Module& module, const std::string& engine, const std::string& metadata,
                     const std::filesystem::path& file);
 
-// The quantized engine recorded in a file written by save_quantized(), or "" for any other
-// TorchScript file. Throws resnet8::Error if the file is not a TorchScript archive.
+// An int8 file of resnet8-ptq read as data: its records and its plan, from one open archive.
+struct Int8File {
+  Int8FileMetadata metadata;
+  std::string engine;  // the engine its packed weights were built for
+  QuantPlan plan;
+  Int8Scheme declared_scheme() const { return {metadata.weight_bits, metadata.activation_bits}; }
+};
+
+// The int8 file in `archive`, or nothing for a TorchScript file without resnet8-ptq's metadata record. The
+// plan is read as data only (no code from the file is compiled or run): its structure from the ResNet8
+// architecture and the recorded metadata (format, weight and activation bits, per-channel or per-tensor
+// weights, fp32 layers), its values (integer or fp32 weights, biases, scales, zero points) from the file's
+// flat state. Observed ranges are not stored and stay 0. Every path that runs an int8 file reads it through
+// here first (run/classifier.h), so that a file LibTorch would read out of bounds or run as nonsense is
+// refused on the TorchScript path too. Checked: every storage record against its tensor's size and no
+// storage record beyond the state's; every pickle's length fields; no constants; the state's length
+// against the plan; floats finite; scales in [kMinScale, kMaxScale]; zero points in 0..255; weights inside
+// the recorded bit-width; biases inside int32 steps. Throws resnet8::Error naming the file and the first
+// problem.
+std::optional<Int8File> read_int8_file(const TorchScriptArchive& archive);
+
+// The same for one file, opened for the call: its recorded engine ("" for a TorchScript file that is not an
+// int8 file), its declared scheme (nothing for such a file), its plan (such a file is refused).
 std::string recorded_engine(const std::filesystem::path& file);
-
-// The scheme a file written by save_quantized() records (files from before weight_bits was recorded
-// used 8-bit weights), or nothing for any other TorchScript file.
 std::optional<Int8Scheme> recorded_scheme(const std::filesystem::path& file);
-
-// The quantization plan a file written by save_quantized() holds, read as data only (no code from the file
-// is compiled or run): its structure from the ResNet8 architecture and the recorded metadata (weight and
-// activation bits, per-channel or per-tensor weights, fp32 layers), its values (integer or fp32 weights,
-// biases, scales, zero points) from the file's flat state. Observed ranges are not stored and stay 0.
-// Every path that runs an int8 file reads it through here first (run/classifier.h), so that a file LibTorch
-// would read out of bounds or run as nonsense is refused on the TorchScript path too. Checked: every
-// storage record against its tensor's size and no storage record beyond the state's; every pickle's length
-// fields; no constants; the state's length against the plan; floats finite; scales in [kMinScale,
-// kMaxScale]; zero points in 0..255; weights inside the recorded bit-width; biases inside int32 steps.
-// Throws resnet8::Error naming the file and the first problem.
 QuantPlan read_quantized_plan(const std::filesystem::path& file);
 
 }  // namespace resnet8

@@ -12,7 +12,7 @@
 // plan's weight bits (bit_pack.h: two 4-bit weights per byte, ...); float32 biases, scales and fp32
 // weights; int64 zero points. Its __setstate__ unpacks the weights and rebuilds the packed weights
 // from them at load time, for the engine current then. A scheme that only VNNI kernels compute exactly also
-// gets a __setstate__ guard that refuses to load where int16 pairs saturate (int8_scheme.h).
+// gets a __setstate__ guard that refuses to load where int16 pairs saturate (engine/saturation.h).
 #include <resnet8/quant/int8_scheme.h>
 #include <resnet8/quant/quant_plan.h>
 
@@ -25,9 +25,10 @@ struct Module;
 
 namespace resnet8 {
 
-// The plan's integer scheme for int8 kernels. Throws OptionError unless the weights are 2..8 bits,
-// the activations 7 or 8 bits and every activation point quantized.
-Int8Scheme int8_scheme(const QuantPlan& plan);
+// The scheme a plan declares (its weight_bits and activation_bits), checked writable as this module: throws
+// OptionError unless the weights are 2..8 bits, the activations 2..8 bits and every activation point
+// quantized. (required_scheme() in quant/int8_scheme.h is what its integers need.)
+Int8Scheme declared_scheme(const QuantPlan& plan);
 
 // The module for `plan`, its packed weights built for `engine` (the engine is recorded in the module
 // and made current). `metadata` is stored in the module's state (a JSON text, see quantize.h).

@@ -39,7 +39,8 @@ struct BenchResult {
 };
 
 struct BenchReport {
-  std::string model_path, model_kind, quantized_engine, libtorch_version;
+  std::string model_path, quantized_engine, libtorch_version;
+  ModelKind model_kind = ModelKind::kTorchScript;
   std::uintmax_t model_bytes = 0;
   int repeats = 0;
   int64_t images = 0;
@@ -54,6 +55,5 @@ struct BenchReport {
 BenchReport benchmark(const Classifier& classifier, const at::Tensor& images, const BenchOptions& options);
 
 std::string to_table(const BenchReport& report);
-std::string to_json(const BenchReport& report);
 
 }  // namespace resnet8

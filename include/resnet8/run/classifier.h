@@ -8,6 +8,8 @@
 // A quantized file's packed weights are built when it is loaded, for the engine current then. The loader
 // picks it for the CPU it runs on, not the one that wrote the file: engine_for() of the file's scheme
 // (int8_scheme.h), unless the caller names one.
+#include <resnet8/run/model_kind.h>
+
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -19,7 +21,7 @@ namespace resnet8 {
 
 struct Classifier {
   std::function<at::Tensor(const at::Tensor&)> forward;
-  std::string kind;            // "torchscript", "native" (folded), "module" or "tflite"
+  ModelKind kind = ModelKind::kTorchScript;
   std::string engine;          // quantized engine set for the file's int8 kernels ("" for fp32 and .tflite)
   std::filesystem::path file;  // where its weights came from
   std::uintmax_t file_bytes = 0;

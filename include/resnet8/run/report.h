@@ -1,6 +1,8 @@
 #pragma once
-// The result of evaluating a classifier on CIFAR-10, and its two renderings: a human table and a
-// JSON document with stable field names (see README.md, "JSON report").
+// The result of evaluating a classifier on CIFAR-10, and its table. Its JSON (stable field names,
+// docs/TOOLS.md) is pipeline/json.h's.
+#include <resnet8/run/model_kind.h>
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -11,7 +13,7 @@ namespace resnet8 {
 
 struct EvalReport {
   // What ran.
-  std::string model_kind;  // "torchscript" | "native"
+  ModelKind model_kind = ModelKind::kTorchScript;
   std::string model_path;
   std::string quantized_engine;  // "" for a float model
   std::uintmax_t model_bytes = 0;
@@ -36,7 +38,5 @@ struct EvalReport {
 };
 
 std::string to_table(const EvalReport& report);
-// The JSON report; predictions are not included (see resnet8-eval --predictions).
-std::string to_json(const EvalReport& report);
 
 }  // namespace resnet8

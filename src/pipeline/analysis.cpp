@@ -1,4 +1,4 @@
-#include <resnet8/quant/analysis.h>
+#include <resnet8/pipeline/analysis.h>
 
 #include <resnet8/quant/equalize.h>
 #include <resnet8/quant/simulate.h>
@@ -75,7 +75,7 @@ Analyzer::Analyzer(const FoldedResNet8& model, const cifar10::Dataset& calibrati
       ranges_(calibrate(model, calibration, {observer, 500, nullptr})),
       equalized_ranges_(observer),
       layers_(layer_names(model)) {
-  const Classifier fp32{[this](const at::Tensor& x) { return model_.forward(x); }, "native", "", "", 0};
+  const Classifier fp32{[this](const at::Tensor& x) { return model_.forward(x); }, ModelKind::kNative, "", "", 0};
   fp32_ = evaluate(fp32, test_, eval_);
 }
 
@@ -103,7 +103,7 @@ QuantPlan Analyzer::plan(const PlanOptions& options, const PlanMethods& methods)
 
 EvalReport Analyzer::report(const QuantPlan& plan) const {
   const SimulatedModel m = simulate(network(plan.equalized), plan);
-  const Classifier c{[&m](const at::Tensor& x) { return m.forward(x); }, "simulated", "", "", 0};
+  const Classifier c{[&m](const at::Tensor& x) { return m.forward(x); }, ModelKind::kSimulated, "", "", 0};
   return evaluate(c, test_, eval_);
 }
 
@@ -206,7 +206,7 @@ std::vector<MethodComparison> compare_methods(const Analyzer& analyzer, const st
     for (const PlanMethod& m : methods) {
       PlanOptions o = plan_options(analyzer, b);
       o.weight_range = m.weight_range;
-      row.accuracy.push_back(analyzer.accuracy(o, m.methods));
+      row.accuracy.push_back({m.name, analyzer.accuracy(o, m.methods)});
       if (progress) progress(++done, total);
     }
     out.push_back(row);

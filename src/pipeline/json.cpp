@@ -1,11 +1,11 @@
-#include <resnet8/formats/json.h>
+#include <resnet8/pipeline/json.h>
 
 #include <resnet8/data/cifar10.h>
 #include <resnet8/model/folded.h>
-#include <resnet8/quant/analysis.h>
+#include <resnet8/pipeline/analysis.h>
+#include <resnet8/pipeline/quantize.h>
 #include <resnet8/quant/equalize.h>
 #include <resnet8/quant/quant_plan.h>
-#include <resnet8/quant/quantize.h>
 #include <resnet8/quant/refine.h>
 #include <resnet8/run/benchmark.h>
 #include <resnet8/run/op_profile.h>
@@ -19,8 +19,6 @@ namespace resnet8 {
 using nlohmann::json;
 
 namespace {
-
-std::string weight_storage_name(int bits) { return "bit-packed, " + std::to_string(bits) + " bits per weight"; }
 
 json model_json(const std::string& path, const std::string& kind, std::uintmax_t bytes, const std::string& engine) {
   return {{"path", path}, {"kind", kind}, {"bytes", bytes}, {"quantized_engine", engine}};
@@ -67,25 +65,6 @@ void to_json(json& j, const QuantPlan& plan) {
        {"layers", plan.layers}};
 }
 
-json ptq_metadata(const QuantizedResNet8& q) {
-  return {{"producer", std::string("resnet8-ptq ") + RESNET8_VERSION},
-          {"format", int8_file_format(q.plan)},
-          {"libtorch", TORCH_VERSION},
-          {"engine", q.engine},
-          {"reduce_range", q.scheme.reduce_range()},
-          {"weight_bits", q.scheme.weight_bits},
-          {"activation_bits", q.scheme.activation_bits},
-          {"observer", observer_name(q.options.observer)},
-          {"weights", q.options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8"},
-          {"weight_range", q.plan.weight_mse ? "mse" : "max"},
-          {"equalized", q.plan.equalized},
-          {"rounding", q.plan.rounding},
-          {"bias_corrected", q.plan.bias_corrected},
-          {"weight_storage", weight_storage_name(q.plan.weight_bits)},
-          {"fp32_layers", q.options.float_layers},
-          {"calibration", {{"split", "train"}, {"per_class", q.options.calib_per_class}, {"seed", q.options.seed}}}};
-}
-
 void to_json(json& j, const EqualizedPair& p) { j = {{"first", p.first}, {"second", p.second}, {"scales", p.scales}}; }
 
 void to_json(json& j, const LayerRefinement& r) {
@@ -108,7 +87,7 @@ void to_json(json& j, const EvalReport& r) {
                          {"total", r.class_total(c)},
                          {"accuracy", r.class_accuracy(c)}});
   }
-  j = {{"model", model_json(r.model_path, r.model_kind, r.model_bytes, r.quantized_engine)},
+  j = {{"model", model_json(r.model_path, model_kind_name(r.model_kind), r.model_bytes, r.quantized_engine)},
        {"data", r.data_dir},
        {"libtorch_version", r.libtorch_version},
        {"threads", r.threads},
@@ -133,7 +112,7 @@ void to_json(json& j, const BenchResult& r) {
 }
 
 void to_json(json& j, const BenchReport& r) {
-  j = {{"model", model_json(r.model_path, r.model_kind, r.model_bytes, r.quantized_engine)},
+  j = {{"model", model_json(r.model_path, model_kind_name(r.model_kind), r.model_bytes, r.quantized_engine)},
        {"libtorch_version", r.libtorch_version},
        {"repeats", r.repeats},
        {"images_per_pass", r.images},
@@ -177,8 +156,7 @@ void to_json(json& j, const MixedPrecisionStep& s) {
 
 void to_json(json& j, const MethodComparison& m) {
   json methods = json::object();
-  const auto names = plan_methods();
-  for (size_t i = 0; i < m.accuracy.size() && i < names.size(); ++i) methods[names[i].name] = m.accuracy[i];
+  for (const MethodAccuracy& a : m.accuracy) methods[a.method] = a.accuracy;
   j = {{"config", m.bits.name()}, {"accuracy", methods}};
 }
 

@@ -124,9 +124,14 @@ struct PlanMethod {
 // settings come from `adaround`.
 std::vector<PlanMethod> plan_methods(const AdaRoundOptions& adaround = {});
 
+struct MethodAccuracy {
+  std::string method;  // PlanMethod::name
+  double accuracy = 0;
+};
+
 struct MethodComparison {
   BitWidths bits;
-  std::vector<double> accuracy;  // per method, in plan_methods() order
+  std::vector<MethodAccuracy> accuracy;  // per method, in the order compare_methods() was given them
 };
 
 // Per bit-width, the simulated accuracy of every method (per-channel weights, everything quantized).

@@ -1,13 +1,14 @@
-#include <resnet8/quant/quantize.h>
+#include <resnet8/pipeline/quantize.h>
 
+#include <resnet8/engine/engine.h>
+#include <resnet8/engine/saturation.h>
 #include <resnet8/formats/int8_torchscript.h>
-#include <resnet8/formats/json.h>
 #include <resnet8/quant/planner.h>
-#include <resnet8/run/engine.h>
 #include <resnet8/support/error.h>
 
 #include <fmt/format.h>
 #include <torch/script.h>
+#include <torch/version.h>
 
 namespace resnet8 {
 
@@ -59,7 +60,29 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
   return q;
 }
 
-std::string QuantizedResNet8::metadata_json() const { return nlohmann::json(ptq_metadata(*this)).dump(); }
+Int8FileMetadata int8_metadata(const QuantizedResNet8& q) {
+  Int8FileMetadata m;
+  m.producer = std::string("resnet8-ptq ") + RESNET8_VERSION;
+  m.format = int8_file_format(q.plan);
+  m.libtorch = TORCH_VERSION;
+  m.engine = q.engine;
+  m.reduce_range = q.scheme.reduce_range();
+  m.weight_bits = q.scheme.weight_bits;
+  m.activation_bits = q.scheme.activation_bits;
+  m.observer = observer_name(q.options.observer);
+  m.weights = q.options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8";
+  m.weight_range = q.plan.weight_mse ? "mse" : "max";
+  m.equalized = q.plan.equalized;
+  m.rounding = q.plan.rounding;
+  m.bias_corrected = q.plan.bias_corrected;
+  m.weight_storage = "bit-packed, " + std::to_string(q.plan.weight_bits) + " bits per weight";
+  m.fp32_layers.assign(q.options.float_layers.begin(), q.options.float_layers.end());
+  m.calib_per_class = q.options.calib_per_class;
+  m.seed = q.options.seed;
+  return m;
+}
+
+std::string QuantizedResNet8::metadata_json() const { return nlohmann::json(int8_metadata(*this)).dump(); }
 
 void save_quantized(const QuantizedResNet8& q, const std::filesystem::path& file) {
   save_quantized(*q.module, q.engine, q.metadata_json(), file);

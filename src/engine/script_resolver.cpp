@@ -1,4 +1,4 @@
-#include "formats/script_resolver.h"
+#include "engine/script_resolver.h"
 
 #include <torch/csrc/jit/frontend/sugared_value.h>
 #include <torch/csrc/jit/ir/ir.h>

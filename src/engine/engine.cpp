@@ -1,6 +1,6 @@
-#include <resnet8/run/engine.h>
+#include <resnet8/engine/engine.h>
 
-#include <resnet8/quant/int8_scheme.h>
+#include <resnet8/engine/saturation.h>
 #include <resnet8/support/error.h>
 
 #include <ATen/Context.h>

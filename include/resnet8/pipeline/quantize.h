@@ -81,6 +81,10 @@ Int8Scheme resolve_scheme(const QuantizeOptions& options, const std::string& eng
 QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& calibration,
                           const QuantizeOptions& options);
 
+// What produced q, as its file records it (int8_metadata.h): tool, LibTorch, engine, scheme, observer,
+// weights, fp32 layers, calibration.
+Int8FileMetadata int8_metadata(const QuantizedResNet8& q);
+
 // Saves q.module with its engine and metadata records (int8_file.h).
 void save_quantized(const QuantizedResNet8& q, const std::filesystem::path& file);
 

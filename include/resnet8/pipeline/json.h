@@ -29,8 +29,6 @@ void to_json(nlohmann::json& j, const Node& n);  // a graph node: name, kind, in
 void to_json(nlohmann::json& j, const ActivationPlan& a);
 void to_json(nlohmann::json& j, const LayerPlan& l);  // parameters and ranges, not the weight values
 void to_json(nlohmann::json& j, const QuantPlan& plan);
-// What produced an int8 file: tool, LibTorch, engine, scheme, observer, weights, fp32 layers, calibration.
-nlohmann::json ptq_metadata(const QuantizedResNet8& q);
 void to_json(nlohmann::json& j, const WhatIf& w);
 // Per layer of q's plan, the values behind it: "weights" (the plan's integers, row-major [out, in, kh, kw]
 // or [out, in]; the fp32 values for a layer kept in fp32) and "fp32_weights" (the float weights the plan
@@ -47,7 +45,7 @@ void to_json(nlohmann::json& j, const SweepPoint& p);
 void to_json(nlohmann::json& j, const LayerSensitivity& s);
 void to_json(nlohmann::json& j, const MixedPrecisionStep& s);
 void to_json(nlohmann::json& j, const MixedPrecision& m);
-void to_json(nlohmann::json& j, const MethodComparison& m);  // accuracies by plan_methods() name
+void to_json(nlohmann::json& j, const MethodComparison& m);  // accuracies by method name
 
 // `j` as the files hold it: indented by 2, ending with a newline.
 std::string json_text(const nlohmann::json& j);
