@@ -3,7 +3,8 @@
 #   1. clang-format 14: the C++ style in .clang-format, on every C++ file (fix: clang-format-14 -i FILE);
 #   2. ruff check and ruff format --check: the Python in scripts/, tests/ and playground/ (ruff.toml;
 #      fix: .venv/bin/ruff format FILE);
-#   3. clang-tidy 14: the checks in .clang-tidy on src/ and apps/, compiled as the build compiles them
+#   3. the folder order (scripts/check_layers.py): every include in include/resnet8/ and src/ looks down;
+#   4. clang-tidy 14: the checks in .clang-tidy on src/ and apps/, compiled as the build compiles them
 #      (its compile_commands.json, without gcc's precompiled header), two files at a time. About 6 min on
 #      the 2-core machines: every check walks LibTorch's headers in every file.
 # Needs what scripts/setup.sh installs (Debian clang-format-14 and clang-tidy-14, ruff from PyPI into .venv/)
@@ -38,6 +39,9 @@ rm -f /tmp/lint-format.$$
 printf '== ruff (%d files)\n' "${#py[@]}"
 ruff check --quiet --output-format concise "${py[@]}" || status=1
 ruff format --check --quiet "${py[@]}" || status=1  # prints each file and line it would change
+
+printf '== folder order (scripts/check_layers.py)\n'
+"$PYTHON" scripts/check_layers.py || status=1
 
 if ((tidy)); then
   db=$BUILD_DIR/compile_commands.json

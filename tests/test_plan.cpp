@@ -172,14 +172,3 @@ TEST_CASE("the plan as JSON: every layer and point with its parameters") {
   const auto text = resnet8::json_text(j);
   CHECK(nlohmann::json::parse(text) == j);
 }
-
-TEST_CASE("bit-width lists: w4a8,w8a8 parse; anything else is an OptionError naming the option") {
-  const auto b = resnet8::parse_bit_widths("mixed", "w4a8,w16a2");
-  REQUIRE(b.size() == 2);
-  CHECK((b[0].weight_bits == 4 && b[0].activation_bits == 8 && b[1].weight_bits == 16 && b[1].activation_bits == 2));
-  CHECK(b[0].name() == "w4a8");
-  for (const std::string bad : {"w4x8", "w1a8", "w4a17", "w4a8,", "", "4a8", "w4a8b"}) {
-    INFO(bad);
-    CHECK(option_of([&] { resnet8::parse_bit_widths("mixed", bad); }) == "mixed");
-  }
-}

@@ -2,7 +2,7 @@
 // sweeps (weights x activations, per-tensor and per-channel), per-layer sensitivity, and a greedy
 // mixed-precision search (keep the most sensitive layers in fp32 until the drop is within a bound).
 // The analysis itself is the library's (analysis.h); this tool parses flags and prints.
-#include "../common/cli.h"
+#include "../common/flags.h"
 
 #include <resnet8/data/calibration.h>
 #include <resnet8/data/cifar10.h>
@@ -60,16 +60,13 @@ void add_options(cxxopts::Options& options) {
 std::set<std::string> sections_flag(const cxxopts::ParseResult& args) {
   const std::set<std::string> known = {"sweep", "sensitivity", "mixed", "compare", "what-if"};
   std::set<std::string> out;
-  std::stringstream in(args["sections"].as<std::string>());
-  std::string item;
-  while (std::getline(in, item, ',')) {
+  for (const std::string& item : cli::split_list("sections", args["sections"].as<std::string>(), "sections")) {
     if (!known.count(item)) {
       throw cli::UsageError(
           fmt::format("--sections: unknown section '{}'; expected sweep, sensitivity, mixed, compare, what-if", item));
     }
     out.insert(item);
   }
-  if (out.empty()) throw cli::UsageError("--sections: expected a comma-separated list of sections");
   if (out.count("mixed") && !out.count("sensitivity")) out.insert("sensitivity");  // the search ranks by it
   return out;
 }
@@ -85,8 +82,12 @@ void print_comparison(const std::vector<MethodComparison>& rows, const std::vect
   }
 }
 
+// --`flag` w4a8,...: the simulation takes 2..16 bits (the sweep's range) for weights and activations.
 std::vector<BitWidths> bit_widths_flag(const cxxopts::ParseResult& args, const std::string& flag) {
-  return cli::naming_flags({{flag, "--" + flag}}, [&] { return parse_bit_widths(flag, args[flag].as<std::string>()); });
+  std::vector<BitWidths> out;
+  for (const cli::BitWidthsFlag& b : cli::bit_widths_flag(args, flag, 2, 16))
+    out.push_back({b.weight_bits, b.activation_bits});
+  return out;
 }
 
 void print_sweep(const std::vector<SweepPoint>& points, const std::vector<int>& bits) {
@@ -221,7 +222,7 @@ int main(int argc, char** argv) {
     base.weight_range = methods.weight_range;
     Sections run;
     run.names = sections_flag(args);
-    run.bits = cli::int_list<int>("bits", args["bits"].as<std::string>(), 2, 16);
+    run.bits = cli::number_list<int>("bits", args["bits"].as<std::string>(), 2, 16);
     run.sensitivity = bit_widths_flag(args, "sensitivity");
     run.mixed = bit_widths_flag(args, "mixed").at(0);
     run.compare = bit_widths_flag(args, "compare");

@@ -1,5 +1,5 @@
 // resnet8-bench: images/s and latency of a ResNet8 model file across batch sizes and thread counts.
-#include "../common/cli.h"
+#include "../common/flags.h"
 
 #include <resnet8/data/cifar10.h>
 #include <resnet8/pipeline/json.h>
@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
     if (!args.count("model")) throw cli::UsageError("--model FILE is required");
     BenchOptions bench;
     bench.batch_sizes =
-        cli::int_list<int64_t>("batch-sizes", args["batch-sizes"].as<std::string>(), 1, cli::kMaxBatchSize);
-    bench.threads = cli::int_list<int>("threads", args["threads"].as<std::string>(), 1, cli::kMaxThreads);
+        cli::number_list<int64_t>("batch-sizes", args["batch-sizes"].as<std::string>(), 1, cli::kMaxBatchSize);
+    bench.threads = cli::number_list<int>("threads", args["threads"].as<std::string>(), 1, cli::kMaxThreads);
     bench.repeats = cli::number<int>(args, "repeats", 1, 1000);
     bench.images = cli::number<int64_t>(args, "images", 1, 1000000);
     const std::optional<std::string> json = cli::output_path(args, "json");

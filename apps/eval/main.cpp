@@ -1,5 +1,5 @@
 // resnet8-eval: accuracy and speed of a ResNet8 model file on the CIFAR-10 test set.
-#include "../common/cli.h"
+#include "../common/flags.h"
 
 #include <resnet8/data/cifar10.h>
 #include <resnet8/pipeline/json.h>

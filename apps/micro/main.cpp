@@ -1,8 +1,9 @@
 // resnet8-micro: any ResNet8 .tflite (resnet8-ptq --tflite's, the MLPerf Tiny reference, ...) as
 // dependency-free C99 for microcontrollers.
-#include "../common/cli.h"
+#include "../common/flags.h"
 
 #include <resnet8/formats/tflite_model.h>
+#include <resnet8/pipeline/export.h>
 #include <resnet8/program/emit_c.h>
 #include <resnet8/program/program.h>
 
@@ -38,15 +39,14 @@ int main(int argc, char** argv) {
 
     const IntegerProgram program = prepare_program(read_tflite(model), model);
     const CSourceSummary s = c_source_summary(program);
-    const auto files = c_source(program, fmt::format("resnet8-micro {} from {}", RESNET8_VERSION,
-                                                     std::filesystem::path(model).filename().string()));
-    write_c_source(dir, files);
     fmt::print("model        {} ({} operators)\n", model, program.model().operators.size());
     fmt::print("program      {} kernel calls, {} multiply-accumulates per image\n", s.kernel_calls,
                s.multiply_accumulates);
     fmt::print("memory       arena {} bytes (RESNET8_ARENA_BYTES); const arrays {} bytes, {} of them weights\n",
                s.arena_bytes, s.array_bytes, s.weight_bytes);
-    fmt::print("wrote        {}/: {} files\n", dir, files.size());
+    fmt::print("{}\n", export_c(program, dir,
+                                fmt::format("resnet8-micro {} from {}", RESNET8_VERSION,
+                                            std::filesystem::path(model).filename().string())));
     return 0;
   });
 }

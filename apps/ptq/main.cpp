@@ -1,19 +1,17 @@
 // resnet8-ptq: static int8 post-training quantization of the fp32 ResNet8 export, written as a
 // quantized TorchScript file, then compared with fp32 on the CIFAR-10 test set.
-#include "../common/cli.h"
+#include "../common/flags.h"
 
 #include <resnet8/data/calibration.h>
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
 #include <resnet8/engine/engine.h>
 #include <resnet8/formats/onnx.h>
-#include <resnet8/formats/tflite_model.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/pipeline/export.h>
 #include <resnet8/pipeline/json.h>
 #include <resnet8/pipeline/quantize.h>
-#include <resnet8/program/emit_c.h>
-#include <resnet8/program/program.h>
 #include <resnet8/run/classifier.h>
 #include <resnet8/run/evaluate.h>
 #include <resnet8/run/report.h>
@@ -182,30 +180,18 @@ struct Outputs {
   std::optional<std::string> json, onnx, tflite, c_source;
 };
 
-// The same plan as ONNX QDQ and as TFLite, as asked. The TFLite model is prepared for the integer kernels
-// before it is written, so a file TFLM would refuse is never written.
+// The same plan as ONNX QDQ (the tools' own target), TFLite and C, as asked.
 void write_other_formats(const QuantizedResNet8& quantized, const Outputs& out) {
   const std::string producer = int8_metadata(quantized).producer;
   if (out.onnx) {
     write_file_atomic(*out.onnx, onnx_model(quantized.plan, producer));
     fmt::print("wrote        {} ({} bytes, ONNX QDQ)\n", *out.onnx, fs::file_size(written_path(*out.onnx)));
   }
-  if (!out.tflite && !out.c_source) return;
-  const std::string what = out.tflite ? "--tflite " + *out.tflite : "--c-source " + *out.c_source;
-  const std::string bytes = tflite_bytes(tflite_model(quantized.plan, producer));  // verified
-  // Read back as resnet8-eval reads it, and prepared: refuses what TFLM would refuse, before writing.
-  const IntegerProgram program = prepare_program(parse_tflite(bytes, what), what);
-  if (out.tflite) {
-    write_file_atomic(*out.tflite, bytes);
-    fmt::print("wrote        {} ({} bytes, TFLite int8{})\n", *out.tflite, fs::file_size(written_path(*out.tflite)),
-               quantized.plan.weight_bits == 4 ? ", INT4 convolution weights" : "");
-  }
-  if (out.c_source) {
-    const CSourceSummary s = c_source_summary(program);
-    write_c_source(*out.c_source,
-                   c_source(program, fmt::format("{} --c-source ({})", producer, quantized.scheme.describe())));
-    fmt::print("wrote        {}/ (C99: {} bytes of weights, arena {} bytes)\n", *out.c_source, s.weight_bytes,
-               s.arena_bytes);
+  ExportOutputs formats;
+  if (out.tflite) formats.tflite = *out.tflite;
+  if (out.c_source) formats.c_source = *out.c_source;
+  for (const std::string& line : export_plan(quantized.plan, producer, quantized.scheme.describe(), formats)) {
+    fmt::print("{}\n", line);
   }
 }
 

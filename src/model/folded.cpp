@@ -59,10 +59,8 @@ FoldedConv fold_conv(const Graph& graph, const Node& node, const ModuleTensors& 
 // oneDNN directly where the build has it: at::conv2d picks the im2col + GEMM path for most of these
 // layers at small batch sizes, slower from batch 2 up. At batch 1 that im2col + GEMM path is the faster
 // one, for every layer (at::mkldnn_convolution prepares its oneDNN primitive on every call, which costs as
-// much as the convolution itself there): measured on an AVX2 CPU, p50 per image 0.67-0.73 ms with oneDNN,
-// 0.55-0.62 ms with at::conv2d (which still sends the two 4x4 kernels to oneDNN: 145 us each in
-// resnet8-bench --profile), and ~0.54-0.65 ms (1,500 against 1,190 images/s, median of interleaved runs)
-// with at::thnn_conv2d for all nine.
+// much as the convolution itself there), and at::thnn_conv2d for all nine is faster still than at::conv2d,
+// which sends the two 4x4 kernels to oneDNN (the figures: docs/RESULTS.md, "Speed").
 at::Tensor run(const FoldedConv& c, const at::Tensor& x) {
   static const bool mkldnn = at::hasMKLDNN();
   at::Tensor y = mkldnn && x.size(0) > 1 ? at::mkldnn_convolution(x, c.weight, c.bias, {c.padding, c.padding},

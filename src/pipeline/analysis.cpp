@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <sstream>
 
 namespace resnet8 {
 namespace {
@@ -18,17 +17,6 @@ PlanOptions plan_options(const Analyzer& analyzer, const BitWidths& bits, bool p
   o.activation_bits = bits.activation_bits;
   o.per_channel = per_channel;
   return o;
-}
-
-int parse_bits(const std::string& text) {
-  size_t used = 0;
-  int v = 0;
-  try {
-    v = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    return -1;
-  }
-  return used == text.size() && v >= 2 && v <= 16 ? v : -1;
 }
 
 // Only `layer` quantized: its weights and its output; every other layer and point stays float.
@@ -46,23 +34,6 @@ double drop_with_only(const Analyzer& analyzer, const std::string& layer, const 
 }  // namespace
 
 std::string BitWidths::name() const { return fmt::format("w{}a{}", weight_bits, activation_bits); }
-
-std::vector<BitWidths> parse_bit_widths(const std::string& option, const std::string& text) {
-  std::vector<BitWidths> out;
-  std::stringstream in(text);
-  std::string item;
-  const OptionError bad(option,
-                        fmt::format("'{}': expected items like w4a8 (bit-widths 2..16), comma-separated", text));
-  while (std::getline(in, item, ',')) {
-    const auto a = item.find('a');
-    if (item.size() < 4 || item[0] != 'w' || a == std::string::npos) throw bad;
-    const BitWidths b{parse_bits(item.substr(1, a - 1)), parse_bits(item.substr(a + 1))};
-    if (b.weight_bits < 0 || b.activation_bits < 0) throw bad;
-    out.push_back(b);
-  }
-  if (out.empty() || text.back() == ',') throw bad;
-  return out;
-}
 
 Analyzer::Analyzer(const FoldedResNet8& model, const cifar10::Dataset& calibration, ObserverKind observer,
                    const cifar10::Dataset& test, EvalOptions eval, PlanOptions base, PlanMethods methods)

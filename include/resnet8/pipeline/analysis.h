@@ -32,9 +32,6 @@ struct BitWidths {
   std::string name() const;  // "w4a8"
 };
 
-// "w4a8,w8a8" -> {{4, 8}, {8, 8}}; bit-widths 2..16. Throws OptionError(option) naming the text.
-std::vector<BitWidths> parse_bit_widths(const std::string& option, const std::string& text);
-
 struct SweepPoint {
   bool per_channel = true;
   BitWidths bits;

@@ -1,0 +1,40 @@
+// The plan as TFLite and C (export.h).
+#include <resnet8/formats/tflite_model.h>
+#include <resnet8/pipeline/export.h>
+#include <resnet8/program/emit_c.h>
+#include <resnet8/support/atomic_file.h>
+
+#include <fmt/format.h>
+
+namespace fs = std::filesystem;
+
+namespace resnet8 {
+
+std::string export_c(const IntegerProgram& program, const fs::path& dir, const std::string& description) {
+  const CSourceSummary s = c_source_summary(program);
+  write_c_source(dir, c_source(program, description));
+  return fmt::format("wrote        {}/ (C99: {} bytes of weights, arena {} bytes)", dir.string(), s.weight_bytes,
+                     s.arena_bytes);
+}
+
+std::vector<std::string> export_plan(const QuantPlan& plan, const std::string& producer, const std::string& scheme,
+                                     const ExportOutputs& out) {
+  std::vector<std::string> lines;
+  if (!out.tflite && !out.c_source) return lines;
+  const std::string what = out.tflite ? "--tflite " + out.tflite->string() : "--c-source " + out.c_source->string();
+  const std::string bytes = tflite_bytes(tflite_model(plan, producer));  // verified
+  // Read back as resnet8-eval reads it, and prepared: refuses what TFLM would refuse, before writing.
+  const IntegerProgram program = prepare_program(parse_tflite(bytes, what), what);
+  if (out.tflite) {
+    write_file_atomic(*out.tflite, bytes);
+    lines.push_back(fmt::format("wrote        {} ({} bytes, TFLite int8{})", out.tflite->string(),
+                                fs::file_size(written_path(*out.tflite)),
+                                plan.weight_bits == 4 ? ", INT4 convolution weights" : ""));
+  }
+  if (out.c_source) {
+    lines.push_back(export_c(program, *out.c_source, fmt::format("{} --c-source ({})", producer, scheme)));
+  }
+  return lines;
+}
+
+}  // namespace resnet8
