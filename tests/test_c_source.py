@@ -117,6 +117,11 @@ def refusals(args, work):
     r = run_tool(args.micro, "-m", args.model, "--c-source", work / "from_pt")
     expect_error("resnet8-micro on a TorchScript file", r, 1, str(args.model))
     expect("  ... and no directory left", not (work / "from_pt").exists())
+    ref_c = work / "reference_c"  # written by generate(): --c-source DIR holding the model itself
+    shutil.copy(args.reference, ref_c / "r8_add.c")
+    r = run_tool(args.micro, "-m", ref_c / "r8_add.c", "--c-source", ref_c)
+    expect_error("resnet8-micro whose --c-source would overwrite its --model", r, 2, "refusing to overwrite an input")
+    (ref_c / "r8_add.c").unlink()
     no_test = work / "no_test_batch"  # calibration works, the evaluation after the writes fails
     no_test.mkdir()
     for f in args.data.glob("data_batch_*.bin"):

@@ -529,6 +529,55 @@ def full_disk(c):
         disk.rmdir()
 
 
+def file_size_limit(c):
+    """A file-size limit with SIGXFSZ at its default disposition (which kills a process that writes past the
+    limit): resnet8-ptq's outputs (the .pt, its JSON and the generated C) give the one error line, exit 1, and
+    leave nothing behind, no staged file and no half-written one."""
+
+    def limit():  # in the child before exec: the limit only, SIGXFSZ left as the shell leaves it
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20000, resource.RLIM_INFINITY))
+
+    too_large = "cannot write (File too large)"
+    cases = [["-o", c.work / "q.pt"], ["-o", c.work / "q.pt", "--c-source", c.work / "c"],
+             ["-o", c.work / "q.pt", "--json", c.work / "keep.json"]]  # fmt: skip
+    for extra, fragment in zip(cases, ["q.pt: " + too_large, too_large, too_large]):
+        before = snapshot(c.work)
+        cmd = [*map(str, c.ptq(*extra, "--calib-per-class", "1", "--no-eval"))]
+        r = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=limit)
+        expect_clean_failure(f"resnet8-ptq {' '.join(map(str, extra[2:])) or '-o'} past a 20,000-byte file-size limit,"
+                             " SIGXFSZ at its default", r, 1, fragment, c.work, before)  # fmt: skip
+
+
+def messages(c):
+    """The smaller refusals: each exit 2 (a bad command line), one line naming the flag, nothing written."""
+    missing = c.work / "missing-target"
+    link = c.work / "dangling"
+    link.symlink_to(missing)
+    c.check(
+        "--c-source onto a dangling symbolic link",
+        2,
+        "a symbolic link to",
+        *c.ptq("-o", c.work / "q.pt", "--c-source", link, "--no-eval"),
+    )
+    link.unlink()
+    same = c.work / "x"
+    c.check("-o X --c-source X", 2, "is the same file as", *c.ptq("-o", same, "--c-source", same, "--no-eval"))
+    analyze = (c.args.analyze, "--data", c.args.data, "-m", c.model)
+    c.check("--what-if 'w 8a8'", 2, "--what-if w 8a8: expected a comma-separated list of bit-widths",
+            *analyze, "--sections", "what-if", "--what-if", "w 8a8")  # fmt: skip
+    c.check(
+        "--what-if 'w8a8 '", 2, "--what-if w8a8 : expected", *analyze, "--sections", "what-if", "--what-if", "w8a8 "
+    )
+    c.check("--what-if without the what-if section", 2, "--what-if applies to the what-if section", *analyze,
+            "--sections", "sweep", "--what-if", "w4a8")  # fmt: skip
+    c.check("--keep-float without the what-if section", 2, "--keep-float applies to the what-if section", *analyze,
+            "--keep-float", "fc")  # fmt: skip
+    c.check(
+        "analyze --limit 200000", 2, "--limit 200000: expected an integer in 0..100000", *analyze, "--limit", "200000"
+    )
+
+
 def wait_for(condition, proc, seconds=120):
     deadline = time.monotonic() + seconds
     while not condition() and proc.poll() is None and time.monotonic() < deadline:
@@ -601,7 +650,8 @@ def main():
         int8 = tmp / "int8.pt"  # outside work/: the int8 cases compare work/ before and after
         r = run_tool(args.ptq, "--data", args.data, "-m", args.model, "-o", int8, "--calib-per-class", "1", "--no-eval")
         expect("an int8 file to corrupt", r.returncode == 0, r.stderr)
-        for group in (outputs, permissions, data_files, flags, data_only_reader, model_outputs, full_disk):
+        for group in (outputs, permissions, data_files, flags, data_only_reader, model_outputs, full_disk,
+                      file_size_limit, messages):  # fmt: skip
             group(c)
         if int8.exists():
             int8_files(c, int8)

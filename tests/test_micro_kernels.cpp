@@ -110,6 +110,7 @@ TEST_CASE("r8_exp_neg_q5 and r8_reciprocal: exp(x) for x <= 0 and 1/x to within 
 TEST_CASE("r8_softmax: int8 probabilities within one step of the float softmax; TFLM's output grid") {
   const float input_scale = 0.0625f;  // the reference model's logits are on a grid of this order
   r8_softmax_params p{};
+  p.rows = 1;
   p.depth = 10;
   int shift = 0;
   resnet8::quantize_multiplier(static_cast<double>(input_scale) * (1 << 26), &p.input_multiplier, &shift);

@@ -5,6 +5,7 @@ score of every image, on 1,000 test images, for our files and the MLPerf Tiny re
 are refused with one line."""
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -136,7 +137,74 @@ def hostile(args, good, work):
 
     rewrite(good, cases / "float.tflite", float_input)
     refuse("with a float input", cases / "float.tflite", "expected an int8 activation")
-    expect("nothing was written beside the hostile files", sorted(p.suffix for p in cases.iterdir()) == [".tflite"] * 8)
+    for name, change, fragment in undefined_cases(s):
+        rewrite(good, cases / f"{name}.tflite", change)
+        refuse(name.replace("_", " "), cases / f"{name}.tflite", fragment)
+    written = sorted(p.suffix for p in cases.iterdir())
+    expect("nothing was written beside the hostile files", written == [".tflite"] * len(written), written)
+
+
+def undefined_cases(s):
+    """Files TFLM has no defined result for, or runs with invented parameters: (name, change, the error's words)."""
+
+    def op(m, code):
+        return next(o for o in m.subgraphs[0].operators if m.operatorCodes[o.opcodeIndex].builtinCode == code)
+
+    def conv(m):
+        return op(m, s.BuiltinOperator.CONV_2D)
+
+    def channel_scale(m):  # one filter channel at 1e30: a requantization shift of ~100
+        q = m.subgraphs[0].tensors[conv(m).inputs[1]].quantization
+        q.scale = [1e30, *list(q.scale)[1:]]
+
+    def output_scale(m):  # an activation scale of 3.4e38 after the first convolution
+        m.subgraphs[0].tensors[conv(m).outputs[0]].quantization.scale = [3.4e38]
+
+    def relu6_tiny(m):  # RELU6 at output scale 1e-30: 6 / 1e-30 steps is no int32
+        c = conv(m)
+        c.builtinOptions.fusedActivationFunction = s.ActivationFunctionType.RELU6
+        m.subgraphs[0].tensors[c.outputs[0]].quantization.scale = [1e-30]
+
+    def no_options(m):
+        c = conv(m)
+        c.builtinOptionsType, c.builtinOptions = s.BuiltinOptions.NONE, None
+
+    def wrong_options(m):
+        c = conv(m)
+        c.builtinOptionsType, c.builtinOptions = s.BuiltinOptions.Pool2DOptions, s.Pool2DOptionsT()
+
+    return [
+        ("with_a_channel_scale_of_1e30", channel_scale, "needs a left shift of"),
+        ("with_an_activation_scale_of_3.4e38", output_scale, "needs a left shift of"),
+        ("with_RELU6_at_scale_1e-30", relu6_tiny, "beyond int32 (TFLM refuses it)"),
+        ("with_a_CONV_2D_without_options", no_options, "CONV_2D operator has no options; expected its Conv2DOptions"),
+        ("with_a_CONV_2D_with_pooling_options", wrong_options, "options of type Pool2DOptions"),
+    ]
+
+
+def bench(args, default, tmp):
+    """resnet8-bench counts a .tflite's operations from its program and rates int8 in GOP/s."""
+    out = tmp / "bench.json"
+    r = run_tool(args.bench, "-m", default, "--data", args.data, "--batch-sizes", "1,8", "--repeats", "1",
+                 "--images", "32", "--json", out)  # fmt: skip
+    expect("resnet8-bench measures a .tflite", r.returncode == 0 and "tflite" in r.stdout, r.stderr + r.stdout)
+    expect("  ... in GOP/s, not GFLOP/s", "GOP/s" in r.stdout and "GFLOP/s" not in r.stdout, r.stdout)
+    if out.exists():
+        j = json.loads(out.read_text())
+        expect("  ... with the program's own operation count (2 x 12,501,632)",
+               j["ops_per_image"] == 2 * 12501632 and j["arithmetic"] == "integer", j["ops_per_image"])  # fmt: skip
+
+
+def runner_flags(args, default, tmp):
+    """The TorchScript runners' flags are refused for a .tflite, exit 2 and one line; a short file named .tflite
+    is called a bad TFLite file, not a bad TorchScript file."""
+    for flags, what in ((["--module"], "--module"), (["--native"], "--native"), (["--engine", "qnnpack"], "--engine")):
+        r = run_tool(args.eval, "-m", default, *flags, "--data", args.data)
+        expect_error(f"{what} on a .tflite", r, 2, f"{what} chooses")
+    short = tmp / "short.tflite"
+    short.write_bytes(b"TFL3")
+    r = run_tool(args.eval, "-m", short, "--data", args.data)
+    expect_error("a .tflite of 4 bytes", r, 1, "short.tflite: not a TFLite model")
 
 
 def main():
@@ -147,13 +215,8 @@ def main():
         if default.exists() and w4.exists():
             against_tflm(args, [args.reference, default, w4])
             hostile(args, default, tmp)
-            r = run_tool(args.bench, "-m", default, "--data", args.data, "--batch-sizes", "1,8", "--repeats", "1",
-                         "--images", "32")  # fmt: skip
-            expect("resnet8-bench measures a .tflite", r.returncode == 0 and "tflite" in r.stdout, r.stderr + r.stdout)
-            r = run_tool(args.eval, "-m", default, "--module", "--data", args.data)
-            expect_error("--module on a .tflite", r, 1, "a .tflite model; --module runs fp32 TorchScript exports only")
-            r = run_tool(args.eval, "-m", default, "--engine", "qnnpack", "--data", args.data)
-            expect_error("--engine on a .tflite", r, 1, "runs on the integer kernels; --engine chooses")
+            bench(args, default, tmp)
+            runner_flags(args, default, tmp)
             r = run_tool(args.ptq, "--model", args.model, "-o", tmp / "k.pt", "--tflite", tmp / "k.tflite",
                          "--keep-float", "fc")  # fmt: skip
             expect_error("--tflite with --keep-float", r, 2, "--tflite", "drop --keep-float")

@@ -49,7 +49,7 @@ void add_options(cxxopts::Options& options) {
                   "beside fp32", cxxopts::value<std::string>()->default_value("w8a8"))
       ("per-tensor", "what-if: per-tensor weight scales (default per-channel)")
       ("keep-float", "what-if: comma-separated layers kept in fp32, of " + cli::layer_list(), cxxopts::value<std::string>())
-      ("limit", "evaluate on the first N test images only, 0..10000; 0 = all", cxxopts::value<std::string>()->default_value("0"))
+      ("limit", "evaluate on the first N test images only, 0..100000; 0 = all", cxxopts::value<std::string>()->default_value("0"))
       ("json", "write every number as JSON to PATH", cxxopts::value<std::string>())
       ("t,threads", "LibTorch threads, 0..1024; 0 = one per hardware thread", cxxopts::value<std::string>()->default_value("0"));
   // clang-format on
@@ -66,6 +66,17 @@ std::set<std::string> sections_flag(const cxxopts::ParseResult& args) {
           fmt::format("--sections: unknown section '{}'; expected sweep, sensitivity, mixed, compare, what-if", item));
     }
     out.insert(item);
+  }
+  // A flag of a section that will not run would be silently ignored: refused instead.
+  const std::map<std::string, std::string> section_of = {
+      {"bits", "sweep"},      {"sensitivity", "sensitivity"}, {"mixed", "mixed"},        {"max-drop", "mixed"},
+      {"compare", "compare"}, {"what-if", "what-if"},         {"per-tensor", "what-if"}, {"keep-float", "what-if"}};
+  for (const auto& [flag, section] : section_of) {
+    const bool runs = out.count(section) || (section == "sensitivity" && out.count("mixed"));
+    if (args.count(flag) && !runs) {
+      throw cli::UsageError(fmt::format("--{} applies to the {} section, which --sections {} does not run", flag,
+                                        section, args["sections"].as<std::string>()));
+    }
   }
   if (out.count("mixed") && !out.count("sensitivity")) out.insert("sensitivity");  // the search ranks by it
   return out;
@@ -229,7 +240,7 @@ int main(int argc, char** argv) {
     run.what_if = bit_widths_flag(args, "what-if").at(0);
     run.per_channel = !args.count("per-tensor");
     run.float_layers = cli::keep_float_flag(args);
-    const int64_t limit = cli::number<int64_t>(args, "limit", 0, 10000);
+    const int64_t limit = cli::number<int64_t>(args, "limit", 0, 100000);
     run.max_drop = cli::number<double>(args, "max-drop", 0.0, 100.0);
     run.adaround = methods.refine.adaround;
     const int64_t per_class = cli::number<int64_t>(args, "calib-per-class", 1, cli::kMaxCalibPerClass);

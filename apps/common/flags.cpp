@@ -152,6 +152,7 @@ std::optional<std::string> output_directory(const cxxopts::ParseResult& args, co
 void add_c_source_outputs(std::vector<NamedPath>& outputs, const std::optional<std::string>& dir,
                           const std::string& flag) {
   if (!dir) return;
+  outputs.push_back({"--" + flag, *dir});  // the directory itself, so that -o DIR --c-source DIR is refused too
   for (const std::filesystem::path& f : c_source_paths(*dir)) outputs.push_back({"--" + flag, f});
 }
 

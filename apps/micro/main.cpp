@@ -35,7 +35,11 @@ int main(int argc, char** argv) {
     const std::string dir = *cli::output_directory(args, "c-source");
     std::vector<NamedPath> outputs;
     cli::add_c_source_outputs(outputs, dir, "c-source");
-    check_distinct({{"--model", model}}, outputs);
+    try {
+      check_distinct({{"--model", model}}, outputs);
+    } catch (const Error& e) {
+      throw cli::UsageError(e.what());
+    }
 
     const IntegerProgram program = prepare_program(read_tflite(model), model);
     const CSourceSummary s = c_source_summary(program);

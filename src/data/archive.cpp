@@ -20,10 +20,10 @@ namespace {
 // what could exhaust the stack or memory on a hostile file.
 constexpr int kMaxDepth = 64;
 constexpr size_t kMaxRecords = 10000;
-constexpr size_t kMaxArchiveBytes = size_t{256} << 20;
-// data.pkl of the export is 4.5 KB. 256 KiB bounds the nesting a pickle can encode to ~10,000 levels,
+constexpr size_t kMaxArchiveBytes = 256000000;
+// data.pkl of the export is 4.5 kB. 256 kB bounds the nesting a pickle can encode to ~10,000 levels,
 // whose recursive destruction still fits on the stack (a 2.5 MB pickle nested 100,000 deep did not).
-constexpr size_t kMaxPickleBytes = size_t{256} << 10;
+constexpr size_t kMaxPickleBytes = 256000;
 
 // Whether every element the tensor's sizes, strides and offset can address lies inside its storage.
 bool storage_covers(const at::Tensor& t) {
@@ -86,8 +86,8 @@ void check_archive_size(caffe2::serialize::PyTorchStreamReader& reader, const fs
   for (const auto& name : records) {
     total += reader.getRecordSize(name);
     if (total > kMaxArchiveBytes) {
-      throw Error(fmt::format("{}: more than {} MiB uncompressed; not a ResNet8 export", file.string(),
-                              kMaxArchiveBytes >> 20));
+      throw Error(fmt::format("{}: more than {} MB uncompressed; not a ResNet8 export", file.string(),
+                              kMaxArchiveBytes / 1000000));
     }
   }
 }
@@ -133,8 +133,8 @@ NamedTensors TorchScriptArchive::tensors(bool tuple_state) const {
           fmt::format("{}: not a TorchScript module (no data.pkl/constants.pkl in the archive)", file_.string()));
     }
     if (const size_t bytes = reader_->getRecordSize("data.pkl"); bytes > kMaxPickleBytes) {
-      throw Error(fmt::format("{}: data.pkl is {} bytes; a ResNet8 export's is a few KB (limit {} KiB)", file_.string(),
-                              bytes, kMaxPickleBytes >> 10));
+      throw Error(fmt::format("{}: data.pkl is {} bytes; a ResNet8 export's is a few kB (limit {} kB)", file_.string(),
+                              bytes, kMaxPickleBytes / 1000));
     }
     const auto [pickle, bytes] = reader_->getRecord("data.pkl");
     if (const std::string problem = detail::pickle_problem(static_cast<const char*>(pickle.get()), bytes);

@@ -17,7 +17,7 @@ namespace fb = resnet8::tflite_schema;
 namespace resnet8 {
 namespace {
 
-constexpr size_t kMaxFileBytes = size_t{64} << 20;  // a ResNet8 .tflite is ~100 KB
+constexpr size_t kMaxFileBytes = 64000000;  // a ResNet8 .tflite is ~100 kB
 
 struct OpCode {
   fb::BuiltinOperator code;
@@ -129,6 +129,7 @@ std::string tflite_bytes(const TfliteModel& model) {
 }
 
 bool looks_like_tflite(const fs::path& file) {
+  if (file.extension() == ".tflite") return true;  // read_tflite() then says what is wrong with a bad one
   std::ifstream in(file, std::ios::binary);
   char head[8] = {};
   return in.read(head, 8) && std::string(head + 4, 4) == fb::ModelIdentifier();
@@ -137,8 +138,8 @@ bool looks_like_tflite(const fs::path& file) {
 TfliteModel read_tflite(const fs::path& file) {
   const auto bytes = input_file_size(file, "model file");
   if (bytes > kMaxFileBytes) {
-    throw Error(fmt::format("{}: {} bytes; a ResNet8 .tflite has ~100 KB (limit {} MiB)", file.string(), bytes,
-                            kMaxFileBytes >> 20));
+    throw Error(fmt::format("{}: {} bytes; a ResNet8 .tflite has ~100 kB (limit {} MB)", file.string(), bytes,
+                            kMaxFileBytes / 1000000));
   }
   std::ifstream in(file, std::ios::binary);
   std::stringstream s;

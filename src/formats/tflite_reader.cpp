@@ -85,7 +85,32 @@ TfliteTensor Reader::tensor(const fb::Model& m, const fb::Tensor& t, size_t inde
   return out;
 }
 
+// The builtin options each operator needs: TFLM runs an operator whose options are missing with zeroed ones
+// (stride 0, no padding), so such a file has no meaning to match; RESHAPE's are optional (its shape is its
+// output's).
+fb::BuiltinOptions required_options(TfliteOp op) {
+  switch (op) {
+    case TfliteOp::kConv2d: return fb::BuiltinOptions_Conv2DOptions;
+    case TfliteOp::kAdd: return fb::BuiltinOptions_AddOptions;
+    case TfliteOp::kAveragePool2d: return fb::BuiltinOptions_Pool2DOptions;
+    case TfliteOp::kMean: return fb::BuiltinOptions_ReducerOptions;
+    case TfliteOp::kReshape: return fb::BuiltinOptions_ReshapeOptions;
+    case TfliteOp::kFullyConnected: return fb::BuiltinOptions_FullyConnectedOptions;
+    case TfliteOp::kSoftmax: return fb::BuiltinOptions_SoftmaxOptions;
+  }
+  return fb::BuiltinOptions_NONE;
+}
+
 void Reader::options(const fb::Operator& o, TfliteOperator& out) const {
+  const fb::BuiltinOptions want = required_options(out.op);
+  const bool optional = out.op == TfliteOp::kReshape && o.builtin_options_type() == fb::BuiltinOptions_NONE;
+  if (!optional && (o.builtin_options_type() != want || !o.builtin_options())) {
+    throw bad(fmt::format("a {} operator has {}; expected its {}", tflite_op_name(out.op),
+                          o.builtin_options_type() == fb::BuiltinOptions_NONE || !o.builtin_options()
+                              ? std::string("no options")
+                              : fmt::format("options of type {}", fb::EnumNameBuiltinOptions(o.builtin_options_type())),
+                          fb::EnumNameBuiltinOptions(want)));
+  }
   auto act = [&](fb::ActivationFunctionType a) {
     if (a == fb::ActivationFunctionType_NONE) return TfliteActivation::kNone;
     if (a == fb::ActivationFunctionType_RELU) return TfliteActivation::kRelu;
@@ -93,15 +118,20 @@ void Reader::options(const fb::Operator& o, TfliteOperator& out) const {
     throw bad(fmt::format("a {} operator has fused activation {}; the kernels implement NONE, RELU, RELU6",
                           tflite_op_name(out.op), static_cast<int>(a)));
   };
+  auto padding = [&](fb::Padding p) {
+    if (p != fb::Padding_SAME && p != fb::Padding_VALID)
+      throw bad(fmt::format("a {} operator has padding {}; expected SAME or VALID", tflite_op_name(out.op), int{p}));
+    return p == fb::Padding_SAME;
+  };
   if (const auto* c = o.builtin_options_as_Conv2DOptions()) {
     if (c->dilation_h_factor() != 1 || c->dilation_w_factor() != 1)
       throw bad("a CONV_2D operator is dilated; the kernels implement dilation 1");
-    out.padding_same = c->padding() == fb::Padding_SAME;
+    out.padding_same = padding(c->padding());
     out.stride_h = c->stride_h();
     out.stride_w = c->stride_w();
     out.activation = act(c->fused_activation_function());
   } else if (const auto* p = o.builtin_options_as_Pool2DOptions()) {
-    out.padding_same = p->padding() == fb::Padding_SAME;
+    out.padding_same = padding(p->padding());
     out.stride_h = p->stride_h();
     out.stride_w = p->stride_w();
     out.filter_h = p->filter_height();

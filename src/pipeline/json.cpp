@@ -117,7 +117,8 @@ void to_json(json& j, const BenchReport& r) {
        {"repeats", r.repeats},
        {"images_per_pass", r.images},
        {"peak_rss_bytes", r.peak_rss_bytes},
-       {"ops_per_image", resnet8_ops_per_image()},
+       {"ops_per_image", r.ops_per_image},
+       {"arithmetic", r.integer ? "integer" : "float"},
        {"results", r.results}};
   if (!r.profiles.empty()) j["profiles"] = r.profiles;
 }

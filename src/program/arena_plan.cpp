@@ -11,7 +11,7 @@ namespace resnet8 {
 namespace {
 
 constexpr int64_t kAlign = 4;
-constexpr int64_t kMaxArenaBytes = int64_t{64} << 20;
+constexpr int64_t kMaxArenaBytes = 64000000;
 
 bool reads(const ArenaStep& s, int32_t t) { return s.input == t || s.input2 == t; }
 
@@ -57,6 +57,7 @@ class Planner {
  private:
   const PreparedOp& op(const ArenaStep& s) const { return m_.ops[static_cast<size_t>(s.op)]; }
   bool fuse(size_t j, int side);
+  std::vector<int32_t> sharing(int32_t t) const;
   void fuse_each(unsigned sides);
   int32_t buffer(int32_t t) const { return t < 0 ? -1 : alias_[static_cast<size_t>(t)]; }
   void share(int32_t t, int32_t with) {  // t's bytes are with's
@@ -72,7 +73,29 @@ class Planner {
   ArenaPlan plan_;
 };
 
-// Fuses the ADD of steps[j] into the convolution that writes its input `side` (1 or 2), if the rules allow.
+// Every tensor whose bytes are `t`'s: through the ADDs fused so far (an ADD's output is its other input's
+// bytes) and the RESHAPEs still in the plan (a view of its input), in both directions.
+std::vector<int32_t> Planner::sharing(int32_t t) const {
+  std::vector<int32_t> group(alias_.size());
+  for (size_t i = 0; i < group.size(); ++i) group[i] = alias_[i];
+  auto root = [&](int32_t x) {
+    while (group[static_cast<size_t>(x)] != x) x = group[static_cast<size_t>(x)];
+    return x;
+  };
+  for (const ArenaStep& s : plan_.steps) {
+    if (op(s).op == TfliteOp::kReshape) group[static_cast<size_t>(root(s.output))] = root(s.input);
+  }
+  std::vector<int32_t> out;
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (root(static_cast<int32_t>(i)) == root(t)) out.push_back(static_cast<int32_t>(i));
+  }
+  return out;
+}
+
+// Fuses the ADD of steps[j] into the convolution that writes its input `side` (1 or 2), if that is legal: the
+// convolution carries no fused ADD yet, its output is read by this ADD only, and the bytes it would overwrite
+// in place (the other input's, and every view of them) are neither the graph's output, nor the convolution's
+// own input, nor read after the convolution by any step but this ADD.
 bool Planner::fuse(size_t j, int side) {
   auto& steps = plan_.steps;
   const ArenaStep add = steps[j];
@@ -80,12 +103,17 @@ bool Planner::fuse(size_t j, int side) {
   int c = producer(steps, from_conv);
   const int k = producer(steps, other);
   if (c < 0 || k < 0 || op(steps[static_cast<size_t>(c)]).op != TfliteOp::kConv2d || from_conv == other) return false;
+  if (steps[static_cast<size_t>(c)].fused_add >= 0) return false;  // one ADD per convolution
   if (readers(steps, from_conv) != std::vector<int>{static_cast<int>(j)}) return false;
-  if (steps[static_cast<size_t>(c)].input == other) return false;  // the convolution would overwrite its own input
+  const std::vector<int32_t> overwritten = sharing(other);
+  const auto in = [&](int32_t t) { return std::find(overwritten.begin(), overwritten.end(), t) != overwritten.end(); };
+  if (in(m_.output) || in(steps[static_cast<size_t>(c)].input)) return false;
   if (k > c && !move_before(steps, k, c)) return false;
   c = producer(steps, from_conv);
-  for (const int r : readers(steps, other)) {
-    if (r != static_cast<int>(j) && r > c) return false;  // read after the convolution would have replaced it
+  for (const int32_t t : overwritten) {
+    for (const int r : readers(steps, t)) {
+      if (r != static_cast<int>(j) && r > c) return false;  // read after the convolution would have replaced it
+    }
   }
   ArenaStep& conv = steps[static_cast<size_t>(c)];
   conv.fused_add = add.op;
@@ -197,8 +225,8 @@ void Planner::place() {
     plan_.arena_bytes = std::max(plan_.arena_bytes, buffers[i].offset + buffers[i].bytes);
   }
   if (plan_.arena_bytes > kMaxArenaBytes) {
-    throw Error(fmt::format("{}: its arena would take {} bytes (limit {} MiB)", what_, plan_.arena_bytes,
-                            kMaxArenaBytes >> 20));
+    throw Error(fmt::format("{}: its arena would take {} bytes (limit {} MB)", what_, plan_.arena_bytes,
+                            kMaxArenaBytes / 1000000));
   }
   auto at = [&](int32_t t) { return t < 0 ? 0 : buffers[static_cast<size_t>(buffer(t))].offset; };
   for (int i = 0; i < n; ++i) {

@@ -41,8 +41,9 @@ const TfliteTensor& PrepareContext::activation(size_t index, int32_t t, size_t r
   const TfliteTensor& x = tensor(t);
   if (x.is_constant() || x.type != TfliteType::kInt8 || (rank && x.shape.size() != rank) || x.shape.empty() ||
       x.shape[0] != 1) {
-    throw bad(index, fmt::format("tensor '{}' is {} [{}]; expected an int8 activation of rank {} and batch 1", x.name,
-                                 x.is_constant() ? "a constant" : "an activation", fmt::join(x.shape, ", "), rank));
+    throw bad(index, fmt::format("tensor '{}' is {} [{}]; expected an int8 activation{} with batch 1", x.name,
+                                 x.is_constant() ? "a constant" : "an activation", fmt::join(x.shape, ", "),
+                                 rank ? fmt::format(" of rank {}", rank) : ""));
   }
   if (x.scales.size() != 1 || x.zero_points.size() != 1 || !(x.scales[0] > 0) || !std::isfinite(x.scales[0]) ||
       x.zero_points[0] < -128 || x.zero_points[0] > 127) {
@@ -129,20 +130,39 @@ void PrepareContext::requant(size_t index, const TfliteTensor& in, const TfliteT
                                                  static_cast<double>(out.scales[0]);
     int sh = 0;
     quantize_multiplier(effective, &(*multiplier)[c], &sh);
+    check_shift(index, sh, fmt::format("channel {}'s requantization scale {:g}", c, effective));
     (*shift)[c] = sh;
   }
 }
 
+// TFLM's CalculateActivationRangeQuantized for int8, with its Quantize(): a bound that is not an int32 number of
+// output steps is refused, as TFLM refuses it (the conversion would be undefined).
 void PrepareContext::activation_range(size_t index, TfliteActivation a, const TfliteTensor& out, int32_t* lo,
                                       int32_t* hi) const {
   const float scale = out.scales[0];
   const auto zp = static_cast<int32_t>(out.zero_points[0]);
-  auto quantize = [&](float x) { return zp + static_cast<int32_t>(std::round(x / scale)); };
+  auto quantize = [&](float x) {
+    const float steps = std::round(x / scale);
+    if (!(steps < 2147483648.0f)) {
+      throw bad(index, fmt::format("its fused activation's bound {} is {:g} steps of the output scale {:g}, beyond "
+                                   "int32 (TFLM refuses it)",
+                                   x, steps, scale));
+    }
+    return zp + static_cast<int32_t>(steps);
+  };
   *lo = -128;
   *hi = 127;
   if (a == TfliteActivation::kRelu || a == TfliteActivation::kRelu6) *lo = std::max(-128, quantize(0.0f));
   if (a == TfliteActivation::kRelu6) *hi = std::min(127, quantize(6.0f));
   if (*lo > *hi) throw bad(index, "its fused activation's range is empty at the output's scale");
+}
+
+void PrepareContext::check_shift(size_t index, int shift, const std::string& what) const {
+  if (shift > kMaxLeftShift) {
+    throw bad(index, fmt::format("{} needs a left shift of {}; TFLM's fixed-point arithmetic is defined up to {} "
+                                 "(x * 2^shift must not leave int32's shift range)",
+                                 what, shift, kMaxLeftShift));
+  }
 }
 
 std::pair<int32_t, int32_t> out_and_pad(bool same, int32_t in, int32_t filter, int32_t stride) {
@@ -153,7 +173,7 @@ std::pair<int32_t, int32_t> out_and_pad(bool same, int32_t in, int32_t filter, i
 
 namespace {
 
-constexpr int64_t kMaxActivationBytes = int64_t{16} << 20;
+constexpr int64_t kMaxActivationBytes = 16000000;
 
 // The model's interface and its activations' bytes.
 void prepare_tensors(const PrepareContext& context, PreparedModel& p, const std::string& what) {
@@ -169,8 +189,8 @@ void prepare_tensors(const PrepareContext& context, PreparedModel& p, const std:
     if (!p.model.tensors[i].is_constant()) total += p.bytes[i] = p.model.tensors[i].elements();
   }
   if (total > kMaxActivationBytes) {
-    throw Error(fmt::format("{}: its activations take {} bytes; a ResNet8's take ~100 KB (limit {} MiB)", what, total,
-                            kMaxActivationBytes >> 20));
+    throw Error(fmt::format("{}: its activations take {} bytes; a ResNet8's take ~100 kB (limit {} MB)", what, total,
+                            kMaxActivationBytes / 1000000));
   }
   p.input = p.model.input;
   p.output = p.model.output;

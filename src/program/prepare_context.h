@@ -9,6 +9,8 @@
 
 namespace resnet8 {
 
+inline constexpr int kMaxLeftShift = 30;
+
 class PrepareContext {
  public:
   PrepareContext(const TfliteModel& model, std::string what) : model_(model), what_(std::move(what)) {}
@@ -32,6 +34,9 @@ class PrepareContext {
   // TFLM's per-channel multipliers of input scale x filter scale / output scale, `channels` of them.
   void requant(size_t index, const TfliteTensor& in, const TfliteTensor& filter, const TfliteTensor& out,
                int32_t channels, std::vector<int32_t>* multiplier, std::vector<int32_t>* shift) const;
+  // Refuses a multiplier's left shift above kMaxLeftShift: TFLM computes x * (1 << shift) in int32, undefined
+  // from 31 on (and the C kernels' shift with it), so such a file has no defined result to match.
+  void check_shift(size_t index, int shift, const std::string& what) const;
   // TFLM's CalculateActivationRangeQuantized for int8.
   void activation_range(size_t index, TfliteActivation a, const TfliteTensor& out, int32_t* lo, int32_t* hi) const;
 

@@ -72,6 +72,10 @@ BenchReport benchmark(const Classifier& classifier, const at::Tensor& images, co
   report.model_kind = classifier.kind;
   report.quantized_engine = classifier.engine;
   report.model_bytes = classifier.file_bytes;
+  report.ops_per_image = classifier.multiply_accumulates > 0
+                             ? 2.0 * static_cast<double>(classifier.multiply_accumulates)
+                             : resnet8_ops_per_image();
+  report.integer = classifier.integer;
   report.libtorch_version = TORCH_VERSION;
   report.repeats = options.repeats;
   report.images = options.images;
@@ -90,6 +94,7 @@ BenchReport benchmark(const Classifier& classifier, const at::Tensor& images, co
       BenchResult r;
       r.threads = threads;
       r.batch_size = batch;
+      r.ops_per_image = report.ops_per_image;
       const int64_t count = (options.images + batch - 1) / batch * batch;
       timed_pass(classifier, images, batch, std::max<int64_t>(count / 4, batch), nullptr);  // warm-up
       for (int rep = 0; rep < options.repeats; ++rep) {
@@ -106,11 +111,12 @@ BenchReport benchmark(const Classifier& classifier, const at::Tensor& images, co
 }
 
 std::string to_table(const BenchReport& r) {
-  std::string out = fmt::format(
-      "model      {} ({}{}, {:.1f} KB), libtorch {}\n", r.model_path, model_kind_name(r.model_kind),
-      r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine, r.model_bytes / 1024.0, r.libtorch_version);
+  std::string out =
+      fmt::format("model      {} ({}{}, {:.1f} kB), libtorch {}\n", r.model_path, model_kind_name(r.model_kind),
+                  r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine,
+                  static_cast<double>(r.model_bytes) / 1000.0, r.libtorch_version);
   out += fmt::format("method     median of {} passes of {} images each, after a warm-up pass\n", r.repeats, r.images);
-  const char* ops = r.quantized_engine.empty() ? "GFLOP/s" : "GOP/s";  // fp32 or int8 arithmetic
+  const char* ops = r.integer ? "GOP/s" : "GFLOP/s";
   out += fmt::format("{:>7} {:>6} {:>12} {:>12} {:>12} {:>8} {:>10} {:>10}\n", "threads", "batch", "images/s", "min",
                      "max", ops, "p50 ms", "p99 ms");
   for (const auto& x : r.results) {
@@ -124,9 +130,9 @@ std::string to_table(const BenchReport& r) {
   if (const BenchResult* b = r.best()) {
     out += fmt::format("best       {:.0f} images/s = {:.1f} {} ({} threads, batch {}; {:.1f} M operations per image)\n",
                        b->median_images_per_second(), b->median_gops(), ops, b->threads, b->batch_size,
-                       resnet8_ops_per_image() / 1e6);
+                       r.ops_per_image / 1e6);
   }
-  out += fmt::format("peak RSS   {:.1f} MB\n", r.peak_rss_bytes / 1048576.0);
+  out += fmt::format("peak RSS   {:.1f} MB\n", static_cast<double>(r.peak_rss_bytes) / 1e6);
   return out;
 }
 

@@ -99,7 +99,9 @@ Classifier torchscript_classifier(const fs::path& file, const std::string& asked
   }
   module.eval();
   auto forward = [module](const at::Tensor& x) mutable { return module.forward({x}).toTensor(); };
-  return {forward, ModelKind::kTorchScript, int8 ? int8->engine : "", file, bytes};
+  Classifier c{forward, ModelKind::kTorchScript, int8 ? int8->engine : "", file, bytes};
+  c.integer = int8.has_value();
+  return c;
 }
 
 Classifier native_classifier(const fs::path& file, const std::string& asked_engine) {
@@ -107,7 +109,9 @@ Classifier native_classifier(const fs::path& file, const std::string& asked_engi
   if (auto int8 = int8_file(TorchScriptArchive(file), asked_engine)) {
     auto model = std::make_shared<const Int8ResNet8>(int8->plan);
     auto forward = [model](const at::Tensor& x) { return model->forward(x); };
-    return {forward, ModelKind::kNative, int8->engine, file, bytes};
+    Classifier c{forward, ModelKind::kNative, int8->engine, file, bytes};
+    c.integer = true;
+    return c;
   }
   auto model = std::make_shared<const FoldedResNet8>(fold(load_resnet8(file)));
   auto forward = [model](const at::Tensor& x) { return model->forward(x); };
@@ -155,6 +159,8 @@ Classifier tflite_classifier(const fs::path& file) {
   auto program = std::make_shared<const IntegerProgram>(prepare_program(read_tflite(file), file.string()));
   auto forward = [program](const at::Tensor& x) { return run_tflite(*program, x); };
   Classifier c{forward, ModelKind::kTflite, "", file, bytes};
+  c.multiply_accumulates = program->prepared.multiply_accumulates();
+  c.integer = true;
   c.output_scale = program->prepared.output_scale;
   c.output_zero_point = program->prepared.output_zero_point;
   return c;
@@ -162,14 +168,17 @@ Classifier tflite_classifier(const fs::path& file) {
 
 Classifier load_classifier(const fs::path& file, Runner runner, const std::string& engine) {
   if (looks_like_tflite(file)) {
+    // A .tflite always runs on the integer kernels, read as data: the TorchScript runners' options do not apply.
     if (!engine.empty()) {
-      throw Error(
-          fmt::format("{}: a .tflite model runs on the integer kernels; --engine chooses LibTorch's quantized "
-                      "engine for int8 TorchScript files only",
-                      file.string()));
+      throw OptionError("engine", fmt::format("{}: a .tflite model runs on the integer kernels; --engine chooses "
+                                              "LibTorch's quantized engine for int8 TorchScript files only",
+                                              file.string()));
     }
-    if (runner == Runner::kModule) {
-      throw Error(fmt::format("{}: a .tflite model; --module runs fp32 TorchScript exports only", file.string()));
+    if (runner != Runner::kTorchScript) {
+      throw OptionError(runner == Runner::kNative ? "native" : "module",
+                        fmt::format("{}: a .tflite model always runs on the integer kernels, read as data; --{} "
+                                    "chooses a runner for TorchScript files only",
+                                    file.string(), runner == Runner::kNative ? "native" : "module"));
     }
     return tflite_classifier(file);
   }

@@ -19,8 +19,9 @@ double EvalReport::class_accuracy(int c) const {
 
 std::string to_table(const EvalReport& r) {
   std::string out;
-  out += fmt::format("model      {} ({}{}, {:.1f} KB)\n", r.model_path, model_kind_name(r.model_kind),
-                     r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine, r.model_bytes / 1024.0);
+  out += fmt::format("model      {} ({}{}, {:.1f} kB)\n", r.model_path, model_kind_name(r.model_kind),
+                     r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine,
+                     static_cast<double>(r.model_bytes) / 1000.0);
   if (r.model_kind == ModelKind::kTflite) {  // one image per call, images in parallel; LibTorch only holds the data
     out += fmt::format("kernels    integer C (TFLM's arithmetic), {} thread{}\n", r.threads, r.threads == 1 ? "" : "s");
   } else {

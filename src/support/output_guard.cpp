@@ -193,6 +193,9 @@ void OutputGuard::commit() {
 
 void install_signal_cleanup() {
   for (const int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_signal);
+  // Past a file-size limit (ulimit -f), SIGXFSZ would kill the process mid-write and leave the staged file;
+  // ignored, the write fails with EFBIG instead and the run ends through its one error line and clean-up.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 namespace detail {

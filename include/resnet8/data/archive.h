@@ -36,7 +36,7 @@ class TorchScriptArchive {
   // Every record's name inside the archive's folder.
   std::vector<std::string> records() const;
   // Every tensor of data.pkl, checked: record count and total size, data.pkl present, a valid pickle of at
-  // most 256 KiB, nested at most 64 deep, every tensor inside its storage record. With `tuple_state`, an
+  // most 256 kB, nested at most 64 deep, every tensor inside its storage record. With `tuple_state`, an
   // object whose custom state is a tuple (an int8 file's, int8_torchscript.h) is read too: its tensors are
   // "state0", "state1", ... (still as data: no __setstate__ runs); otherwise such an object is refused.
   NamedTensors tensors(bool tuple_state = false) const;

@@ -78,7 +78,8 @@ std::string tflite_bytes(const TfliteModel& model);
 TfliteModel read_tflite(const std::filesystem::path& file);
 TfliteModel parse_tflite(const std::string& bytes, const std::string& what);  // the same from memory
 
-// Whether `file` starts like a TFLite flatbuffer (its file identifier "TFL3").
+// Whether `file` is meant as a TFLite model: named *.tflite, or starting like a TFLite flatbuffer (its file
+// identifier "TFL3").
 bool looks_like_tflite(const std::filesystem::path& file);
 
 }  // namespace resnet8

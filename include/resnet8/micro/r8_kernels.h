@@ -150,9 +150,11 @@ typedef struct {
   R8_FULLY_CONNECTED_FIELDS(R8_FIELD)
 } r8_fully_connected_params;
 
-/* SOFTMAX int8 -> int8 (output scale 1/256, zero point -128, as TFLM requires). */
+/* SOFTMAX int8 -> int8 over the last dimension (`depth` values), for each of `rows` (the other dimensions'
+ * product); output scale 1/256, zero point -128, as TFLM requires. */
 /* clang-format off */
 #define R8_SOFTMAX_FIELDS(X) \
+  X(INT, rows) \
   X(INT, depth) \
   X(INT, input_multiplier) \
   X(INT, input_left_shift) \

@@ -40,7 +40,7 @@ struct ArenaOptions {
   std::function<int64_t(const PreparedOp&)> conv_scratch;
 };
 
-// Fuses (if asked), orders and places. Throws resnet8::Error naming `what` if the arena would exceed 64 MiB.
+// Fuses (if asked), orders and places. Throws resnet8::Error naming `what` if the arena would exceed 64 MB.
 ArenaPlan plan_arena(const PreparedModel& model, const ArenaOptions& options, const std::string& what);
 
 }  // namespace resnet8

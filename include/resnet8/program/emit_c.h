@@ -1,7 +1,8 @@
 #pragma once
 // The integer program (program/program.h) as dependency-free C99 for microcontrollers:
 //   resnet8_model.h   the API: resnet8_classify(image, scores) on a static arena of RESNET8_ARENA_BYTES, or
-//                     resnet8_classify_in(image, scores, arena) on the caller's
+//                     resnet8_classify_in(image, scores, arena) on the caller's, and resnet8_run(input, output,
+//                     arena) on the int8 tensors themselves
 //   resnet8_model.c   the weights and every operator's parameters as const data (flash), and the kernel calls
 //                     in the planned order at the planned arena offsets (run/arena_plan.h)
 //   r8_*.h, r8_*.c    the integer kernels the program calls, byte for byte those of the library
@@ -31,9 +32,9 @@ struct CSourceSummary {
   int kernel_calls = 0;
 };
 
-// The files for `program`. `description` (the producer and the source) goes into their header comments.
-// Throws resnet8::Error for a model whose input is not the MLPerf Tiny interface's (int8, scale 1, zero
-// point -128: pixel - 128), which the C API's 0..255 pixels assume.
+// The files for `program`. `description` (the producer and the source) goes into their header comments. The
+// API: resnet8_run() on the model's int8 input tensor always; resnet8_classify() / resnet8_classify_in() on
+// 0..255 pixels where the input is the MLPerf Tiny interface (int8, scale 1, zero point -128: pixel - 128).
 std::vector<CSourceFile> c_source(const IntegerProgram& program, const std::string& description);
 CSourceSummary c_source_summary(const IntegerProgram& program);
 

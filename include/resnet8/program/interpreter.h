@@ -11,4 +11,9 @@ namespace resnet8 {
 // `arena` holds the program's arena (resized to its arena_bytes as needed); reuse it across images.
 void run_program(const IntegerProgram& program, const int8_t* input, int8_t* output, std::vector<int8_t>& arena);
 
+// The model's operators one by one in TFLite's order, each with its own input and output memory: no fused
+// ADD, no RESHAPE view, no shared arena. The reference the planned program is checked against (the tests,
+// the .tflite fuzzer, the differential test): both must give the same output, byte for byte.
+void run_reference(const IntegerProgram& program, const int8_t* input, int8_t* output);
+
 }  // namespace resnet8

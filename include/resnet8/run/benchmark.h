@@ -16,8 +16,9 @@
 namespace resnet8 {
 
 // The arithmetic of one ResNet8 inference: 2 operations (multiply, add) per multiply-accumulate of its
-// convolutions (3x3 kernels, as trained) and classifier, from the architecture: 2 x 12,501,632 = 25.0 M.
-// GFLOP/s (fp32) and GOP/s (int8) are images/s times this.
+// convolutions (3x3 kernels, as trained) and classifier, from the architecture. GFLOP/s (fp32) and GOP/s
+// (int8) are images/s times the model's operations per image: this for a TorchScript file, the program's own
+// count for a .tflite (Classifier::multiply_accumulates).
 double resnet8_ops_per_image();
 
 struct BenchOptions {
@@ -34,13 +35,16 @@ struct BenchResult {
   std::vector<double> images_per_second;  // one per timed pass
   std::vector<double> latency_ms;         // every call of every timed pass (batch size 1 only)
   double median_images_per_second() const;
-  double median_gops() const { return median_images_per_second() * resnet8_ops_per_image() / 1e9; }
+  double ops_per_image = 0;  // the model's (BenchReport::ops_per_image)
+  double median_gops() const { return median_images_per_second() * ops_per_image / 1e9; }
   double latency_percentile_ms(double p) const;  // p in [0, 100]; 0 if no latencies
 };
 
 struct BenchReport {
   std::string model_path, quantized_engine, libtorch_version;
   ModelKind model_kind = ModelKind::kTorchScript;
+  double ops_per_image = 0;  // 2 x the model's multiply-accumulates per image
+  bool integer = false;      // int8 arithmetic (GOP/s) or float (GFLOP/s)
   std::uintmax_t model_bytes = 0;
   int repeats = 0;
   int64_t images = 0;

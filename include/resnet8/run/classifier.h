@@ -29,6 +29,10 @@ struct Classifier {
   // dequantized values, (q - zero_point) * scale, from which q is recovered exactly. Scale 0: float outputs.
   float output_scale = 0;
   int32_t output_zero_point = 0;
+  // The arithmetic of one image, for rates: its multiply-accumulates (0: ResNet8's, from the architecture) and
+  // whether they are integer (int8 files and .tflite: GOP/s) or float (GFLOP/s).
+  int64_t multiply_accumulates = 0;
+  bool integer = false;
 };
 
 // torch::jit::load of `file`, in eval mode. For an int8 file of resnet8-ptq, `engine` (or, when empty,

@@ -3,7 +3,8 @@
 // written and fsync'd in its private temporary directory, but not yet renamed into place. commit() puts
 // them all in place at once; without it the guard's destructor removes them, and the outputs that were
 // there before stay untouched. install_signal_cleanup() makes SIGINT, SIGTERM and SIGHUP remove what was
-// staged (and a file half-written) before the process dies of the signal.
+// staged (and a file half-written) before the process dies of the signal, and ignores SIGXFSZ, so that a
+// file-size limit makes the write fail (EFBIG) and the run end through its usual error and clean-up.
 //
 // Concurrent runs: commit() takes an exclusive advisory lock (flock) on each output directory, then
 // renames; signals are held off meanwhile. Two runs writing the same outputs therefore never mix: the one

@@ -7,7 +7,8 @@
 
 #if R8_COMPILE(R8_SOFTMAX_REFERENCE)
 
-void r8_softmax_reference(const r8_softmax_params* p, const int8_t* input, int8_t* output) {
+/* One row of `depth` values. */
+static void r8_softmax_row(const r8_softmax_params* p, const int8_t* input, int8_t* output) {
   int32_t max_in_row = -128, c, sum_of_exps = 0, shifted_scale, exponent;
   int num_bits_over_unit;
   for (c = 0; c < p->depth; ++c) max_in_row = input[c] > max_in_row ? input[c] : max_in_row;
@@ -30,6 +31,11 @@ void r8_softmax_reference(const r8_softmax_params* p, const int8_t* input, int8_
     }
     output[c] = (int8_t)out;
   }
+}
+
+void r8_softmax_reference(const r8_softmax_params* p, const int8_t* input, int8_t* output) {
+  int32_t r;
+  for (r = 0; r < p->rows; ++r) r8_softmax_row(p, input + r * p->depth, output + r * p->depth);
 }
 
 #endif

@@ -2,6 +2,8 @@
 // readjustment by the element count) and its r8_mean call.
 #include "program/ops/ops.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace resnet8::ops {
@@ -28,6 +30,9 @@ void prepare_mean(const PrepareContext& context, size_t index, PreparedOp& o) {
   extra = std::min(extra, 31 + shift);
   m.multiplier = static_cast<int32_t>((static_cast<int64_t>(m.multiplier) << extra) / count);
   m.shift = shift - extra;
+  context.check_shift(index, m.shift,
+                      fmt::format("the mean's scale ratio {:g}",
+                                  static_cast<double>(in.scales[0]) / static_cast<double>(out.scales[0])));
   o.input = x.inputs[0];
   o.output = x.outputs[0];
 }

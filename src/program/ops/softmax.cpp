@@ -2,6 +2,8 @@
 // its r8_softmax call.
 #include "program/ops/ops.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -21,11 +23,13 @@ void prepare_softmax(const PrepareContext& context, size_t index, PreparedOp& o)
   if (!(real > 1)) throw context.bad(index, "its input scale is too small for TFLM's softmax (multiplier <= 1)");
   int shift = 0;
   quantize_multiplier(real, &o.softmax.input_multiplier, &shift);
+  context.check_shift(index, shift, fmt::format("its input scaling {:g}", real));
   o.softmax.input_left_shift = shift;
   o.softmax.diff_min = -static_cast<int32_t>(
       std::floor(1.0 * ((1 << integer_bits) - 1) * static_cast<double>(int64_t{1} << (31 - integer_bits)) /
                  static_cast<double>(int64_t{1} << shift)));
   o.softmax.depth = in.shape.back();
+  o.softmax.rows = static_cast<int32_t>(in.elements() / o.softmax.depth);
   o.input = x.inputs[0];
   o.output = x.outputs[0];
 }

@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Differential test against TensorFlow Lite Micro: every .tflite the toolkit accepts is computed exactly as
+TFLM computes it.
+
+Random graphs (tests/tflite_graphs.py, seeded) over every operator and option the reader accepts go through:
+  - resnet8-eval's path: the integer program prepared and planned, run on the host (tests/tflite_diff.cpp),
+    and the reference interpreter beside it (each operator alone, no fusion or views);
+  - the generated C, built with the host's C compiler (-std=c99 -O2 -Wall -Wextra -Werror, or the flags given);
+  - TFLM's own interpreter (PyPI tflite-micro, reference kernels), on the same int8 inputs.
+Each graph must be refused by the toolkit with one line naming the operator and what is wrong, or give
+TFLM's int8 output, element for element, on every input, on all three paths. A graph TFLM refuses or fails
+on must be refused too. Every graph that ever failed is kept as a file, a fixed regression case (REGRESSIONS).
+
+  .venv/bin/python tests/test_tflm_diff.py --diff build/tests/resnet8-tflite-diff              # 300 graphs
+  .venv/bin/python tests/test_tflm_diff.py --diff ... --graphs 5000 --first-seed 100000       # longer
+  ... --cflags "-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all"               # sanitize.sh
+"""
+
+import argparse
+import collections
+import concurrent.futures
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tflite_graphs import Graph  # noqa: E402
+
+# Graphs that once found a defect, kept as files (tests/tflm_regressions/, written by tflite_graphs.py with the
+# seed in their name) so that a change of the generator cannot lose them: what each must give now.
+REGRESSIONS = {
+    "add_chain_466.tflite": "identical",  # conv -> ADD -> ADD: the second ADD fused into a conv that had one
+    "add_chain_59.tflite": "identical",
+    "view_under_conv_input_129.tflite": "identical",  # fused in place over bytes the conv's input view shares
+    "view_under_conv_input_169.tflite": "identical",
+    "output_view_2.tflite": "identical",  # fused in place over the graph output (a RESHAPE view of it)
+    "output_view_13.tflite": "identical",
+    "softmax_rows_7.tflite": "identical",  # SOFTMAX over several rows: only the first was computed
+    "softmax_rows_18.tflite": "identical",
+    "activation_bound_3.tflite": "refused",  # RELU6's bound not an int32 number of steps (TFLM refuses it)
+    "left_shift_11.tflite": "refused",  # a requantization left shift of 34: undefined in TFLM and the kernels
+    "left_shift_29.tflite": "refused",  # ... of 98
+}
+REGRESSION_DIR = Path(__file__).resolve().parent / "tflm_regressions"
+INPUTS = 4
+INPUT_BYTES = 32 * 32 * 3
+
+
+def arguments():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--diff", required=True, type=Path, help="the resnet8-tflite-diff executable")
+    ap.add_argument("--graphs", type=int, default=300, help="random graphs besides the regressions (default 300)")
+    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    ap.add_argument("--cflags", default="-std=c99 -O2 -Wall -Wextra -Werror")
+    ap.add_argument("--work", type=Path, help="keep the graphs and outputs in this directory")
+    ap.add_argument("--tflm-worker", nargs="+", help=argparse.SUPPRESS)
+    return ap.parse_args()
+
+
+def tflm_worker(inputs_path, graphs):
+    """In a child process: TFLM on each graph, one JSON line each (a crash loses only this child's lines)."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    inputs = np.fromfile(inputs_path, dtype=np.int8).reshape(-1, 1, 32, 32, 3)
+    for g in graphs:
+        row = {"model": Path(g).name}
+        try:
+            it = runtime.Interpreter.from_file(g, arena_size=64 << 20)  # the default is sized for small models
+            out = []
+            for x in inputs:
+                it.set_input(x, 0)
+                it.invoke()
+                out.append(it.get_output(0).astype(np.int64).reshape(-1).tolist())
+            row["tflm"] = out
+        except Exception as e:  # TFLM refused or failed: the toolkit must refuse it too
+            row["tflm_error"] = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(json.dumps(row), flush=True)
+
+
+def tflm(inputs_path, graphs):
+    """TFLM's outputs per graph name, in two child processes; a graph whose child crashed is marked so."""
+
+    def chunk(names):
+        cmd = [sys.executable, __file__, "--diff", "-", "--tflm-worker", str(inputs_path), *map(str, names)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        rows = {}
+        for line in r.stdout.splitlines():
+            row = json.loads(line)
+            rows[row["model"]] = row
+        if r.returncode != 0:  # a crash: the rest one by one
+            missing = [n for n in names if Path(n).name not in rows]
+            if len(missing) == 1:
+                rows[Path(missing[0]).name] = {"tflm_error": f"TFLM crashed (exit {r.returncode})"}
+            else:
+                for n in missing:
+                    rows.update(chunk([n]))
+        return rows
+
+    halves = [graphs[0::2], graphs[1::2]]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = {}
+        for rows in pool.map(chunk, halves):
+            results.update(rows)
+    return results
+
+
+def host_c(args, work, accepted, inputs_path):
+    """Builds every accepted graph's C into one program (the kernels once) and runs it: outputs per graph."""
+    c = work / "out" / "c"
+    cflags = shlex.split(args.cflags)
+    build = work / "cbuild"
+    build.mkdir(exist_ok=True)
+    kernels = sorted((c / "kernels").glob("*.c"))
+    jobs = [(k, build / f"kernel_{k.stem}.o", [f"-I{c / 'kernels'}"]) for k in kernels]
+    for i, name in enumerate(accepted):
+        stem = Path(name).stem
+        renames = [f"-Dresnet8_{f}=g{i}_{f}" for f in ("run", "classify", "classify_in", "invoke", "arena")]
+        jobs.append(
+            (c / stem / "resnet8_model.c", build / f"g{i}.o", [f"-I{c / stem}", f"-I{c / 'kernels'}", *renames])
+        )
+    driver = build / "driver.c"
+    decls = "".join(f"int g{i}_run(const int8_t*, int8_t*, void*);\n" for i in range(len(accepted)))
+    table = ", ".join(f"g{i}_run" for i in range(len(accepted)))
+    driver.write_text(
+        DRIVER.replace("@DECLS@", decls).replace("@TABLE@", table or "0").replace("@COUNT@", str(len(accepted)))
+    )
+    jobs.append((driver, build / "driver.o", []))
+
+    def compile_one(job):
+        src, obj, extra = job
+        return subprocess.run(
+            [args.cc, *cflags, *extra, "-c", str(src), "-o", str(obj)], capture_output=True, text=True
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(compile_one, jobs))
+    failed = [(j[0], r.stderr) for j, r in zip(jobs, results) if r.returncode != 0]
+    if failed:
+        return None, f"{failed[0][0]}: {failed[0][1][-2000:]}"
+    exe = build / "graphs"
+    r = subprocess.run([args.cc, *cflags, *[str(j[1]) for j in jobs], "-o", str(exe)], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, r.stderr[-2000:]
+    r = subprocess.run([str(exe), str(inputs_path)], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        return None, f"the host C exited {r.returncode}: {r.stderr[-2000:]}"
+    out = collections.defaultdict(list)
+    for line in r.stdout.splitlines():
+        graph, *values = line.split()
+        out[accepted[int(graph)]].append([int(v) for v in values])
+    return out, ""
+
+
+DRIVER = r"""/* The differential test's driver: every graph on every input, "graph v0 .. v9" per line. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+@DECLS@
+typedef int (*run_fn)(const int8_t*, int8_t*, void*);
+static const run_fn runs[] = {@TABLE@};
+
+int main(int argc, char** argv) {
+  static int8_t input[3072];
+  static int32_t arena[(64 << 20) / 4];
+  int8_t out[10];
+  int g, k;
+  FILE* f;
+  if (argc != 2 || !(f = fopen(argv[1], "rb"))) return 2;
+  while (fread(input, 1, sizeof input, f) == sizeof input) {
+    for (g = 0; g < @COUNT@; ++g) {
+      runs[g](input, out, arena);
+      printf("%d", g);
+      for (k = 0; k < 10; ++k) printf(" %d", out[k]);
+      printf("\n");
+    }
+  }
+  fclose(f);
+  return 0;
+}
+"""
+
+
+def inputs_for(rng):
+    """Random int8 inputs, the first two at the extremes of the range."""
+    x = rng.integers(-128, 128, size=(INPUTS, INPUT_BYTES)).astype(np.int8)
+    x[0], x[1] = -128, 127
+    return x
+
+
+def refusal_kind(message):
+    """'operator 3 (ADD): a rescaling multiplier of 1e36 ...' -> 'ADD: a rescaling multiplier of ...'."""
+    m = re.search(r"operator \d+ \(([A-Z_0-9]+)\): (.*)", message)
+    text = f"{m.group(1)}: {m.group(2)}" if m else message.split(": ", 1)[-1]
+    text = re.sub(r"'[^' ]*'", "'T'", text)
+    return re.sub(r"(?<![A-Za-z_\d])[-+]?\d[\d.e+-]*", "N", text)[:110]
+
+
+def compare(rows, reference, c_out, c_error):
+    """Defects: (model, what) for every graph whose paths disagree with TFLM or accept what TFLM refuses."""
+    defects = []
+    for name, row in rows.items():
+        t = reference.get(name, {"tflm_error": "no TFLM result"})
+        if "refused" in row:
+            continue
+        if "tflm_error" in t:
+            defects.append((name, f"accepted, but TFLM refuses it ({t['tflm_error']})"))
+            continue
+        want = np.array(t["tflm"])
+        for path, got in (("program", row["program"]), ("reference", row["reference"]), ("C", c_out.get(name))):
+            if got is None:
+                defects.append((name, f"the host C did not run ({c_error[:300]})"))
+            elif not np.array_equal(np.array(got), want):
+                differ = int((np.array(got) != want).any(axis=1).sum())
+                defects.append((name, f"{path} differs from TFLM on {differ} of {len(want)} inputs"))
+    return defects
+
+
+def main():
+    args = arguments()
+    if args.tflm_worker:
+        tflm_worker(args.tflm_worker[0], args.tflm_worker[1:])
+        return 0
+    start = time.time()
+    with tempfile.TemporaryDirectory(prefix="resnet8-tflm-diff-") as tmp:
+        work = args.work or Path(tmp)
+        graphs_dir = work / "graphs"
+        graphs_dir.mkdir(parents=True, exist_ok=True)
+        seeds = range(args.first_seed, args.first_seed + args.graphs)
+        paths = [REGRESSION_DIR / name for name in REGRESSIONS]
+        for seed in seeds:
+            path = graphs_dir / f"graph_{seed}.tflite"
+            path.write_bytes(Graph(seed).build())
+            paths.append(path)
+        inputs_path = work / "inputs.bin"
+        inputs_for(np.random.default_rng(args.first_seed)).tofile(inputs_path)
+        r = subprocess.run([str(args.diff), str(inputs_path), str(work / "out"), *map(str, paths)], capture_output=True,
+                           text=True)  # fmt: skip
+        if r.returncode != 0:
+            print(f"FAIL: resnet8-tflite-diff exited {r.returncode}: {r.stderr[-2000:]}")
+            return 1
+        rows = {}
+        for line in (work / "out" / "results.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            rows[row["model"]] = row
+        reference = tflm(inputs_path, paths)
+        accepted = [name for name, row in rows.items() if "refused" not in row]
+        c_out, c_error = host_c(args, work, accepted, inputs_path)
+        defects = compare(rows, reference, c_out or {}, c_error)
+        for name, want in REGRESSIONS.items():
+            if ("refused" in rows[name]) != (want == "refused"):
+                defects.append(
+                    (name, f"a regression case: expected {want}, got {rows[name].get('refused', 'accepted')}")
+                )
+        refusals = collections.Counter(refusal_kind(row["refused"]) for row in rows.values() if "refused" in row)
+        both = sum(1 for n, row in rows.items() if "refused" in row and "tflm_error" in reference.get(n, {}))
+        print(f"{len(seeds)} random graphs (seeds {args.first_seed}..{args.first_seed + args.graphs - 1}) and "
+              f"{len(REGRESSIONS)} regression cases, {INPUTS} inputs each, {time.time() - start:.0f} s")  # fmt: skip
+        bad = len(set(d[0] for d in defects))
+        print(f"  accepted and identical to TFLM on every input, on all three paths: {len(accepted) - bad}")
+        print(f"  refused: {sum(refusals.values())} ({both} of them refused by TFLM too)")
+        for kind, n in refusals.most_common():
+            print(f"    {n:4d}  {kind}")
+        for name, what in defects:
+            print(f"FAIL: {name}: {what}")
+        return 1 if defects else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
