@@ -4,8 +4,9 @@
     scripts/playground.sh --edit               # marimo edit
     scripts/playground.sh -- --folder DIR      # also list the model files in DIR
 
-Arguments after `--` (mo.cli_args()): --folder DIR, --model FILE (the file chosen first), --what-if-now (run
-the what-if with the defaults at start, as the headless test does), --test-images N, --calib-per-class N.
+Arguments after `--` (mo.cli_args()): --folder DIR, --model FILE (the file chosen first; else the int8 file
+scripts/run.sh writes, data/resnet8_int8.pt), --what-if-now (run the what-if at start, as the headless test
+does), --test-images N, --calib-per-class N.
 The heavy work runs in the C++ tools with --json (resnet8-eval, resnet8-analyze, resnet8-ptq); this file
 only lays it out (playground/tools.py reads files and runs the tools)."""
 
@@ -28,6 +29,12 @@ def _():
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import tools
 
+    # Chart data inline in each chart's spec: charts redrawn while a slider moves then never ask the server for
+    # a data file that the cell's new run has already dropped ("Virtual file not found" in the log).
+    from marimo._plugins.ui._impl.charts.altair_transformer import register_transformers
+
+    register_transformers()
+    alt.data_transformers.enable("marimo_inline_csv")
     args = mo.cli_args()
     return Path, alt, args, mo, np, pd, tools
 
@@ -58,14 +65,31 @@ def _(args, mo, tools):
 
 
 @app.cell
-def _(Path, args, folder, mo, tools):
-    files = tools.model_files(tools.DATA, tools.WORK / "files", Path(folder.value).expanduser())
+def _(mo):
+    # After a write: the file written (the picker lists it and picks it), and what the write said, shown
+    # until the next one (the controls are made again for the new file, so the write's own cell clears).
+    get_written, set_written = mo.state(None)
+    get_write_result, set_write_result = mo.state(None)
+    return get_write_result, get_written, set_write_result, set_written
+
+
+@app.cell
+def _(Path, args, folder, get_written, mo, tools):
+    files, _ = tools.model_files(tools.DATA, tools.WORK / "files")  # the app's own folders: absent is fine
+    _extra, _notes = tools.model_files(Path(folder.value).expanduser())
+    files += [f for f in _extra if f not in files]
     _names = {str(p): str(p) for p in files}
-    _first = args.get("model")
-    _first = str(Path(_first).resolve()) if _first else None
-    _start = next((n for n in _names if _first and str(Path(n).resolve()) == _first), next(iter(_names), None))
+    _wanted = [get_written(), args.get("model"), tools.DATA / "resnet8_int8.pt"]  # a file just written first
+    _wanted = [str(Path(w).resolve()) for w in _wanted if w]
+    _start = next((n for w in _wanted for n in _names if str(Path(n).resolve()) == w), next(iter(_names), None))
     model = mo.ui.dropdown(options=_names, value=_start, label="Model file", full_width=True)
-    mo.vstack([mo.md("## Models"), model if files else mo.callout("No .pt, .onnx or .tflite file found.", kind="warn")])
+    mo.vstack(
+        [
+            mo.md("## Models"),
+            model if files else mo.callout("No .pt, .onnx or .tflite file found.", kind="warn"),
+            *[mo.callout(mo.md(tools.md_text(n)), kind="warn") for n in _notes],
+        ]
+    )
     return files, model
 
 
@@ -95,7 +119,7 @@ def _(evaluate_button, mo, model, tools):
             [mo.ui.table([{"field": k, "value": v} for k, v in _row.items()], selection=None), evaluate_button]
         )
     except tools.PlaygroundError as e:
-        _out = mo.callout(str(e), kind="danger")
+        _out = mo.callout(mo.md(tools.md_text(e)), kind="danger")
     _out
     return
 
@@ -139,7 +163,7 @@ def _(mo, model, np, tools):
         except tools.PlaygroundError as e:
             layer_note = str(e)
     layer = mo.ui.dropdown(options=list(layer_data), value=next(iter(layer_data), None), label="Layer")
-    bins = mo.ui.slider(10, 200, value=60, step=10, label="Histogram bins")
+    bins = mo.ui.slider(10, 200, value=60, step=10, label="Histogram bins", show_value=True)
     return bins, layer, layer_data, layer_note
 
 
@@ -147,9 +171,15 @@ def _(mo, model, np, tools):
 def _(layer, layer_data, mo):
     _d = layer_data.get(layer.value)
     if _d is not None and _d["fp32"] is not None:
-        _m = float(abs(_d["fp32"]).max())
+        _m = float(f"{float(abs(_d['fp32']).max()):.2e}") * 1.01  # three digits, a little past the largest
         clip = mo.ui.range_slider(
-            start=-_m, stop=_m, step=_m / 200, value=[-_m, _m], label="Clipping range (min, max)", full_width=True
+            start=-_m,
+            stop=_m,
+            step=_m / 200,
+            value=[-_m, _m],
+            label="Clipping range (min, max)",
+            full_width=True,
+            show_value=True,
         )
     else:
         clip = None  # no fp32 weights to clip
@@ -185,7 +215,13 @@ def _(alt, bins, clip, layer, layer_data, layer_note, mo, np, pd, tools):
             rows = tools.histogram_rows(w, bins.value, "fp32", lo, hi)
             if deq is not None:
                 rows += tools.histogram_rows(deq, bins.value, f"int{b}, dequantized", lo, hi)
-            parts.append(mo.ui.altair_chart(_chart(rows, f"{layer.value}: fp32 beside quantized")))
+            chart = _chart(rows, f"{layer.value}: fp32 beside quantized")
+            if clip is not None:  # the clipping range chosen below, drawn on the weights it clips
+                bounds = pd.DataFrame({"bound": list(clip.value), "which": ["clip min", "clip max"]})
+                chart = chart + alt.Chart(bounds).mark_rule(color="black", strokeDash=[4, 3]).encode(
+                    x="bound:Q", tooltip=["which", "bound"]
+                )
+            parts.append(mo.ui.altair_chart(chart))
         if q is not None:
             parts.append(_chart(tools.histogram_rows(q, bins.value, f"int{b} grid"), f"{layer.value}: the integers"))
         if scales:
@@ -215,7 +251,7 @@ def _(alt, bins, clip, layer, layer_data, layer_note, mo, np, pd, tools):
 
     _items = [mo.md("## Layers")]
     if layer_note:
-        _items.append(mo.callout(layer_note, kind="info"))
+        _items.append(mo.callout(mo.md(tools.md_text(layer_note)), kind="info"))
     if layer.value is not None:
         _parts, _stats = _layer_view(layer_data[layer.value])
         _items += [
@@ -231,23 +267,32 @@ def _(alt, bins, clip, layer, layer_data, layer_note, mo, np, pd, tools):
 @app.cell
 def _(mo, model, pd, tools):
     # Activation points of the chosen file's plan: what calibration saw against the range chosen.
-    _report = tools.report_for(model.value) if model.value and str(model.value).endswith(".pt") else None
+    try:
+        _report = tools.report_for(model.value) if model.value and str(model.value).endswith(".pt") else None
+    except tools.PlaygroundError:
+        _report = None  # the Layers section says what is wrong with it
     if _report:
-        _rows = [
-            {
-                "point": a["point"],
-                "observed min": a["observed"][0],
-                "observed max": a["observed"][1],
-                "chosen min": a["range"][0],
-                "chosen max": a["range"][1],
-                "scale": a["scale"],
-                "zero point": a["zero_point"],
-                "clipped above (of observed max)": f"{100 * max(0.0, 1 - a['range'][1] / a['observed'][1]):.1f} %"
-                if a["observed"][1] > 0
-                else "",
-            }
-            for a in _report["ptq"]["plan"]["activations"]
-        ]
+
+        def _num(x):
+            return float(f"{x:.4g}") if isinstance(x, (int, float)) else None
+
+        def _pair(a, key):
+            v = a.get(key)
+            return v if isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v) else [0, 0]
+
+        _rows = []
+        for a in _report["ptq"]["plan"]["activations"]:
+            _obs, _rng = _pair(a, "observed"), _pair(a, "range")
+            _rows.append(
+                {
+                    "point": str(a.get("point")),
+                    "observed": f"{_num(_obs[0])} .. {_num(_obs[1])}",
+                    "chosen": f"{_num(_rng[0])} .. {_num(_rng[1])}",
+                    "scale": _num(a.get("scale")),
+                    "zero point": a.get("zero_point"),
+                    "clipped %": round(100 * max(0.0, 1 - _rng[1] / _obs[1]), 1) if _obs[1] > 0 else None,
+                }
+            )
         _out = mo.vstack(
             [
                 mo.md("### Activation points: observed against chosen range"),
@@ -261,23 +306,50 @@ def _(mo, model, pd, tools):
 
 
 @app.cell
-def _(args, mo, tools):
-    weight_bits = mo.ui.dropdown([str(b) for b in range(2, 9)], value="4", label="weight bits")
-    activation_bits = mo.ui.dropdown([str(b) for b in range(2, 9)], value="8", label="activation bits")
-    observer = mo.ui.dropdown(["minmax", "percentile", "mse"], value="percentile", label="observer")
-    per_channel = mo.ui.switch(value=True, label="per-channel weights")
-    weight_range = mo.ui.dropdown(["max", "mse"], value="mse", label="weight range")
-    rounding = mo.ui.dropdown(["nearest", "adaround"], value="nearest", label="rounding")
-    equalize = mo.ui.checkbox(label="cross-layer equalization")
-    bias_correction = mo.ui.checkbox(label="bias correction")
-    fp32_layers = mo.ui.multiselect(tools.LAYERS, label="layers kept in fp32")
-    test_images = mo.ui.number(100, 10000, step=100, value=int(args.get("test-images") or 2000), label="test images")
-    calib_per_class = mo.ui.number(1, 500, value=int(args.get("calib-per-class") or 20), label="calibration per class")
+def _(args, mo, model, tools):
+    # The controls start from the chosen file's own settings (its recorded plan), else resnet8-ptq's defaults.
+    try:
+        _s, _from = tools.settings_of(model.value)
+    except tools.PlaygroundError:
+        _s, _from = dict(tools.PTQ_DEFAULTS), "the controls start from resnet8-ptq's defaults"
+    _notes = []
+
+    def _number(name, lo, hi, default):  # an app argument outside the control's range is said, not clamped silently
+        value = args.get(name)
+        try:
+            value = int(value) if value is not None else default
+        except ValueError:
+            _notes.append(f"--{name} {value}: not an integer; {default} used.")
+            return default
+        if not lo <= value <= hi:
+            _notes.append(f"--{name} {value}: outside {lo}..{hi}; {min(max(value, lo), hi)} used.")
+        return min(max(value, lo), hi)
+
+    weight_bits = mo.ui.dropdown([str(b) for b in range(2, 9)], value=str(_s["weight_bits"]), label="weight bits")
+    activation_bits = mo.ui.dropdown(
+        [str(b) for b in range(2, 9)], value=str(_s["activation_bits"]), label="activation bits"
+    )
+    observer = mo.ui.dropdown(["minmax", "percentile", "mse"], value=_s["observer"], label="observer")
+    per_channel = mo.ui.switch(value=_s["per_channel"], label="per-channel weights")
+    weight_range = mo.ui.dropdown(["max", "mse"], value=_s["weight_range"], label="weight range")
+    rounding = mo.ui.dropdown(["nearest", "adaround"], value=_s["rounding"], label="rounding")
+    equalize = mo.ui.checkbox(value=_s["equalize"], label="cross-layer equalization")
+    bias_correction = mo.ui.checkbox(value=_s["bias_correction"], label="bias correction")
+    fp32_layers = mo.ui.multiselect(tools.LAYERS, value=_s["fp32_layers"], label="layers kept in fp32")
+    test_images = mo.ui.number(
+        100, 10000, step=100, value=_number("test-images", 100, 10000, 2000), label="test images (100..10000)"
+    )
+    calib_per_class = mo.ui.number(
+        1, 500, value=_number("calib-per-class", 1, 500, min(_s["calib_per_class"], 500)),
+        label="calibration per class (1..500)",
+    )  # fmt: skip
     run_what_if = mo.ui.run_button(label="Run the what-if (resnet8-analyze, simulated)")
     write_file = mo.ui.run_button(label="Write the real file (resnet8-ptq) and evaluate it")
     mo.vstack(
         [
             mo.md("## What if"),
+            mo.md(f"*{tools.md_text(_from)}.*"),
+            *[mo.callout(mo.md(tools.md_text(n)), kind="warn") for n in _notes],
             mo.hstack([weight_bits, activation_bits, observer, per_channel]),
             mo.hstack([weight_range, rounding, equalize, bias_correction]),
             mo.hstack([fp32_layers, test_images, calib_per_class]),
@@ -373,23 +445,46 @@ def _(alt, args, mo, pd, run_what_if, settings, tools):
             )
             .properties(width=380, height=380)
         )
+        _chance = (
+            [
+                mo.callout(
+                    f"{100 * _sim['accuracy']:.1f} % is at or below chance (10 %): at {_w['config']} this plan no "
+                    "longer classifies; more bits (or fp32 layers) bring it back.",
+                    kind="warn",
+                )
+            ]
+            if _sim["accuracy"] <= 0.11
+            else []
+        )
         _out = mo.vstack(
             [
                 mo.md(
                     f"**what-if accuracy: {100 * _sim['accuracy']:.2f} %** ({_w['config']}, {_w['weights']}; "
                     f"fp32 {100 * _fp32['accuracy']:.2f} % on the same {_sim['images']} test images)"
                 ),
+                *_chance,
                 mo.hstack([mo.ui.table(pd.DataFrame(_rows), selection=None), mo.ui.altair_chart(_heat)]),
             ]
         )
     except tools.PlaygroundError as e:
-        _out = mo.callout(str(e), kind="danger")
+        _out = mo.callout(mo.md(tools.md_text(e)), kind="danger")
     _out
     return
 
 
 @app.cell
-def _(mo, settings, tools, write_file):
+def _(mo, settings, tools):
+    # Which files the plan can be written as, and why not the others.
+    _formats, _why_not = tools.formats_for(settings)
+    mo.md(
+        f"*Writes the int8 `.pt` with its report{''.join(f' and the .{f}' for f in _formats)}.*"
+        + "".join(f"\n\n*Not written: {tools.md_text(w)}*" for w in _why_not)
+    )
+    return
+
+
+@app.cell
+def _(mo, set_write_result, set_written, settings, tools, write_file):
     mo.stop(not write_file.value)
     _name = tools.cache_name("resnet8-ptq", repr(sorted(settings.items())))
     try:
@@ -397,28 +492,46 @@ def _(mo, settings, tools, write_file):
             _written, _stdout = tools.write_real_file(
                 settings, f"w{settings['weight_bits']}a{settings['activation_bits']}_{_name}"
             )
-        _out = mo.vstack(
-            [
-                mo.md("Wrote " + ", ".join(f"`{p}`" for p in _written) + " (pick it in *Models* above)."),
-                mo.plain_text(_stdout),
-            ]
+        set_write_result(
+            {
+                "text": "Wrote "
+                + ", ".join(tools.md_text(p.name) for p in _written)
+                + f" into {tools.md_text(_written[0].parent)}; *Models* above now shows it, picked.",
+                "stdout": _stdout,
+            }
         )
+        set_written(str(_written[0]))  # the picker lists it and picks it
     except tools.PlaygroundError as e:
-        _out = mo.callout(str(e), kind="danger")
+        set_write_result({"error": tools.md_text(e)})
+    return
+
+
+@app.cell
+def _(get_write_result, mo):
+    _r = get_write_result()
+    if _r is None:
+        _out = mo.md("")
+    elif "error" in _r:
+        _out = mo.callout(mo.md(_r["error"]), kind="danger")
+    else:
+        _out = mo.vstack([mo.md(_r["text"]), mo.plain_text(_r["stdout"])])
     _out
     return
 
 
 @app.cell
 def _(mo, model, tools):
-    _report = tools.report_for(model.value) if model.value and str(model.value).endswith(".pt") else None
+    try:
+        _report = tools.report_for(model.value) if model.value and str(model.value).endswith(".pt") else None
+    except tools.PlaygroundError:
+        _report = None  # the Layers section says what is wrong with it
     if _report is None:
         _out = mo.md("*The graph shows the plan of a file with a resnet8-ptq report beside it.*")
     else:
         try:
             _out = mo.Html(tools.dot_svg(tools.plan_dot(_report["ptq"]["plan"])))
         except tools.PlaygroundError as e:
-            _out = mo.callout(str(e), kind="warn")
+            _out = mo.callout(mo.md(tools.md_text(e)), kind="warn")
     mo.vstack([mo.md("## Graph"), _out])
     return
 
@@ -433,10 +546,13 @@ def _(mo):
 
 @app.cell
 def _(alt, mo, pd, run_sensitivity, sensitivity_config, settings, tools):
-    mo.stop(not run_sensitivity.value, mo.md("*Runs one simulated evaluation per layer, then the search.*"))
+    mo.stop(
+        not run_sensitivity.value,
+        mo.md("*Runs one simulated evaluation per layer, then the search, with the What-if settings above.*"),
+    )
     try:
         with mo.status.spinner(title="resnet8-analyze: one plan per layer ..."):
-            _r = tools.sensitivity(sensitivity_config.value, settings["test_images"], settings["calib_per_class"])
+            _r = tools.sensitivity(sensitivity_config.value, settings)
         _drops = pd.DataFrame(_r["sensitivity"])
         _bars = (
             alt.Chart(_drops, title=f"accuracy drop with only that layer at {sensitivity_config.value}")
@@ -460,7 +576,7 @@ def _(alt, mo, pd, run_sensitivity, sensitivity_config, settings, tools):
         )
         _out = mo.vstack([mo.ui.altair_chart(_bars), mo.ui.altair_chart(_line)])
     except tools.PlaygroundError as e:
-        _out = mo.callout(str(e), kind="danger")
+        _out = mo.callout(mo.md(tools.md_text(e)), kind="danger")
     _out
     return
 

@@ -3,10 +3,14 @@ summaries (read as data: an int8 file's recorded metadata, a .tflite's tensors),
 with --json (resnet8-eval, resnet8-analyze, resnet8-ptq), and the small arithmetic of its views
 (quantization error of a weight tensor at a clipping range, a Graphviz picture of a plan).
 
-Every failure a user can cause (a missing build, missing data, an unreadable file, a tool's refusal) is a
-PlaygroundError with one sentence the app shows as it is."""
+Every failure a user can cause (a missing build, missing data, an unreadable or hostile file, a tool's
+refusal) is a PlaygroundError with one sentence the app shows as it is. Files are read with bounds: a model
+file or report of at most MAX_FILE_BYTES, a zip member of at most MAX_MEMBER_BYTES (checked before it is
+read), JSON nested no deeper than Python's recursion bound; every string that reaches Graphviz or the page
+is escaped."""
 
 import hashlib
+import html
 import json
 import os
 import shutil
@@ -38,6 +42,21 @@ LAYERS = [
     "fc",
 ]
 MODEL_SUFFIXES = (".pt", ".onnx", ".tflite")
+MAX_FILE_BYTES = 64_000_000  # a ResNet8 file is ~100 kB; a report with --json-weights ~2 MB
+MAX_MEMBER_BYTES = 1_000_000  # the metadata record in an int8 file is ~600 B
+# resnet8-ptq's defaults (the what-if controls start from the chosen file's settings, else these).
+PTQ_DEFAULTS = {
+    "weight_bits": 7,
+    "activation_bits": 8,
+    "observer": "percentile",
+    "per_channel": True,
+    "weight_range": "max",
+    "rounding": "nearest",
+    "equalize": False,
+    "bias_correction": False,
+    "fp32_layers": [],
+    "calib_per_class": 100,
+}
 
 
 class PlaygroundError(Exception):
@@ -58,27 +77,66 @@ def missing_setup():
 
 
 def model_files(*folders):
-    """The model files (.pt, .onnx, .tflite) in the folders and their subfolders, one level deep."""
-    found = []
+    """The model files (.pt, .onnx, .tflite) in the folders and their subfolders, one level deep, and a
+    sentence for each folder that is not there (shown, not ignored)."""
+    found, notes = [], []
     for folder in folders:
         folder = Path(folder)
         if not folder.is_dir():
+            notes.append(f"{folder}: no such folder; its files are not listed.")
             continue
         for path in sorted(list(folder.glob("*")) + list(folder.glob("*/*"))):
             if path.suffix in MODEL_SUFFIXES and path.is_file() and path not in found:
                 found.append(path)
-    return found
+    return found, notes
+
+
+def read_bounded(path, what):
+    """The bytes of `path`, refused past MAX_FILE_BYTES."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise PlaygroundError(f"{path}: {size:,} bytes; a {what} has far fewer (limit {MAX_FILE_BYTES:,}).")
+    return path.read_bytes()
+
+
+def parse_json(data, what):
+    """JSON from bytes: valid UTF-8, and nested no deeper than the parser's recursion bound (Python's, ~1,000
+    levels), else one sentence."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise PlaygroundError(f"{what}: not valid JSON ({type(e).__name__}).") from e
 
 
 def ptq_metadata(path):
-    """The metadata resnet8-ptq records in an int8 file (extra/resnet8_ptq.json), or None (an fp32 export or
-    a foreign TorchScript file). Read from the zip as data: nothing in the file runs."""
+    """The metadata resnet8-ptq records in an int8 file (extra/resnet8_ptq.json) as a dict, or None (an fp32
+    export or a foreign TorchScript file). Read from the zip as data (nothing in the file runs), the member's
+    size checked before it is read."""
+    path = Path(path)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise PlaygroundError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; not a ResNet8 file.")
     try:
         with zipfile.ZipFile(path) as z:
-            names = [n for n in z.namelist() if n.endswith("extra/resnet8_ptq.json")]
-            return json.loads(z.read(names[0])) if names else None
-    except (zipfile.BadZipFile, OSError, json.JSONDecodeError, KeyError) as e:
-        raise PlaygroundError(f"{path}: not a readable TorchScript file ({e}).") from e
+            infos = [i for i in z.infolist() if i.filename.endswith("extra/resnet8_ptq.json")]
+            if not infos:
+                return None
+            if infos[0].file_size > MAX_MEMBER_BYTES:
+                raise PlaygroundError(f"{path}: its metadata record is {infos[0].file_size:,} bytes; resnet8-ptq's "
+                                      f"is under 1 kB (limit {MAX_MEMBER_BYTES:,}).")  # fmt: skip
+            data = z.read(infos[0])
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError) as e:
+        raise PlaygroundError(f"{path}: not a readable TorchScript file ({type(e).__name__}).") from e
+    meta = parse_json(data, f"{path}: its metadata record")
+    if not isinstance(meta, dict):
+        raise PlaygroundError(f"{path}: its metadata record is not the object resnet8-ptq writes.")
+    return meta
+
+
+def field(d, key, kind, default):
+    """d[key] if it is of `kind`, else `default` (a forged file cannot make the app fail)."""
+    value = d.get(key, default) if isinstance(d, dict) else default
+    return value if isinstance(value, kind) and not (kind is int and isinstance(value, bool)) else default
 
 
 def tflite_schema():
@@ -90,29 +148,67 @@ def tflite_schema():
 
 def tflite_tensors(path):
     """A .tflite's constant weight tensors as {name: (shape, type name, scales, int values)}, read with the
-    published schema (data only)."""
+    published schema (data only). A tensor whose buffer does not hold its shape is left out; a file the
+    schema cannot read, or with no subgraph, is one sentence."""
     s = tflite_schema()
+    data = read_bounded(path, ".tflite")
     try:
-        model = s.ModelT.InitFromObj(s.Model.GetRootAsModel(Path(path).read_bytes(), 0))
+        model = s.ModelT.InitFromObj(s.Model.GetRootAsModel(data, 0))
+        if not model.subgraphs:
+            raise PlaygroundError("a .tflite without a subgraph.")
+        types = {v: k for k, v in vars(s.TensorType).items() if not k.startswith("_")}
+        out = {}
+        for t in model.subgraphs[0].tensors or []:
+            out.update(tflite_tensor(t, model.buffers or [], types))
+        return out
+    except PlaygroundError as e:
+        raise PlaygroundError(f"{path}: {e}") from e
     except Exception as e:  # the generated reader raises whatever a damaged buffer makes it raise
         raise PlaygroundError(f"{path}: not a readable .tflite ({type(e).__name__}).") from e
-    types = {v: k for k, v in vars(s.TensorType).items() if not k.startswith("_")}
-    out = {}
-    for t in model.subgraphs[0].tensors:
-        data = model.buffers[t.buffer].data if t.buffer < len(model.buffers) else None
-        kind = types.get(t.type, str(t.type))
-        if data is None or kind not in ("INT8", "INT4") or len(t.shape) < 2:
-            continue
-        raw = np.asarray(data, dtype=np.uint8)
-        if kind == "INT4":  # two a byte, the even element low
-            lo, hi = (raw & 0x0F).astype(np.int16), (raw >> 4).astype(np.int16)
-            values = np.stack([lo, hi], axis=1).reshape(-1)[: int(np.prod(t.shape))]
-            values = np.where(values >= 8, values - 16, values)
-        else:
-            values = raw.view(np.int8).astype(np.int16)
-        scales = list(t.quantization.scale) if t.quantization is not None and t.quantization.scale is not None else []
-        out[t.name.decode()] = (list(t.shape), kind, scales, values)
-    return out
+
+
+def tflite_tensor(t, buffers, types):
+    """{name: (shape, kind, scales, values)} for one weight tensor, or {} if it is not one or does not fit."""
+    data = buffers[t.buffer].data if 0 < t.buffer < len(buffers) else None
+    kind = types.get(t.type, str(t.type))
+    shape = [int(d) for d in (t.shape if t.shape is not None else [])]
+    if data is None or kind not in ("INT8", "INT4") or len(shape) < 2 or min(shape) < 1:
+        return {}
+    n = int(np.prod(shape))
+    raw = np.asarray(data, dtype=np.uint8)
+    name = t.name.decode("utf-8", "replace") if t.name else "a tensor"
+    if len(raw) != ((n + 1) // 2 if kind == "INT4" else n):
+        raise PlaygroundError(f"tensor {name!r}: its buffer holds {len(raw)} bytes; its shape {shape} needs "
+                              f"{(n + 1) // 2 if kind == 'INT4' else n}.")  # fmt: skip
+    if kind == "INT4":  # two a byte, the even element low
+        lo, hi = (raw & 0x0F).astype(np.int16), (raw >> 4).astype(np.int16)
+        values = np.stack([lo, hi], axis=1).reshape(-1)[:n]
+        values = np.where(values >= 8, values - 16, values)
+    else:
+        values = raw.view(np.int8).astype(np.int16)
+    q = t.quantization
+    scales = [float(x) for x in q.scale] if q is not None and q.scale is not None else []
+    return {name: (shape, kind, scales, values)}
+
+
+def settings_of(path):
+    """The what-if settings that made the file (its recorded metadata), or resnet8-ptq's defaults for a file
+    without them; and a sentence saying which."""
+    meta = ptq_metadata(path) if path is not None and Path(path).suffix == ".pt" else None
+    if meta is None:
+        return dict(PTQ_DEFAULTS), "the controls start from resnet8-ptq's defaults (the file records no plan)"
+    s = dict(PTQ_DEFAULTS)
+    for key in ("weight_bits", "activation_bits"):
+        s[key] = min(max(field(meta, key, int, s[key]), 2), 8)
+    s["observer"] = field(meta, "observer", str, s["observer"])
+    s["per_channel"] = field(meta, "weights", str, "per_channel").startswith("per_channel")
+    s["weight_range"] = field(meta, "weight_range", str, s["weight_range"])
+    s["rounding"] = field(meta, "rounding", str, s["rounding"])
+    s["equalize"] = field(meta, "equalized", bool, False)
+    s["bias_correction"] = field(meta, "bias_corrected", bool, False)
+    s["fp32_layers"] = [layer for layer in field(meta, "fp32_layers", list, []) if layer in LAYERS]
+    s["calib_per_class"] = field(field(meta, "calibration", dict, {}), "per_class", int, s["calib_per_class"])
+    return s, f"the controls start from the settings {Path(path).name} was made with"
 
 
 def summary(path):
@@ -126,18 +222,21 @@ def summary(path):
         if meta is None:
             row["kind"] = "fp32 TorchScript (no resnet8-ptq metadata: the fp32 export or a foreign file)"
             return row
-        row["kind"] = f"int8 TorchScript, {meta.get('producer', '?')}, engine {meta.get('engine', '?')}"
+        f = lambda key, kind=str: field(meta, key, kind, "?")  # noqa: E731
+        row["kind"] = f"int8 TorchScript, {f('producer')}, engine {f('engine')}"
         row["scheme"] = (
-            f"w{meta.get('weight_bits')}a{meta.get('activation_bits')}, {meta.get('weights', '?')}, "
-            f"weight range {meta.get('weight_range')}, observer {meta.get('observer')}"
+            f"w{f('weight_bits', int)}a{f('activation_bits', int)}, {f('weights')}, weight range "
+            f"{f('weight_range')}, observer {f('observer')}"
         )
         methods = [
-            m for m, on in (("CLE", meta.get("equalized")), ("bias correction", meta.get("bias_corrected"))) if on
+            m for m, on in (("CLE", f("equalized", bool)), ("bias correction", f("bias_corrected", bool))) if on is True
         ]
-        row["methods"] = ", ".join([f"rounding {meta.get('rounding')}", *methods])
-        cal = meta.get("calibration", {})
-        row["calibration"] = f"{cal.get('per_class', '?')} images per class, seed {cal.get('seed', '?')}"
-        row["fp32 layers"] = ", ".join(meta.get("fp32_layers", [])) or "none"
+        row["methods"] = ", ".join([f"rounding {f('rounding')}", *methods])
+        cal = field(meta, "calibration", dict, {})
+        row["calibration"] = (
+            f"{field(cal, 'per_class', int, '?')} images per class, seed {field(cal, 'seed', int, '?')}"
+        )
+        row["fp32 layers"] = ", ".join(x for x in field(meta, "fp32_layers", list, []) if isinstance(x, str)) or "none"
     elif path.suffix == ".tflite":
         tensors = tflite_tensors(path)
         kinds = sorted({kind for _, kind, _, _ in tensors.values()})
@@ -181,34 +280,74 @@ def cached_report(out, tool, *args):
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         run_tool(tool, *args, "--json", out)
-    return json.loads(out.read_text())
+    return parse_json(read_bounded(out, "report"), str(out))
 
 
 def evaluation(path, images=10000):
     """resnet8-eval's JSON report of a model file on the first `images` test images (cached)."""
-    args = ("-m", path, "--data", CIFAR, "--limit", images, "--threads", "2")
+    args = ("-m", path, "--data", CIFAR, "--limit", images, "--threads", "0")
     return cached_report(evaluation_file(path, images), "resnet8-eval", *args)
 
 
 def cached_evaluation(path, images=10000):
     """The cached report if the file was evaluated, else None (nothing runs)."""
     out = evaluation_file(path, images)
-    return json.loads(out.read_text()) if out.exists() else None
+    return parse_json(read_bounded(out, "report"), str(out)) if out.exists() else None
 
 
 def report_for(path):
-    """The resnet8-ptq --json report written beside an int8 file (FILE.json or FILE's stem .json), if it has
-    the weights (--json-weights)."""
+    """The resnet8-ptq --json report written beside an int8 file (FILE.json or FILE's stem .json), checked to
+    have the shape the views read (a hostile one is one sentence), or None."""
     path = Path(path)
     for candidate in (path.with_suffix(".json"), path.with_name(path.name + ".json")):
         if candidate.is_file():
-            try:
-                report = json.loads(candidate.read_text())
-            except json.JSONDecodeError as e:
-                raise PlaygroundError(f"{candidate}: not valid JSON ({e}).") from e
+            report = parse_json(read_bounded(candidate, "resnet8-ptq report"), str(candidate))
             if isinstance(report, dict) and "ptq" in report:
+                check_report(report, candidate)
                 return report
     return None
+
+
+def check_report(report, where):
+    """Refuses a report whose plan or weights are not what resnet8-ptq writes (types and shapes)."""
+
+    def bad(what):
+        return PlaygroundError(f"{where}: not a resnet8-ptq report ({what}).")
+
+    plan = field(field(report, "ptq", dict, {}), "plan", dict, None)
+    if plan is None:
+        raise bad("no plan")
+    for key, kind in (("layers", list), ("activations", list), ("graph", list)):
+        if not isinstance(plan.get(key), kind) or not all(isinstance(x, dict) for x in plan[key]):
+            raise bad(f"plan.{key} is not a list of objects")
+    if not isinstance(plan.get("weight_bits"), int) or not isinstance(plan.get("activation_bits"), int):
+        raise bad("no bit-widths")
+    for layer in plan["layers"]:
+        if not isinstance(layer.get("layer"), str) or not isinstance(layer.get("weight_scales"), list):
+            raise bad("a layer without its name or scales")
+        if not all(isinstance(x, (int, float)) for x in layer["weight_scales"]):
+            raise bad(f"layer {layer['layer']!r} has scales that are not numbers")
+    for node in plan["graph"]:
+        if not isinstance(node.get("name"), str) or not isinstance(node.get("inputs", []), list):
+            raise bad("a graph node without its name or inputs")
+    weights = report.get("weights")
+    if weights is not None:
+        check_weights(weights, plan, bad)
+
+
+def check_weights(weights, plan, bad):
+    if not isinstance(weights, dict):
+        raise bad("'weights' is not an object")
+    for layer in plan["layers"]:
+        w = weights.get(layer["layer"])
+        shape = w.get("shape") if isinstance(w, dict) else None
+        if not isinstance(shape, list) or not shape or not all(isinstance(d, int) and d > 0 for d in shape):
+            raise bad(f"the weights of {layer['layer']!r} have no shape")
+        n = int(np.prod(shape))
+        for key in ("weights", "fp32_weights"):
+            values = w.get(key)
+            if not isinstance(values, list) or len(values) != n or not all(isinstance(v, (int, float)) for v in values):
+                raise bad(f"the {key} of {layer['layer']!r} do not hold its shape {shape}")
 
 
 def plan_flags(s):
@@ -232,31 +371,54 @@ def what_if(s):
     """resnet8-analyze --sections what-if with the settings: the plan simulated beside fp32 (JSON)."""
     out = WORK / "what_if" / f"{cache_name('resnet8-analyze', json.dumps(s, sort_keys=True))}.json"
     return cached_report(out, "resnet8-analyze", "--model", FP32, "--data", CIFAR, "--sections", "what-if",
-                         "--threads", "2", "--what-if", f"w{s['weight_bits']}a{s['activation_bits']}",
+                         "--threads", "0", "--what-if", f"w{s['weight_bits']}a{s['activation_bits']}",
                          "--limit", s["test_images"], *plan_flags(s))["what_if"]  # fmt: skip
 
 
-def sensitivity(config, test_images, calib_per_class):
-    """resnet8-analyze's per-layer sensitivity and mixed-precision search at `config` (e.g. w4a8)."""
-    out = WORK / "sensitivity" / f"{cache_name('resnet8-analyze', config, test_images, calib_per_class)}.json"
+def sensitivity(config, s):
+    """resnet8-analyze's per-layer sensitivity and mixed-precision search at `config` (e.g. w4a8), with the
+    what-if settings `s` (observer, weight range, methods, calibration and test images)."""
+    flags = [f for f in plan_flags(s) if f not in ("--per-tensor",)]
+    if "--keep-float" in flags:  # the search chooses the fp32 layers itself
+        i = flags.index("--keep-float")
+        del flags[i : i + 2]
+    out = WORK / "sensitivity" / f"{cache_name('resnet8-analyze', config, json.dumps(flags), s['test_images'])}.json"
     return cached_report(out, "resnet8-analyze", "--model", FP32, "--data", CIFAR, "--sections", "sensitivity,mixed",
-                         "--threads", "2", "--sensitivity", config, "--mixed", config, "--limit", test_images,
-                         "--calib-per-class", calib_per_class)  # fmt: skip
+                         "--threads", "0", "--sensitivity", config, "--mixed", config, "--limit", s["test_images"],
+                         *flags)  # fmt: skip
+
+
+def formats_for(s):
+    """The files resnet8-ptq can write for the settings `s` beside the .pt and its report, and a sentence for
+    each format it cannot (ONNX's and TFLite's int8 tensors take 7- or 8-bit activations; TFLite quantizes
+    every layer)."""
+    formats, why_not = [], []
+    if s["activation_bits"] >= 7:
+        formats.append("onnx")
+    else:
+        why_not.append(f"ONNX: its int8 tensors take 7- or 8-bit activations, not {s['activation_bits']}.")
+    if s["activation_bits"] >= 7 and not s["fp32_layers"]:
+        formats.append("tflite")
+    elif s["activation_bits"] < 7:
+        why_not.append(f"TFLite: its int8 tensors take 7- or 8-bit activations, not {s['activation_bits']}.")
+    else:
+        why_not.append("TFLite: it quantizes every layer, and this plan keeps some in fp32.")
+    return formats, why_not
 
 
 def write_real_file(s, name):
     """resnet8-ptq with the settings: build/playground/files/NAME.pt with its --json report (weights
-    included), .onnx, and .tflite where TFLite can hold the plan; evaluated on the test set. Returns the
-    paths written and the tool's output."""
+    included), and the .onnx and .tflite where the plan can be written so (formats_for); evaluated on the
+    test set. Returns the paths written and the tool's output."""
     folder = WORK / "files"
     folder.mkdir(parents=True, exist_ok=True)
     pt = folder / f"{name}.pt"
-    args = ["--model", FP32, "--data", CIFAR, "--threads", "2", "-o", pt, "--json", pt.with_suffix(".json"),
-            "--json-weights", "--weight-bits", s["weight_bits"], "--onnx", pt.with_suffix(".onnx")]  # fmt: skip
+    args = ["--model", FP32, "--data", CIFAR, "--threads", "0", "-o", pt, "--json", pt.with_suffix(".json"),
+            "--json-weights", "--weight-bits", s["weight_bits"]]  # fmt: skip
     if s["activation_bits"] != 8:
         args += ["--activation-bits", s["activation_bits"]]
-    if s["activation_bits"] >= 7 and not s["fp32_layers"]:
-        args += ["--tflite", pt.with_suffix(".tflite")]
+    for fmt in formats_for(s)[0]:
+        args += [f"--{fmt}", pt.with_suffix(f".{fmt}")]
     stdout = run_tool("resnet8-ptq", *args, *plan_flags(s))
     written = [
         p for p in (pt, pt.with_suffix(".onnx"), pt.with_suffix(".tflite"), pt.with_suffix(".json")) if p.exists()
@@ -306,38 +468,46 @@ def histogram_rows(values, bins, label, lo=None, hi=None):
     ]
 
 
+def dot_string(*lines):
+    """A Graphviz quoted string holding `lines` as they are, one per line: quotes and backslashes escaped, so
+    that nothing in a report's strings can end the string and add attributes (a URL, a javascript: link)."""
+    escaped = [str(t).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") for t in lines]
+    return '"' + "\\n".join(escaped) + '"'
+
+
 def plan_dot(plan):
     """The plan's network as Graphviz dot: every node with its activation point's bits, scale and zero
-    point; layers with their weight bits and scale range; fp32 layers marked."""
-    points = {a["point"]: a for a in plan["activations"]}
-    layers = {layer["layer"]: layer for layer in plan["layers"]}
+    point; layers with their weight bits and scale range; fp32 layers marked. Every string from the report is
+    escaped (dot_string)."""
+    points = {str(a.get("point")): a for a in plan["activations"]}
+    layers = {str(layer.get("layer")): layer for layer in plan["layers"]}
     lines = ["digraph plan {", '  rankdir=TB; node [shape=box, fontname="Helvetica", fontsize=10];']
     for node in plan["graph"]:
-        name, kind = node["name"], node["kind"]
-        label = [f"{name} ({kind}{' + relu' if node.get('relu') else ''})"]
+        name = str(node.get("name"))
+        label = [f"{name} ({node.get('kind')}{' + relu' if node.get('relu') is True else ''})"]
         style = ""
-        if name in layers:
-            layer = layers[name]
-            if layer["kept_float"]:
-                label.append("weights fp32")
-                style = ', style=filled, fillcolor="#ffd8a8"'
-            else:
-                sc = layer["weight_scales"]
-                label.append(f"weights int{plan['weight_bits']}, scale {min(sc):.2e}..{max(sc):.2e}")
-        point = points.get(node.get("point") or "")
+        layer = layers.get(name)
+        if layer is not None and layer.get("kept_float") is True:
+            label.append("weights fp32")
+            style = ', style=filled, fillcolor="#ffd8a8"'
+        elif layer is not None and layer["weight_scales"]:
+            sc = layer["weight_scales"]
+            label.append(f"weights int{plan['weight_bits']}, scale {min(sc):.2e}..{max(sc):.2e}")
+        point = points.get(str(node.get("point") or ""))
         if point is None:
             label.append("output float")
-        elif point.get("kept_float"):
-            label.append(f"point {point['point']}: float")
+        elif point.get("kept_float") is True:
+            label.append(f"point {point.get('point')}: float")
         else:
+            scale = point.get("scale")
+            scale = f"{scale:.4g}" if isinstance(scale, (int, float)) else scale
             label.append(
-                f"{plan['activation_bits']}-bit at '{point['point']}': scale {point['scale']:.4g}, "
-                f"zero point {point['zero_point']}"
+                f"{plan['activation_bits']}-bit at '{point.get('point')}': scale {scale}, "
+                f"zero point {point.get('zero_point')}"
             )
-        text = "\\n".join(label)
-        lines.append(f'  "{name}" [label="{text}"{style}];')
-        for inp in node["inputs"]:
-            lines.append(f'  "{inp}" -> "{name}";')
+        lines.append(f"  {dot_string(name)} [label={dot_string(*label)}{style}];")
+        for inp in node.get("inputs", []):
+            lines.append(f"  {dot_string(inp)} -> {dot_string(name)};")
     lines.append("}")
     return "\n".join(lines)
 
@@ -349,5 +519,16 @@ def dot_svg(dot):
         raise PlaygroundError("Graphviz's dot is not installed: scripts/playground.sh installs it (Debian graphviz).")
     r = subprocess.run([exe, "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60)
     if r.returncode != 0:
-        raise PlaygroundError(f"dot failed: {r.stderr.strip()[:200]}")
-    return r.stdout[r.stdout.find("<svg") :]
+        raise PlaygroundError(f"dot failed: {html.escape(r.stderr.strip()[:200])}")
+    svg = r.stdout[r.stdout.find("<svg") :]
+    if "href" in svg or "<script" in svg:  # dot_string() leaves no way to add either; refuse rather than show
+        raise PlaygroundError("The plan's picture would hold a link or a script; not shown.")
+    return svg
+
+
+def md_text(text):
+    """Text from a file or a tool, safe inside mo.md(): HTML escaped, Markdown's markup characters too."""
+    out = html.escape(str(text))
+    for ch in "\\`*_[]<>#|":
+        out = out.replace(ch, "\\" + ch)
+    return out

@@ -2,7 +2,7 @@
 # Everything resnet8 needs before its tools can run, idempotent (a second run only checks):
 #   1. build tools and Debian packages (cmake, g++, libfmt-dev, libcxxopts-dev, doctest-dev, nlohmann-json3-dev,
 #      libonnx-dev + libprotobuf-dev for resnet8-ptq --onnx, flatbuffers-compiler + libflatbuffers-dev for --tflite,
-#      npm; clang-format-14, clang-tidy-14 for scripts/lint.sh);
+#      npm; clang-format-14, clang-tidy-14 for scripts/lint.sh; graphviz for the playground's graph view);
 #   2. the Python side of scripts/ (torch==2.13.0 CPU, whose LibTorch the C++ code links; numpy, h5py, pillow;
 #      onnxruntime, which the tests run the exported ONNX file in; tflite-micro and ai-edge-litert, which run the
 #      exported .tflite; marimo, altair and pandas for the playground; ruff, the Python lint),
@@ -19,7 +19,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "system packages"
 declare -A provides=([cmake]=cmake [g++]=g++ [make]=make [libfmt-dev]= [libcxxopts-dev]= [doctest-dev]= [nlohmann-json3-dev]= [libonnx-dev]= [libprotobuf-dev]= [flatbuffers-compiler]=flatc [libflatbuffers-dev]= [npm]=npm
-                     [clang-format-14]=clang-format-14 [clang-tidy-14]=clang-tidy-14)
+                     [clang-format-14]=clang-format-14 [clang-tidy-14]=clang-tidy-14 [graphviz]=dot)
 missing=()
 for pkg in "${!provides[@]}"; do
   cmd=${provides[$pkg]}

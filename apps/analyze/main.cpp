@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
                      {"calibration_images", calibration.size()},
                      {"calibration_indices", indices}});
       write_file_atomic(*json, json_text(report));
-      fmt::print("report          {}\n", *json);
+      cli::print_after_commit(fmt::format("report          {}", *json));
     }
     return 0;
   });

@@ -37,6 +37,11 @@ std::optional<cxxopts::ParseResult> parse(cxxopts::Options& options, int argc, c
 
 namespace {
 
+std::vector<std::string>& after_commit() {
+  static std::vector<std::string> lines;
+  return lines;
+}
+
 // LibTorch warns once that creating quantized tensors (quantize_per_tensor & co.) is deprecated. The
 // quantized TorchScript these tools write depends on exactly those ops, so the tools drop that one warning
 // (docs/QUANTIZATION.md) and print any other as "warning: ...".
@@ -55,6 +60,8 @@ class WarningFilter : public c10::WarningHandler {
 
 }  // namespace
 
+void print_after_commit(std::string text) { after_commit().push_back(std::move(text)); }
+
 int run(const char* tool, const std::function<int()>& body) {
   keep_freed_memory_for_reuse();
   OutputGuard outputs;
@@ -68,7 +75,9 @@ int run(const char* tool, const std::function<int()>& body) {
   };
   try {
     const int code = body();
-    if (code == 0) outputs.commit();
+    if (code != 0) return code;
+    outputs.commit();
+    for (const std::string& line : after_commit()) fmt::print("{}\n", line);
     return code;
   } catch (const cxxopts::exceptions::exception& e) {
     return fail(kExitUsage, e.what());

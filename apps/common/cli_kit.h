@@ -96,6 +96,10 @@ auto naming_flags(const std::map<std::string, std::string>& flags, F&& f) -> dec
   }
 }
 
+// Prints `text` once the run's outputs are committed (a "wrote ..." line is true only then); nothing if the
+// run fails.
+void print_after_commit(std::string text);
+
 // Runs body() with all-or-nothing outputs (support/output_guard.h: kept only when it returns 0, undone on a
 // signal) and turns every exception into one clear line and the right exit code.
 int run(const char* tool, const std::function<int()>& body);

@@ -90,15 +90,15 @@ int main(int argc, char** argv) {
     fmt::print("{}", to_table(report));
     if (json) {
       write_file_atomic(*json, json_text(report));
-      fmt::print("report     {}\n", *json);
+      cli::print_after_commit(fmt::format("report     {}", *json));
     }
     if (predictions) {
       write_file_atomic(*predictions, fmt::format("{}\n", fmt::join(report.predictions, "\n")));
-      fmt::print("predicted  {}\n", *predictions);
+      cli::print_after_commit(fmt::format("predicted  {}", *predictions));
     }
     if (scores) {
       write_file_atomic(*scores, scores_text(classifier, report.scores));
-      fmt::print("scores     {}\n", *scores);
+      cli::print_after_commit(fmt::format("scores     {}", *scores));
     }
     return 0;
   });

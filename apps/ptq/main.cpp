@@ -185,26 +185,29 @@ void write_other_formats(const QuantizedResNet8& quantized, const Outputs& out) 
   const std::string producer = int8_metadata(quantized).producer;
   if (out.onnx) {
     write_file_atomic(*out.onnx, onnx_model(quantized.plan, producer));
-    fmt::print("wrote        {} ({} bytes, ONNX QDQ)\n", *out.onnx, fs::file_size(written_path(*out.onnx)));
+    cli::print_after_commit(
+        fmt::format("wrote        {} ({} bytes, ONNX QDQ)", *out.onnx, fs::file_size(written_path(*out.onnx))));
   }
   ExportOutputs formats;
   if (out.tflite) formats.tflite = *out.tflite;
   if (out.c_source) formats.c_source = *out.c_source;
   for (const std::string& line : export_plan(quantized.plan, producer, quantized.scheme.describe(), formats)) {
-    fmt::print("{}\n", line);
+    cli::print_after_commit(line);
   }
 }
 
-// --tflite and --c-source need a plan TFLite can hold; checked before any work.
-void check_tflite_flags(const cxxopts::ParseResult& args, const QuantizeOptions& q) {
-  for (const char* flag : {"tflite", "c-source"}) {
+// The other formats need a plan they can hold: checked before any work. ONNX's and TFLite's int8 tensors do
+// not clamp to fewer bits (7 or 8), and TFLite quantizes every layer.
+void check_format_flags(const cxxopts::ParseResult& args, const QuantizeOptions& q) {
+  for (const char* flag : {"onnx", "tflite", "c-source"}) {
     if (!args.count(flag)) continue;
-    if (!q.float_layers.empty())
+    const std::string format = std::string(flag) == "onnx" ? "ONNX QDQ" : "TFLite";
+    if (format == "TFLite" && !q.float_layers.empty())
       throw cli::UsageError(fmt::format("--{}: a TFLite int8 model quantizes every layer; drop --keep-float", flag));
     if (q.activation_bits && *q.activation_bits < 7) {
-      throw cli::UsageError(
-          fmt::format("--{}: TFLite's int8 tensors take 7- or 8-bit activations, not --activation-bits {}", flag,
-                      *q.activation_bits));
+      throw cli::UsageError(fmt::format(
+          "--{}: {}'s int8 tensors take 7- or 8-bit activations, not --activation-bits {} (the .pt takes 2..8)", flag,
+          format, *q.activation_bits));
     }
   }
 }
@@ -240,7 +243,7 @@ int main(int argc, char** argv) {
                                       {"--tflite", out.tflite.value_or("")}};
     cli::add_c_source_outputs(outputs, out.c_source, "c-source");
     cli::check_distinct_outputs(model_path.string(), data_dir.string(), outputs);
-    check_tflite_flags(args, q);
+    check_format_flags(args, q);
     at::set_num_threads(resolve_threads(eval.threads));
 
     const FoldedResNet8 folded = fold(load_resnet8(model_path));
@@ -252,8 +255,8 @@ int main(int argc, char** argv) {
                q.per_channel ? "per-channel" : "per-tensor", cli::methods(args).describe());
     const QuantizedResNet8 quantized = quantize_with_progress(folded, calibration, q);
     save_quantized(quantized, output);
-    fmt::print("scheme       {}, engine {}\nwrote        {} ({} bytes)\n", quantized.scheme.describe(),
-               quantized.engine, output.string(), fs::file_size(written_path(output)));
+    fmt::print("scheme       {}, engine {}\n", quantized.scheme.describe(), quantized.engine);
+    cli::print_after_commit(fmt::format("wrote        {} ({} bytes)", output.string(), fs::file_size(written_path(output))));
     write_other_formats(quantized, out);
     const nlohmann::json results =
         args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, cli::records(args), eval);
@@ -268,7 +271,7 @@ int main(int argc, char** argv) {
                                           {"int8_bytes", fs::file_size(written_path(output))},
                                           {"evaluation", results},
                                           {"calibration_indices", calibration_indices}}));
-      fmt::print("report       {}\n", *json);
+      cli::print_after_commit(fmt::format("report       {}", *json));
     }
     return 0;
   });
