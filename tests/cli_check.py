@@ -15,8 +15,8 @@ def arguments(*tools):
     return ap.parse_args()
 
 
-def run(tool, *args, timeout=600):
-    return subprocess.run([str(tool), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+def run(tool, *args, timeout=600, cwd=None):
+    return subprocess.run([str(tool), *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=cwd)
 
 
 def expect(name, cond, detail=""):

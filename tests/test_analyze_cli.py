@@ -2,6 +2,7 @@
 """resnet8-analyze from the outside: a small real run (8-bit only) with JSON, and clear flag errors."""
 
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -30,6 +31,9 @@ def main():
             "--bits", "8", "--sensitivity", "w8a8", "--mixed", "w8a8", "--calib-per-class", "10", "--json", report
         )
         expect("8-bit analysis runs", r.returncode == 0, r.stderr)
+        expect("  ... and says how long it will take before it starts",
+               re.search(r"estimate +~\d+ simulated plans of \d+ test images .*: about \d+ (s|min)", r.stdout),
+               r.stdout[:600])  # fmt: skip
         if r.returncode == 0:
             j = json.loads(report.read_text())
             expect("fp32 accuracy is the export's", abs(j["fp32_accuracy"] - 87.19) < 1e-9, j["fp32_accuracy"])

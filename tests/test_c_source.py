@@ -130,6 +130,7 @@ def refusals(args, work):
     r = run_tool(args.ptq, "--model", args.model, "--data", no_test, "-o", work / "x.pt", "--c-source", new_dir,
                  "--calib-per-class", "1")  # fmt: skip
     expect_error("resnet8-ptq --c-source NEW_DIR whose run fails after writing", r, 1, "test_batch.bin")
+    expect("  ... and says it wrote nothing", "wrote" not in r.stdout, r.stdout)
     expect("  ... leaves no NEW_DIR and no model", not new_dir.exists() and not (work / "x.pt").exists())
 
 

@@ -51,6 +51,9 @@ def main():
             1,
             "nodata: CIFAR-10 directory not found",
         )
+        r = run_tool(args.eval, "--model", args.model, "--limit", "100", cwd=tmp)
+        expect("from another working directory it finds the repository's data by itself",
+               r.returncode == 0 and "accuracy" in r.stdout, r.stderr)  # fmt: skip
         corrupt = tmp / "corrupt"
         corrupt.mkdir()
         (corrupt / "test_batch.bin").write_bytes(b"\0" * 3072)

@@ -563,6 +563,8 @@ def messages(c):
     link.unlink()
     same = c.work / "x"
     c.check("-o X --c-source X", 2, "is the same file as", *c.ptq("-o", same, "--c-source", same, "--no-eval"))
+    c.check("--onnx with 6-bit activations, before any work", 2, "--onnx: ONNX QDQ's int8 tensors take 7- or 8-bit",
+            *c.ptq("--activation-bits", "6", "--onnx", c.work / "x.onnx", "-o", c.work / "x.pt"))  # fmt: skip
     analyze = (c.args.analyze, "--data", c.args.data, "-m", c.model)
     c.check("--what-if 'w 8a8'", 2, "--what-if w 8a8: expected a comma-separated list of bit-widths",
             *analyze, "--sections", "what-if", "--what-if", "w 8a8")  # fmt: skip

@@ -32,8 +32,8 @@ void add_options(cxxopts::Options& options) {
   // One option per line, as cxxopts tables read best.
   // clang-format off
   options.add_options()
-      ("m,model", "fp32 TorchScript export", cxxopts::value<std::string>()->default_value("data/resnet8_fp32.pt"))
-      ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
+      ("m,model", "fp32 TorchScript export", cxxopts::value<std::string>()->default_value(cli::repository_data("resnet8_fp32.pt")))
+      ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value(cli::repository_data("cifar-10-batches-bin")))
       ("calib-per-class", "calibration images per class, 1..5000", cxxopts::value<std::string>()->default_value("100"))
       ("seed", "calibration sample seed, 0..2^64-1", cxxopts::value<std::string>()->default_value("0"))
       ("observer", "activation ranges: minmax, percentile or mse", cxxopts::value<std::string>()->default_value("percentile"))
@@ -172,6 +172,32 @@ struct Sections {
   AdaRoundOptions adaround;
 };
 
+// How long the sections will take, from what this machine just did: every simulated plan is one evaluation of
+// the test images (about as long as the fp32 one, which the analyzer timed), and a plan with AdaRound adds its
+// optimisation (layers x iterations, at ~0.6 ms a step of a layer on these 2-core machines).
+std::string time_estimate(const Analyzer& analyzer, const Sections& run, bool adaround_everywhere) {
+  const double layers = static_cast<double>(analyzer.layers().size());
+  double plans = 0, adaround_plans = 0;
+  const double bits = static_cast<double>(run.bits.size());
+  if (run.names.count("sweep")) plans += 2 * bits * bits;
+  if (run.names.count("sensitivity")) plans += static_cast<double>(run.sensitivity.size()) * layers;
+  if (run.names.count("mixed")) plans += layers + 1;  // at most: one more fp32 layer a step
+  if (run.names.count("compare")) {
+    plans += static_cast<double>(run.compare.size()) * 6;  // plan_methods(): six, two of them with AdaRound
+    adaround_plans += static_cast<double>(run.compare.size()) * 2;
+  }
+  if (run.names.count("what-if")) plans += 1;
+  if (adaround_everywhere) adaround_plans = plans;
+  const double eval = std::max(analyzer.fp32_report().seconds, 0.01);
+  const double ada = layers * static_cast<double>(run.adaround.iterations) * 0.6e-3;
+  const double total = plans * eval * 1.2 + adaround_plans * ada;
+  return fmt::format(
+      "~{:.0f} simulated plans of {} test images (~{:.1f} s each, timed on the fp32 run){}: about {}", plans,
+      analyzer.fp32_report().images, eval * 1.2,
+      adaround_plans > 0 ? fmt::format(", {:.0f} of them with AdaRound (~{:.0f} s each)", adaround_plans, ada) : "",
+      total < 90 ? fmt::format("{:.0f} s", total) : fmt::format("{:.0f} min", total / 60));
+}
+
 // Runs and prints the sections asked for; returns their JSON.
 nlohmann::json run_sections(const Analyzer& analyzer, const Sections& run) {
   nlohmann::json out = nlohmann::json::object();
@@ -222,7 +248,11 @@ int main(int argc, char** argv) {
         "  3. mixed precision at --mixed: keep the k most sensitive layers in fp32 until the drop <= --max-drop;\n"
         "  4. (--sections compare) the ways of making a plan side by side at the --compare bit-widths;\n"
         "  5. (--sections what-if) one plan at --what-if (--per-tensor, --keep-float), per class and confusion.\n"
-        "--weight-range, --equalize, --rounding and --bias-correction apply to the plans of sections 1-3 and 5.");
+        "--weight-range, --equalize, --rounding and --bias-correction apply to the plans of sections 1-3 and 5.\n"
+        "It prints an estimate of its time before it starts. Typical on 2 cores: the defaults (sweep of 5\n"
+        "bit-widths, 3 sensitivity configs, the mixed search; ~90 simulated plans) 5-10 min; one what-if ~10 s;\n"
+        "compare ~1 min per bit-width plus ~1 min per AdaRound plan (2 per bit-width); --rounding adaround makes\n"
+        "every plan an AdaRound plan.");
     add_options(options);
     const auto parsed = cli::parse(options, argc, argv);
     if (!parsed) return 0;
@@ -248,18 +278,19 @@ int main(int argc, char** argv) {
     const std::optional<std::string> json = cli::output_path(args, "json");
     EvalOptions eval;
     eval.threads = cli::threads(args);
-    const std::string data_dir = args["data"].as<std::string>();
-    cli::check_distinct_outputs(args["model"].as<std::string>(), data_dir, {{"--json", json.value_or("")}});
+    const std::string data_dir = cli::input_path(args, "data"), model = cli::input_path(args, "model");
+    cli::check_distinct_outputs(model, data_dir, {{"--json", json.value_or("")}});
 
-    const FoldedResNet8 folded = fold(load_resnet8(args["model"].as<std::string>()));
+    const FoldedResNet8 folded = fold(load_resnet8(model));
     cli::naming_flags({{"float_layers", "--keep-float"}}, [&] { check_float_layers(folded, run.float_layers); });
     std::vector<int64_t> indices;
     const cifar10::Dataset calibration = calibration_set(data_dir, per_class, seed, &indices, cli::records(args));
     const cifar10::Dataset test =
         cifar10::read_split(data_dir, cifar10::Split::kTest, limit > 0 ? limit : -1, cli::records(args));
     const Analyzer analyzer(folded, calibration, observer, test, eval, base, {methods.equalize, methods.refine});
-    fmt::print("fp32 (folded)   {:.2f}%\nobserver        {}, calibration {} images\nmethods         {}\n\n",
+    fmt::print("fp32 (folded)   {:.2f}%\nobserver        {}, calibration {} images\nmethods         {}\n",
                analyzer.fp32_accuracy(), observer_name(observer), calibration.size(), methods.describe());
+    fmt::print("estimate        {}\n\n", time_estimate(analyzer, run, methods.refine.rounding == Rounding::kAdaRound));
     nlohmann::json report = run_sections(analyzer, run);
     if (json) {
       report.update({{"fp32_accuracy", analyzer.fp32_accuracy()},

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
     options.add_options()
         ("m,model", "TorchScript model file; required", cxxopts::value<std::string>())
         ("d,data", "CIFAR-10 binary directory (test images are the input)",
-         cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
+         cxxopts::value<std::string>()->default_value(cli::repository_data("cifar-10-batches-bin")))
         ("batch-sizes", "comma-separated batch sizes, each 1..100000", cxxopts::value<std::string>()->default_value("1,32,256,1000"))
         ("threads", "comma-separated LibTorch thread counts, each 1..1024", cxxopts::value<std::string>()->default_value("2"))
         ("repeats", "timed passes per configuration (median reported), 1..1000", cxxopts::value<std::string>()->default_value("5"))
@@ -49,11 +49,12 @@ int main(int argc, char** argv) {
     bench.images = cli::number<int64_t>(args, "images", 1, 1000000);
     const std::optional<std::string> json = cli::output_path(args, "json");
     const std::string model = args["model"].as<std::string>();
-    cli::check_distinct_outputs(model, args["data"].as<std::string>(), {{"--json", json.value_or("")}});
+    const std::string data_dir = cli::input_path(args, "data");
+    cli::check_distinct_outputs(model, data_dir, {{"--json", json.value_or("")}});
     const Classifier classifier = load_classifier(model, cli::runner(args), cli::engine_flag(args));
     const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());
-    const cifar10::Dataset test = cifar10::read_split(args["data"].as<std::string>(), cifar10::Split::kTest,
-                                                      std::max<int64_t>(needed, 1000), cli::records(args));
+    const cifar10::Dataset test =
+        cifar10::read_split(data_dir, cifar10::Split::kTest, std::max<int64_t>(needed, 1000), cli::records(args));
     if (test.size() < needed)
       throw cli::UsageError(fmt::format("--batch-sizes: {} exceeds the {} test images", needed, test.size()));
     const bool tty = Progress::stderr_is_terminal();

@@ -156,6 +156,19 @@ void add_c_source_outputs(std::vector<NamedPath>& outputs, const std::optional<s
   for (const std::filesystem::path& f : c_source_paths(*dir)) outputs.push_back({"--" + flag, f});
 }
 
+std::string repository_data(const std::string& name) { return std::string(RESNET8_DATA_DIR) + "/" + name; }
+
+std::string input_path(const cxxopts::ParseResult& args, const std::string& flag) {
+  const std::string path = args[flag].as<std::string>();
+  if (!args[flag].count() && !std::filesystem::exists(path)) {
+    throw UsageError(
+        fmt::format("--{}: the default {} does not exist; run scripts/setup.sh, or pass --{} with "
+                    "your own",
+                    flag, path, flag));
+  }
+  return path;
+}
+
 void add_data_options(cxxopts::Options& options) {
   options.add_options()("partial-data",
                         "accept CIFAR-10 batch files of any whole number of records up to 100,000 (the official files, "

@@ -70,6 +70,13 @@ struct BitWidthsFlag {
 std::vector<BitWidthsFlag> bit_widths_flag(const cxxopts::ParseResult& args, const std::string& flag, int minimum,
                                            int maximum);
 
+// `name` in the repository's data/ (scripts/setup.sh fills it), where the tools find their default inputs from
+// any working directory.
+std::string repository_data(const std::string& name);
+// The input path of --`flag`; when the flag was not given and its default is missing, a usage error that says
+// so and which flag to pass (instead of a bare "not found" about a path the user never typed).
+std::string input_path(const cxxopts::ParseResult& args, const std::string& flag);
+
 // --partial-data: CIFAR-10 batch files of any whole number of records, instead of exactly 10,000.
 void add_data_options(cxxopts::Options& options);
 cifar10::Records records(const cxxopts::ParseResult& args);

@@ -39,14 +39,14 @@ int main(int argc, char** argv) {
   return cli::run("resnet8-eval", [&] {
     cxxopts::Options options("resnet8-eval",
                              "Evaluates a ResNet8 model file on the CIFAR-10 test set (10,000 images) and reports\n"
-                             "accuracy, per-class accuracy, confusion matrix and images/s.\n"
+                             "accuracy, per-class accuracy and images/s (with --json also the confusion matrix).\n"
                              "Models take NHWC float32 input with raw 0..255 pixels and return [N, 10] scores.");
     // One option per line, as cxxopts tables read best.
     // clang-format off
     options.add_options()
         ("m,model", "model file: TorchScript (the fp32 export or an int8 file of resnet8-ptq) or a .tflite int8 model; "
                     "required", cxxopts::value<std::string>())
-        ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
+        ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value(cli::repository_data("cifar-10-batches-bin")))
         ("b,batch-size", "images per forward call, 1..100000", cxxopts::value<std::string>()->default_value("1000"))
         ("t,threads", "LibTorch intra-op threads, 0..1024; 0 = one per hardware thread", cxxopts::value<std::string>()->default_value("0"))
         ("limit", "evaluate only the first N test images, 0..100000; 0 = all", cxxopts::value<std::string>()->default_value("0"))
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     if (!args.count("model")) throw cli::UsageError("--model FILE is required");
 
     const std::string model_path = args["model"].as<std::string>();
-    const std::string data_dir = args["data"].as<std::string>();
+    const std::string data_dir = cli::input_path(args, "data");
     EvalOptions eval;
     eval.batch_size = cli::number<int64_t>(args, "batch-size", 1, cli::kMaxBatchSize);
     eval.threads = cli::threads(args);

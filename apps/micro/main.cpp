@@ -48,9 +48,9 @@ int main(int argc, char** argv) {
                s.multiply_accumulates);
     fmt::print("memory       arena {} bytes (RESNET8_ARENA_BYTES); const arrays {} bytes, {} of them weights\n",
                s.arena_bytes, s.array_bytes, s.weight_bytes);
-    cli::print_after_commit(export_c(program, dir,
-                                fmt::format("resnet8-micro {} from {}", RESNET8_VERSION,
-                                            std::filesystem::path(model).filename().string())));
+    cli::print_after_commit(export_c(
+        program, dir,
+        fmt::format("resnet8-micro {} from {}", RESNET8_VERSION, std::filesystem::path(model).filename().string())));
     return 0;
   });
 }

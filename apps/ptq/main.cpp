@@ -38,9 +38,9 @@ void add_options(cxxopts::Options& options) {
   // clang-format off
   options.add_options()
       ("m,model", "fp32 TorchScript export (weights are read as data)",
-       cxxopts::value<std::string>()->default_value("data/resnet8_fp32.pt"))
-      ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value("data/cifar-10-batches-bin"))
-      ("o,output", "quantized TorchScript file to write", cxxopts::value<std::string>()->default_value("data/resnet8_int8.pt"))
+       cxxopts::value<std::string>()->default_value(cli::repository_data("resnet8_fp32.pt")))
+      ("d,data", "CIFAR-10 binary directory", cxxopts::value<std::string>()->default_value(cli::repository_data("cifar-10-batches-bin")))
+      ("o,output", "quantized TorchScript file to write", cxxopts::value<std::string>()->default_value("resnet8_int8.pt"))
       ("onnx", "also write the same quantized model as ONNX (QDQ, opset 13: uint8 activations, int8 weights) to PATH, "
                "for ONNX Runtime and other runtimes", cxxopts::value<std::string>())
       ("tflite", "also write the same quantized model as TFLite int8 to PATH, for TensorFlow Lite Micro (the MLPerf "
@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
     EvalOptions eval;
     eval.batch_size = cli::number<int64_t>(args, "batch-size", 1, cli::kMaxBatchSize);
     eval.threads = cli::threads(args);
-    const fs::path model_path = args["model"].as<std::string>(), data_dir = args["data"].as<std::string>();
+    const fs::path model_path = cli::input_path(args, "model"), data_dir = cli::input_path(args, "data");
     const fs::path output = cli::required_output_path(args, "output");
 
     const Outputs out{output, cli::output_path(args, "json"), cli::output_path(args, "onnx"),
@@ -256,7 +256,8 @@ int main(int argc, char** argv) {
     const QuantizedResNet8 quantized = quantize_with_progress(folded, calibration, q);
     save_quantized(quantized, output);
     fmt::print("scheme       {}, engine {}\n", quantized.scheme.describe(), quantized.engine);
-    cli::print_after_commit(fmt::format("wrote        {} ({} bytes)", output.string(), fs::file_size(written_path(output))));
+    cli::print_after_commit(
+        fmt::format("wrote        {} ({} bytes)", output.string(), fs::file_size(written_path(output))));
     write_other_formats(quantized, out);
     const nlohmann::json results =
         args.count("no-eval") ? nlohmann::json() : compare(model_path, output, data_dir, cli::records(args), eval);
