@@ -44,19 +44,19 @@ inline void write_fields(FieldWriter& writer, const r8_softmax_params& p) { R8_S
 
 // Each struct's C name.
 template <class P>
-constexpr const char* kParamsType = nullptr;
+inline constexpr const char* kParamsType = nullptr;
 template <>
-constexpr const char* kParamsType<r8_add_params> = "r8_add_params";
+inline constexpr const char* kParamsType<r8_add_params> = "r8_add_params";
 template <>
-constexpr const char* kParamsType<r8_conv_params> = "r8_conv_params";
+inline constexpr const char* kParamsType<r8_conv_params> = "r8_conv_params";
 template <>
-constexpr const char* kParamsType<r8_avgpool_params> = "r8_avgpool_params";
+inline constexpr const char* kParamsType<r8_avgpool_params> = "r8_avgpool_params";
 template <>
-constexpr const char* kParamsType<r8_mean_params> = "r8_mean_params";
+inline constexpr const char* kParamsType<r8_mean_params> = "r8_mean_params";
 template <>
-constexpr const char* kParamsType<r8_fully_connected_params> = "r8_fully_connected_params";
+inline constexpr const char* kParamsType<r8_fully_connected_params> = "r8_fully_connected_params";
 template <>
-constexpr const char* kParamsType<r8_softmax_params> = "r8_softmax_params";
+inline constexpr const char* kParamsType<r8_softmax_params> = "r8_softmax_params";
 
 // `p` as C: its arrays, then the struct named `name`.
 template <class P>
