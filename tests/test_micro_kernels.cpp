@@ -133,22 +133,28 @@ TEST_CASE("r8_softmax: int8 probabilities within one step of the float softmax; 
 
 namespace {
 
-// The kernels' weight layout (r8_kernels.h), written from its description: each channel's row at a
-// multiple of 8 weights; int4: byte k of a group of 8 holds weight k low and weight k + 4 high.
+// The kernels' weight layout (r8_kernels.h), written from its description: each channel's row padded to a
+// multiple of 8 weights, the rows of channel pairs interleaved by 4-byte units (a lone last row after them);
+// int4: a unit of 8 weights as nibbles w + 8, (byte, high nibble) of weight k = kPlace[k].
 std::vector<int8_t> kernel_layout(const std::vector<int8_t>& w, int channels, bool int4) {
-  const int n = static_cast<int>(w.size()) / channels, stride = (n + 7) / 8 * 8;
-  std::vector<int8_t> out(static_cast<size_t>(int4 ? channels * stride / 2 : channels * stride), 0);
+  static const int kPlace[8][2] = {{0, 0}, {0, 1}, {2, 0}, {2, 1}, {1, 0}, {1, 1}, {3, 0}, {3, 1}};
+  const int n = static_cast<int>(w.size()) / channels, stride = (n + 7) / 8 * 8, row_bytes = int4 ? stride / 2 : stride;
+  std::vector<int8_t> out(static_cast<size_t>(channels * row_bytes), int4 ? int8_t{-120} : int8_t{0});  // 0x88
+  const auto at = [&](int c, int b) -> int8_t& {
+    const int pair = c / 2 * 2 * row_bytes;
+    const bool alone = c == channels - 1 && channels % 2 == 1;
+    return out[static_cast<size_t>(alone ? pair + b : pair + b / 4 * 8 + c % 2 * 4 + b % 4)];
+  };
   for (int c = 0; c < channels; ++c) {
     for (int i = 0; i < n; ++i) {
       const int8_t v = w[static_cast<size_t>(c * n + i)];
       if (!int4) {
-        out[static_cast<size_t>(c * stride + i)] = v;
+        at(c, i) = v;
         continue;
       }
-      const int group = (c * stride + i) / 8, k = (c * stride + i) % 8;
-      auto& byte = out[static_cast<size_t>(group * 4 + k % 4)];
-      const auto nibble = static_cast<uint8_t>(v & 0x0F);
-      byte = static_cast<int8_t>(static_cast<uint8_t>(byte) | (k >= 4 ? nibble << 4 : nibble));
+      int8_t& byte = at(c, i / 8 * 4 + kPlace[i % 8][0]);
+      const int high = kPlace[i % 8][1], nibble = v + 8;
+      byte = static_cast<int8_t>(high ? (byte & 0x0F) | nibble << 4 : (byte & 0xF0) | nibble);
     }
   }
   return out;
@@ -156,18 +162,20 @@ std::vector<int8_t> kernel_layout(const std::vector<int8_t>& w, int channels, bo
 
 }  // namespace
 
-TEST_CASE("r8_weight reads the kernels' int8 and int4 layouts back") {
+TEST_CASE("r8_weight_at reads the kernels' int8 and int4 layouts back, odd and even channel counts") {
   std::mt19937 rng(7);
-  const auto w = random_int8(rng, 3 * 27, -8, 7);  // 27 a channel, as the stem: rows padded to 32
-  const auto w8 = kernel_layout(w, 3, false), w4 = kernel_layout(w, 3, true);
-  CHECK(w8.size() == 96);
-  CHECK(w4.size() == 48);
-  for (int c = 0; c < 3; ++c) {
-    for (int i = 0; i < 27; ++i) {
-      REQUIRE(r8_weight(w8.data(), 0, c * 32 + i) == w[static_cast<size_t>(c * 27 + i)]);
-      REQUIRE(r8_weight(w4.data(), 1, c * 32 + i) == w[static_cast<size_t>(c * 27 + i)]);
+  for (const int channels : {3, 4}) {
+    const auto w = random_int8(rng, channels * 27, -8, 7);  // 27 a channel, as the stem: rows padded to 32
+    const auto w8 = kernel_layout(w, channels, false), w4 = kernel_layout(w, channels, true);
+    CHECK(w8.size() == static_cast<size_t>(channels * 32));
+    CHECK(w4.size() == static_cast<size_t>(channels * 16));
+    for (int c = 0; c < channels; ++c) {
+      for (int i = 0; i < 27; ++i) {
+        REQUIRE(r8_weight_at(w8.data(), 0, channels, 32, c, i) == w[static_cast<size_t>(c * 27 + i)]);
+        REQUIRE(r8_weight_at(w4.data(), 1, channels, 32, c, i) == w[static_cast<size_t>(c * 27 + i)]);
+      }
+      for (int i = 27; i < 32; ++i) REQUIRE(r8_weight_at(w4.data(), 1, channels, 32, c, i) == 0);
     }
-    for (int i = 27; i < 32; ++i) REQUIRE(r8_weight(w4.data(), 1, c * 32 + i) == 0);
   }
 }
 

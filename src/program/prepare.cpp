@@ -93,13 +93,18 @@ std::vector<int32_t> PrepareContext::ints(const TfliteTensor& t) {
 
 // TFLM adds int32 products and the bias in int32: a file whose sums could leave int32 (no real model's do)
 // would make that undefined in C, so it is refused.
+int64_t PrepareContext::accumulator_bound(const std::vector<int32_t>& bias, const PreparedWeights& w,
+                                          int32_t input_offset, int32_t row) {
+  int64_t abs_sum = 0;
+  for (int32_t i = 0; i < w.per_row; ++i) abs_sum += std::abs(w.at(row, i));
+  // |x + input_offset| <= 128 + |input_offset| for an int8 input x.
+  return std::abs(int64_t{bias[static_cast<size_t>(row)]}) + abs_sum * (128 + std::abs(input_offset));
+}
+
 void PrepareContext::check_accumulator(size_t index, const std::vector<int32_t>& bias, const PreparedWeights& w,
                                        int32_t input_offset) const {
   for (int32_t r = 0; r < w.rows; ++r) {
-    int64_t abs_sum = 0;
-    for (int32_t i = 0; i < w.per_row; ++i) abs_sum += std::abs(w.at(r, i));
-    const int64_t bound = std::abs(int64_t{bias[static_cast<size_t>(r)]}) + abs_sum * (128 + std::abs(input_offset));
-    if (bound > std::numeric_limits<int32_t>::max()) {
+    if (accumulator_bound(bias, w, input_offset, r) > std::numeric_limits<int32_t>::max()) {
       throw bad(index, fmt::format("channel {}'s bias and weights could overflow an int32 accumulator", r));
     }
   }
@@ -216,16 +221,17 @@ PreparedModel prepare_model(TfliteModel model, const std::string& what) {
   return p;
 }
 
+int64_t PreparedOp::multiply_accumulates() const {
+  if (op == TfliteOp::kConv2d) {
+    return int64_t{conv.output.height} * conv.output.width * conv.filter.rows * conv.filter.per_row;
+  }
+  if (op == TfliteOp::kFullyConnected) return int64_t{fully_connected.weights.rows} * fully_connected.weights.per_row;
+  return 0;
+}
+
 int64_t PreparedModel::multiply_accumulates() const {
   int64_t macs = 0;
-  for (const PreparedOp& o : ops) {
-    if (o.op == TfliteOp::kConv2d) {
-      const PreparedConv& c = o.conv;
-      macs += int64_t{c.output.height} * c.output.width * c.filter.rows * c.filter.per_row;
-    } else if (o.op == TfliteOp::kFullyConnected) {
-      macs += int64_t{o.fully_connected.weights.rows} * o.fully_connected.weights.per_row;
-    }
-  }
+  for (const PreparedOp& o : ops) macs += o.multiply_accumulates();
   return macs;
 }
 

@@ -28,6 +28,9 @@ class PrepareContext {
   PreparedWeights weights(const TfliteTensor& t, int32_t rows) const;
   // The int32 values of a constant.
   static std::vector<int32_t> ints(const TfliteTensor& t);
+  // The largest magnitude row `row`'s accumulator (bias + weights x (input + input_offset)) can reach.
+  static int64_t accumulator_bound(const std::vector<int32_t>& bias, const PreparedWeights& w, int32_t input_offset,
+                                   int32_t row);
   // Refuses a bias and weights whose int32 accumulator could overflow (undefined in C).
   void check_accumulator(size_t index, const std::vector<int32_t>& bias, const PreparedWeights& w,
                          int32_t input_offset) const;

@@ -9,8 +9,8 @@
  * its own (r8_conv_reference.c, r8_conv_arm_dsp.c, ...), all computing the same integers.
  *
  * Plain C99: no operating system, no malloc, no floating point. Tensors are NHWC int8 for one image;
- * biases int32. Weights OHWI, in the kernels' layout (r8_weight below): each output channel's weights
- * start at a multiple of 8, int8 or int4 two per byte. Every scale is a precomputed fixed-point
+ * biases int32. Weights OHWI, in the kernels' layout (r8_weight_at below): each output channel's row padded
+ * to a multiple of 8, pairs of rows interleaved, int8 or int4 two per byte. Every scale is a precomputed fixed-point
  * multiplier and shift (TFLM's QuantizeMultiplier, done once on the host, in double, by whoever fills
  * these structs: resnet8's prepare_program()).
  *
@@ -70,7 +70,9 @@ typedef struct r8_add_params_s {
  * inner loop is a plain dot product. With `add` set, the ADD that follows the convolution in the model is
  * fused into it: `output` holds the ADD's other input on entry, and each element is replaced by the ADD's
  * result, computed from the convolution's int8 output exactly as the separate ADD would (so the residual
- * needs no buffer of its own); `add_input` says which of the ADD's inputs the convolution is, 1 or 2. */
+ * needs no buffer of its own); `add_input` says which of the ADD's inputs the convolution is, 1 or 2.
+ * `fast_requant` is 1 when every channel's shift is <= 0 and its accumulator (bias + weights x inputs) stays
+ * below 2^30 in magnitude, so that a variant may requantize with r8_arm_dsp.h's short form; 0 otherwise. */
 /* clang-format off */
 #define R8_CONV_FIELDS(X) \
   X(SHAPE, input) \
@@ -91,7 +93,8 @@ typedef struct r8_add_params_s {
   X(INT32S, multiplier) \
   X(INT32S, shift) \
   X(ADD, add) \
-  X(INT, add_input)
+  X(INT, add_input) \
+  X(INT, fast_requant)
 /* clang-format on */
 typedef struct {
   R8_CONV_FIELDS(R8_FIELD)
@@ -130,7 +133,7 @@ typedef struct {
 } r8_mean_params;
 
 /* FULLY_CONNECTED, weights [out][in] int8 (or packed int4, per-tensor only as in TFLM), in the kernels'
- * layout (r8_weight). `multiplier` and `shift` have output_depth entries when per_channel is 1, else one. */
+ * layout (r8_weight_at). `multiplier` and `shift` have output_depth entries when per_channel is 1, else one. */
 /* clang-format off */
 #define R8_FULLY_CONNECTED_FIELDS(X) \
   X(INT, input_depth) \
@@ -174,20 +177,39 @@ void r8_mean(const r8_mean_params* p, const int8_t* input, int8_t* output);
 void r8_fully_connected(const r8_fully_connected_params* p, const int8_t* input, int8_t* output);
 void r8_softmax(const r8_softmax_params* p, const int8_t* input, int8_t* output);
 
-/* The kernels' weight layout, for CONV_2D filters and FULLY_CONNECTED rows alike: channel c's weights
- * (TFLite's order within the channel) start at index c x r8_filter_stride(weights per channel), the rest of
- * its last group of 8 zero. int8: one byte a weight. int4: 4 bytes a group of 8 weights, byte k holding
- * weight k in its low nibble and weight k + 4 in its high nibble, so that one 32-bit load and two masks
- * give the group as two words of four int8 weights (times 16). Returns weight `index` of that array. */
-static inline int32_t r8_weight(const int8_t* weights, int32_t int4, int32_t index) {
-  if (!int4) return weights[index];
-  {
-    const uint8_t byte = (uint8_t)weights[(index >> 3) * 4 + (index & 3)];
-    const int32_t nibble = (index & 4) ? (byte >> 4) : (byte & 0x0F);
-    return nibble >= 8 ? nibble - 16 : nibble;
-  }
+/* The kernels' weight layout, for CONV_2D filters and FULLY_CONNECTED rows alike. Each channel's row (its
+ * weights in TFLite's order) is padded with zeros to r8_filter_stride(weights per channel), a multiple of 8.
+ * The rows of channels 2c and 2c + 1 are interleaved by units of 4 bytes, so that a loop over a pair of
+ * channels reads one stream: unit u of row 2c, then unit u of row 2c + 1, then unit u + 1 of each. With an odd
+ * number of channels the last row follows alone.
+ *   int8: a unit holds 4 weights, in order.
+ *   int4: a unit holds 8 weights w0..w7 as nibbles n = w + 8 (0..15): byte 0 holds w0 (low nibble) and w1
+ *         (high), byte 1 w4 and w5, byte 2 w2 and w3, byte 3 w6 and w7. Read as a 32-bit word, each mask of
+ *         one nibble per 16-bit half (0x000F000F, 0x00F000F0, 0x0F000F00, 0xF000F000) gives a pair of weights
+ *         (w0, w2), (w1, w3), (w4, w6), (w5, w7) as two non-negative 16-bit values, ready for SMLAD
+ *         (arm_dsp/r8_conv_arm_dsp_dot.c); the +8 comes off as 8 x the sum of the inputs. */
+
+/* The byte of `weights` that holds byte `b` of row `row`, for `rows` rows of `row_bytes` bytes each. */
+static inline int32_t r8_weight_byte(int32_t rows, int32_t row_bytes, int32_t row, int32_t b) {
+  const int32_t pair_base = (row >> 1) * 2 * row_bytes;
+  if ((row | 1) >= rows) return pair_base + b; /* the last row of an odd count, alone */
+  return pair_base + (b >> 2) * 8 + (row & 1) * 4 + (b & 3);
 }
 static inline int32_t r8_filter_stride(int32_t weights_per_channel) { return (weights_per_channel + 7) & ~7; }
+
+/* int4: the byte of a row (0, 1, ...) holding weight i of the row, and whether in the high nibble. */
+static inline int32_t r8_int4_byte(int32_t i) { return (i >> 3) * 4 + ((i >> 2) & 1) + ((i >> 1) & 1) * 2; }
+static inline int32_t r8_int4_high(int32_t i) { return i & 1; }
+
+/* Weight `i` of row `row` of `rows` rows of `stride` weights (r8_filter_stride) in the layout above. */
+static inline int32_t r8_weight_at(const int8_t* weights, int32_t int4, int32_t rows, int32_t stride, int32_t row,
+                                   int32_t i) {
+  if (!int4) return weights[r8_weight_byte(rows, stride, row, i)];
+  {
+    const uint32_t byte = (uint8_t)weights[r8_weight_byte(rows, stride / 2, row, r8_int4_byte(i))];
+    return (int32_t)(r8_int4_high(i) ? byte >> 4 : byte & 0x0Fu) - 8;
+  }
+}
 
 R8_INLINE int32_t r8_clamp(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : x > hi ? hi : x; }
 

@@ -49,6 +49,7 @@ struct PreparedOp {
   r8_avgpool_params avgpool{};
   r8_mean_params mean{};
   r8_softmax_params softmax{};
+  int64_t multiply_accumulates() const;  // per image: a convolution's or a fully connected layer's, else 0
 };
 
 struct PreparedModel {

@@ -1,173 +1,300 @@
-/* CONV_2D, the Arm DSP variant (Cortex-M4, M7, M33, ...: __ARM_FEATURE_DSP): two output pixels and two
- * channels at a time, 16-bit pairs multiplied with SMLAD (CMSIS-NN's scheme). The same integers as the
- * reference variant: the same patch (taps outside the image at the input zero point) and the same output
- * step (r8_conv_output.h); checked against it in QEMU (scripts/mcu.sh). */
+/* CONV_2D, the Arm DSP variant (Cortex-M4, M7, M33, ...: __ARM_FEATURE_DSP): the same integers as the reference
+ * variant, two output pixels at a time.
+ *   1. Both pixels' patches, gathered by rows of the kernel window (a run of taps inside the image is one run of
+ *      input bytes), widened to 16-bit pairs by SXTB16 and interleaved for the inner loops: per four inputs
+ *      x0..x3, pixel a's (x0, x2) and (x1, x3), then pixel b's. Taps outside the image hold the input zero
+ *      point, inputs past the filter 0. For int4 filters every other group of four is scaled, (x0, x2) by 256
+ *      and (x1, x3) by 16, to meet the nibbles' places (r8_conv_arm_dsp_dot.c), and the patch's sum is kept.
+ *   2. Every pair of output channels' four dot products (r8_dsp_dot_int8 / _int4, assembly on the core).
+ *   3. Each output by r8_arm_dsp.h's short requantization when the layer allows it (r8_conv_params'
+ *      fast_requant), else by r8_conv_output.h's; a fused ADD likewise.
+ * Checked against the reference variant on the same inputs on the host (C in place of the assembly) and in
+ * QEMU (tests/micro/variants_check.c), and the whole model against the host in QEMU (scripts/mcu.sh). */
 #include "r8_kernels.h"
 #include "r8_variants.h"
 
-/* Two patches of 16-bit inputs, interleaved. */
+/* Scratch: the two pixels' interleaved patches (4 x stride bytes), their dot products (8 bytes a channel), the
+ * requantizations (16 bytes a channel), one int8 patch (stride bytes), one pixel's outputs before a fused ADD
+ * (a byte a channel). */
 int32_t r8_conv_scratch_bytes_arm_dsp(const r8_conv_params* p) {
-  return 4 * r8_filter_stride(p->kernel_h * p->kernel_w * p->input.channels);
+  const int32_t stride = r8_filter_stride(p->kernel_h * p->kernel_w * p->input.channels);
+  return 5 * stride + 25 * p->output.channels;
 }
 
-#if R8_COMPILE(R8_CONV_ARM_DSP) && defined(__ARM_FEATURE_DSP)
-#include <arm_acle.h>
+#if R8_COMPILE(R8_CONV_ARM_DSP)
+#include "r8_arm_dsp.h"
 #include "r8_conv_output.h"
 
-static uint32_t r8_load32(const void* p) {
-  uint32_t v;
-  __builtin_memcpy(&v, p, 4);
-  return v;
-}
-
-/* Bytes 1 and 3 of x, sign-extended to two 16-bit halves (SXTB16 with ROR #8, one instruction). */
-static int32_t r8_sxtb16_ror8(uint32_t x) {
-  int32_t r;
-  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-  return r;
-}
-
-/* Patch element i of the output pixel whose window starts at (y0, x0): the input, the input zero point
- * outside the image, 0 past the filter. */
-static int32_t r8_patch_value(const r8_conv_params* p, const int8_t* input, int32_t y0, int32_t x0, int32_t i) {
-  const int32_t c = p->input.channels, tap = i / c, y = y0 + tap / p->kernel_w, x = x0 + tap % p->kernel_w;
-  if (i >= p->kernel_h * p->kernel_w * c) return 0;
-  if (y < 0 || y >= p->input.height || x < 0 || x >= p->input.width) return -p->input_offset;
-  return input[(y * p->input.width + x) * c + i % c];
-}
-
-/* The patch of one output pixel as 16-bit pairs for SMLAD: for every four inputs x0..x3 the words
- * (x0, x2) and (x1, x3), the order SXTB16 gives four int8 weights in, written two words every four, so
- * that the other pixel's pairs interleave (`words` + 2). Taps outside the image are the input zero point,
- * the inputs past the filter 0. */
-static void r8_patch16(const r8_conv_params* p, const int8_t* input, int32_t pixel, uint32_t* words) {
-  const int32_t c = p->input.channels, size = p->kernel_h * p->kernel_w * c, stride = r8_filter_stride(size);
-  const int32_t y0 = pixel / p->output.width * p->stride_h - p->pad_top;
-  const int32_t x0 = pixel % p->output.width * p->stride_w - p->pad_left;
-  const uint32_t zero_pair = (uint32_t)(uint16_t)(int16_t)(-p->input_offset) * 0x10001u;
-  uint32_t* w = words;
-  int32_t ky, kx, i;
-  if (c % 4 != 0) { /* e.g. an RGB input's 3 channels: element by element */
-    for (i = 0; i < stride; i += 4, w += 4) {
-      const int32_t v0 = r8_patch_value(p, input, y0, x0, i), v1 = r8_patch_value(p, input, y0, x0, i + 1);
-      const int32_t v2 = r8_patch_value(p, input, y0, x0, i + 2), v3 = r8_patch_value(p, input, y0, x0, i + 3);
-      w[0] = (uint32_t)(uint16_t)v0 | (uint32_t)v2 << 16;
-      w[1] = (uint32_t)(uint16_t)v1 | (uint32_t)v3 << 16;
-    }
-    return;
+/* Inputs k .. k + n - 1 of a patch (k and n multiples of 4) from `from` as 16-bit pairs into `words` (pixel a's
+ * or b's slots), eight a pass after the first four when n / 4 is odd. */
+static void r8_widen(const int8_t* from, int32_t k, int32_t n, uint32_t* words) {
+  const int8_t* const end = from + n;
+  uint32_t* w = words + k;
+  if (n & 4) {
+    const uint32_t v = r8_load32(from);
+    w[0] = r8_sxtb16(v), w[1] = r8_sxtb16_ror8(v);
+    from += 4, w += 4;
   }
-  for (ky = 0; ky < p->kernel_h; ++ky) {
-    const int32_t y = y0 + ky;
-    for (kx = 0; kx < p->kernel_w; ++kx) {
-      const int32_t x = x0 + kx;
-      if (y < 0 || y >= p->input.height || x < 0 || x >= p->input.width) {
-        for (i = 0; i < c; i += 4, w += 4) w[0] = w[1] = zero_pair;
-      } else {
-        const int8_t* from = input + (y * p->input.width + x) * c;
-        for (i = 0; i < c; i += 4, w += 4) {
-          const uint32_t v = r8_load32(from + i);
-          w[0] = (uint32_t)__sxtb16((int32_t)v);
-          w[1] = (uint32_t)r8_sxtb16_ror8(v);
-        }
-      }
+  if (from < end) {
+    do { /* tested at the end: one branch a pass */
+      const uint32_t v = r8_load32(from), u = r8_load32(from + 4);
+      w[0] = r8_sxtb16(v), w[1] = r8_sxtb16_ror8(v), w[4] = r8_sxtb16(u), w[5] = r8_sxtb16_ror8(u);
+      from += 8, w += 8;
+    } while (from < end);
+  }
+}
+
+/* The same for int4 filters, one group of four: scaled ((x0, x2) by 256 and (x1, x3) by 16, lane by lane) for
+ * the groups at even k / 4, as is for the odd; adds the inputs to `*sum`. */
+R8_INLINE void r8_widen_int4_group(const int8_t* from, int32_t scaled, uint32_t* w, int32_t* sum) {
+  const uint32_t v = r8_load32(from), even = r8_sxtb16(v), odd = r8_sxtb16_ror8(v);
+  *sum = r8_smlad(even, 0x00010001u, r8_smlad(odd, 0x00010001u, *sum));
+  w[0] = scaled ? (v << 8) & 0xFF00FF00u : even;
+  w[1] = scaled ? (odd << 4) & ~0x000F0000u : odd;
+}
+
+/* Inputs k .. k + n - 1 for int4 filters, a scaled and an unscaled group a pass; returns the inputs' sum. */
+static int32_t r8_widen_int4(const int8_t* from, int32_t k, int32_t n, uint32_t* words) {
+  const int8_t* const end = from + n;
+  uint32_t* w = words + k;
+  int32_t sum = 0;
+  if (n > 0 && (k & 4)) r8_widen_int4_group(from, 0, w, &sum), from += 4, w += 4;
+  if (end - from >= 8) {
+    do {
+      r8_widen_int4_group(from, 1, w, &sum);
+      r8_widen_int4_group(from + 4, 0, w + 4, &sum);
+      from += 8, w += 8;
+    } while (end - from >= 8);
+  }
+  if (from < end) r8_widen_int4_group(from, 1, w, &sum);
+  return sum;
+}
+
+/* How a layer's patches are gathered: its window's geometry, and four inputs at the zero point as r8_widen /
+ * r8_widen_int4 give them (zero[0], zero[1] at even k / 4, zero[2], zero[3] at odd). */
+typedef struct {
+  const r8_conv_params* p;
+  int32_t row, size, stride; /* a window row's inputs, the filter's, the stride */
+  uint32_t zero[4];
+} r8_dsp_gather;
+
+static void r8_dsp_gather_of(const r8_conv_params* p, r8_dsp_gather* g) {
+  int8_t eight[8];
+  uint32_t words[8];
+  __builtin_memset(eight, -p->input_offset, sizeof eight);
+  g->p = p;
+  g->row = p->kernel_w * p->input.channels;
+  g->size = p->kernel_h * g->row;
+  g->stride = r8_filter_stride(g->size);
+  if (p->weights_int4) {
+    r8_widen_int4(eight, 0, 8, words);
+  } else {
+    r8_widen(eight, 0, 8, words);
+  }
+  g->zero[0] = words[0], g->zero[1] = words[1], g->zero[2] = words[4], g->zero[3] = words[5];
+}
+
+/* Inputs k .. k + n - 1 (multiples of 4) at the zero point. */
+static void r8_widen_zero(const r8_dsp_gather* g, int32_t k, int32_t n, uint32_t* words) {
+  uint32_t* w = words + k;
+  for (; n > 0; n -= 4, k += 4, w += 4) {
+    w[0] = g->zero[k & 4 ? 2 : 0];
+    w[1] = g->zero[k & 4 ? 3 : 1];
+  }
+}
+
+/* Where output pixel `pixel`'s window starts in the input: its top row and left column (both may be negative). */
+typedef struct {
+  int32_t y, x;
+} r8_dsp_corner;
+
+static r8_dsp_corner r8_dsp_corner_of(const r8_conv_params* p, int32_t pixel) {
+  r8_dsp_corner c;
+  c.y = pixel / p->output.width * p->stride_h - p->pad_top;
+  c.x = pixel % p->output.width * p->stride_w - p->pad_left;
+  return c;
+}
+
+/* Row ky of the window at `c`: returns how many of its inputs lie inside the image (from `*from`), after `*left`
+ * inputs before it; the rest of the row after it. */
+static int32_t r8_dsp_window_row(const r8_conv_params* p, const int8_t* input, r8_dsp_corner c, int32_t ky,
+                                 int32_t* left, const int8_t** from) {
+  const int32_t ch = p->input.channels, kw = p->kernel_w, y = c.y + ky;
+  const int32_t x_lo = c.x < 0 ? -c.x : 0, x_hi = c.x + kw > p->input.width ? p->input.width - c.x : kw;
+  if (y < 0 || y >= p->input.height || x_lo >= x_hi) {
+    *left = kw * ch, *from = input;
+    return 0;
+  }
+  *left = x_lo * ch, *from = input + (y * p->input.width + c.x + x_lo) * ch;
+  return (x_hi - x_lo) * ch;
+}
+
+/* Output pixel `pixel`'s patch in int8 (the filter stride's bytes, zeros past the filter). */
+static void r8_dsp_patch_bytes(const r8_dsp_gather* g, const int8_t* input, int32_t pixel, int8_t* to) {
+  const int8_t zero = (int8_t)(-g->p->input_offset);
+  const r8_dsp_corner c = r8_dsp_corner_of(g->p, pixel);
+  int32_t ky, left, run;
+  const int8_t* from;
+  for (ky = 0; ky < g->p->kernel_h; ++ky, to += g->row) {
+    run = r8_dsp_window_row(g->p, input, c, ky, &left, &from);
+    __builtin_memset(to, zero, (uint32_t)left);
+    __builtin_memcpy(to + left, from, (uint32_t)run);
+    __builtin_memset(to + left + run, zero, (uint32_t)(g->row - left - run));
+  }
+  __builtin_memset(to, 0, (uint32_t)(g->stride - g->size));
+}
+
+/* Output pixel `pixel`'s patch into `words` (+ 0 for pixel a, + 2 for b): by rows of the window when the
+ * channels are a multiple of 4, else through the int8 patch in `bytes`. Returns the sum of its inputs (int4). */
+static int32_t r8_dsp_patch(const r8_dsp_gather* g, const int8_t* input, int32_t pixel, uint32_t* words,
+                            int8_t* bytes) {
+  const r8_conv_params* const p = g->p;
+  const int32_t int4 = p->weights_int4, row = g->row, ch = p->input.channels, zero = -p->input_offset;
+  int32_t sum = 0, ky, k, i, left, run, x_lo, x_hi, at;
+  r8_dsp_corner c;
+  if (ch % 4 != 0) {
+    r8_dsp_patch_bytes(g, input, pixel, bytes);
+    if (int4) return r8_widen_int4(bytes, 0, g->stride, words);
+    r8_widen(bytes, 0, g->stride, words);
+    return 0;
+  }
+  /* Every row of the window has the same columns inside the image: `left` inputs before them, `run` inside. */
+  c = r8_dsp_corner_of(p, pixel);
+  x_lo = c.x < 0 ? -c.x : 0, x_hi = c.x + p->kernel_w > p->input.width ? p->input.width - c.x : p->kernel_w;
+  left = x_lo * ch, run = x_hi > x_lo ? (x_hi - x_lo) * ch : 0;
+  at = (c.y * p->input.width + c.x + x_lo) * ch;
+  for (ky = 0, k = 0; ky < p->kernel_h; ++ky, k += row, at += p->input.width * ch) {
+    if (c.y + ky < 0 || c.y + ky >= p->input.height || run == 0) {
+      r8_widen_zero(g, k, row, words);
+      sum += row * zero;
+      continue;
+    }
+    r8_widen_zero(g, k, left, words);
+    if (int4) {
+      sum += r8_widen_int4(input + at, k + left, run, words) + (row - run) * zero;
+    } else {
+      r8_widen(input + at, k + left, run, words);
+    }
+    r8_widen_zero(g, k + left + run, row - left - run, words);
+  }
+  for (i = g->size; i < g->stride; i += 4) words[i] = words[i + 1] = 0;
+  return sum;
+}
+
+/* int4 sums are 256 x the nibbles' products, n = w + 8: the dot products are sum / 256 - 8 x the patch's sum. */
+static void r8_dsp_int4_dots(int32_t* sums, int32_t n, int32_t patch_sum) {
+  const int32_t* const end = sums + n;
+  const int32_t eight = 8 * patch_sum;
+  do { /* n >= 1 */
+    *sums = (*sums >> 8) - eight;
+  } while (++sums < end);
+}
+
+/* One pixel's outputs from its dot products by r8_conv_output.h's general step. */
+static void r8_dsp_outputs(const r8_conv_params* p, const int32_t* dots, int8_t* out) {
+  int32_t oc;
+  for (oc = 0; oc < p->output.channels; ++oc) out[oc] = r8_conv_result(p, oc, dots[oc], p->add ? out[oc] : 0);
+}
+
+/* One pixel's `n` outputs by the short requantization (r8_arm_dsp.h): `q` the layer's (fast_requant). */
+R8_NOINLINE void r8_dsp_requant_row(const int32_t* dots, const int32_t* bias, const r8_requant* q, int32_t n,
+                                    const r8_conv_params* p, int8_t* out) {
+  const int32_t offset = p->output_offset, lo = p->act_min, hi = p->act_max;
+  const int8_t* const end = out + n;
+  do { /* n >= 1; a loop tested at its end takes one branch an output, not two */
+    int32_t v = r8_requant_fast(*dots++ + *bias++, q++) + offset;
+    v = v < lo ? lo : v; /* conditional moves: a branch costs more */
+    *out++ = (int8_t)(v > hi ? hi : v);
+  } while (out < end);
+}
+
+/* The fused ADD of one pixel by its short form: `conv` the convolution's outputs, `out` the other input, then the
+ * sums. */
+R8_NOINLINE void r8_dsp_add_row(const r8_add_fast* add, int32_t conv_first, const int8_t* conv, int32_t n,
+                                int8_t* out) {
+  const r8_add_fast f = *add; /* a copy the stores to `out` cannot alias */
+  const int8_t* const end = conv + n;
+  do { /* n >= 1 */
+    *out = (int8_t)(conv_first ? r8_add_fast_element(&f, *conv, *out) : r8_add_fast_element(&f, *out, *conv));
+    ++conv, ++out;
+  } while (conv < end);
+}
+
+/* Both pixels' outputs (one when `two` is 0) by the short forms: `add` the fused ADD's or NULL, `conv` scratch
+ * for a pixel's convolution outputs before the ADD. */
+static void r8_dsp_outputs_fast(const r8_conv_params* p, const r8_requant* q, const r8_add_fast* add,
+                                const int32_t* dots, int32_t two, int8_t* out, int8_t* conv) {
+  const int32_t channels = p->output.channels;
+  int32_t i;
+  for (i = 0; i <= two; ++i, dots += channels, out += channels) {
+    r8_dsp_requant_row(dots, p->bias, q, channels, p, add ? conv : out);
+    if (add) r8_dsp_add_row(add, p->add_input == 1, conv, channels, out);
+  }
+}
+
+/* A layer the inner loops cannot take (int4 rows so long that 256 n x sums could pass 2^31: over 4,096
+ * inputs), one output at a time from the int8 patch. */
+static void r8_dsp_conv_long(const r8_dsp_gather* g, const int8_t* input, int8_t* output, int8_t* bytes) {
+  const r8_conv_params* p = g->p;
+  const int32_t channels = p->output.channels, pixels = p->output.height * p->output.width;
+  int32_t pixel, oc, i;
+  for (pixel = 0; pixel < pixels; ++pixel) {
+    r8_dsp_patch_bytes(g, input, pixel, bytes);
+    for (oc = 0; oc < channels; ++oc) {
+      int8_t* const out = output + pixel * channels + oc;
+      int32_t dot = 0;
+      for (i = 0; i < g->size; ++i) dot += r8_weight_at(p->weights, 1, channels, g->stride, oc, i) * bytes[i];
+      *out = r8_conv_result(p, oc, dot, p->add ? *out : 0);
     }
   }
-  for (i = size; i < stride; i += 4, w += 4) w[0] = w[1] = 0;
 }
 
-/* The assembly of the two dot-product loops below, in named pieces. Registers: p0/p1 a word of four
- * weights of filter 0/1 on entry, e0/e1 and p0/p1 their even and odd weights as 16-bit pairs after
- * R8_ASM_PAIRS; x0/x1 a word pair of the interleaved patches (pixel a's, then pixel b's); a0/a1 and b0/b1
- * the four sums. */
-#define R8_ASM_PAIRS                \
-  "sxtb16 %[e0], %[p0]\n\t"         \
-  "sxtb16 %[p0], %[p0], ror #8\n\t" \
-  "sxtb16 %[e1], %[p1]\n\t"         \
-  "sxtb16 %[p1], %[p1], ror #8\n\t"
-/* The four weights' products with pixel a's next four inputs (already in x0/x1), then pixel b's. */
-#define R8_ASM_SMLAD_A                   \
-  "smlad %[a0], %[e0], %[x0], %[a0]\n\t" \
-  "smlad %[a0], %[p0], %[x1], %[a0]\n\t" \
-  "smlad %[a1], %[e1], %[x0], %[a1]\n\t" \
-  "smlad %[a1], %[p1], %[x1], %[a1]\n\t"
-#define R8_ASM_SMLAD_B                   \
-  "ldrd %[x0], %[x1], [%[ab]], #8\n\t"   \
-  "smlad %[b0], %[e0], %[x0], %[b0]\n\t" \
-  "smlad %[b0], %[p0], %[x1], %[b0]\n\t" \
-  "smlad %[b1], %[e1], %[x0], %[b1]\n\t" \
-  "smlad %[b1], %[p1], %[x1], %[b1]\n\t"
-/* int4: the masked nibbles of p0/p1 (four weights times 16) through both pixels. */
-#define R8_ASM_INT4_HALF              \
-  "and %[p0], %[p0], #0xF0F0F0F0\n\t" \
-  "and %[p1], %[p1], #0xF0F0F0F0\n\t" R8_ASM_PAIRS "ldrd %[x0], %[x1], [%[ab]], #8\n\t" R8_ASM_SMLAD_A R8_ASM_SMLAD_B
-#define R8_ASM_OPERANDS                                                                                              \
-  : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [w0] "+r"(w0), [w1] "+r"(w1), [ab] "+r"(ab),     \
-    [n] "+r"(groups), [p0] "=&r"(p0), [p1] "=&r"(p1), [e0] "=&r"(e0), [e1] "=&r"(e1), [x0] "=&r"(x0), [x1] "=&r"(x1) \
-  :                                                                                                              \
-  : "cc", "memory"
-
-/* acc = {pixel a . filter 0, pixel a . filter 1, pixel b . filter 0, pixel b . filter 1} for int8 filters
- * (`groups` of four weights) and the interleaved patches `ab`: two 16-bit products per SMLAD, 16
- * multiply-accumulates in 18 instructions. Written in assembly because at -Os the compiler spills. */
-static void r8_dot_2x2_int8(const int8_t* w0, const int8_t* w1, const uint32_t* ab, int32_t groups, int32_t* acc) {
-  int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-  uint32_t p0, p1, e0, e1, x0, x1;
-  __asm__ volatile(
-      "1:\n\t"
-      "ldr %[p0], [%[w0]], #4\n\t"
-      "ldr %[p1], [%[w1]], #4\n\t"
-      "ldrd %[x0], %[x1], [%[ab]], #8\n\t" R8_ASM_PAIRS R8_ASM_SMLAD_A R8_ASM_SMLAD_B
-      "subs %[n], %[n], #1\n\t"
-      "bne 1b\n\t" R8_ASM_OPERANDS);
-  acc[0] = a0, acc[1] = a1, acc[2] = b0, acc[3] = b1;
-}
-
-/* The same for packed int4 filters (`groups` of eight weights, four bytes): a load and a mask give four
- * weights times 16 (the low nibbles shifted up, or the high ones), so the sums come out times 16 and are
- * divided exactly. 32 multiply-accumulates in 40 instructions. */
-static void r8_dot_2x2_int4(const int8_t* w0, const int8_t* w1, const uint32_t* ab, int32_t groups, int32_t* acc) {
-  int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
-  uint32_t p0, p1, e0, e1, x0, x1;
-  __asm__ volatile(
-      "1:\n\t"
-      "ldr %[p0], [%[w0]]\n\t"
-      "ldr %[p1], [%[w1]]\n\t"
-      "lsl %[p0], %[p0], #4\n\t"
-      "lsl %[p1], %[p1], #4\n\t" R8_ASM_INT4_HALF
-      "ldr %[p0], [%[w0]], #4\n\t"
-      "ldr %[p1], [%[w1]], #4\n\t" R8_ASM_INT4_HALF
-      "subs %[n], %[n], #1\n\t"
-      "bne 1b\n\t" R8_ASM_OPERANDS);
-  acc[0] = a0 >> 4, acc[1] = a1 >> 4, acc[2] = b0 >> 4, acc[3] = b1 >> 4;
+/* The dot products of pixels `pixel` and `pixel` + 1 (or `pixel` twice, the last of an odd count) with every
+ * channel into dots[0 .. channels - 1] (pixel a) and dots[channels ..] (pixel b). */
+static void r8_dsp_dots(const r8_dsp_gather* g, const int8_t* input, int32_t pixel, int32_t two, uint32_t* patches,
+                        int32_t* dots, int8_t* bytes) {
+  const r8_conv_params* p = g->p;
+  const int32_t channels = p->output.channels, pairs = channels / 2;
+  const int32_t row_bytes = p->weights_int4 ? g->stride / 2 : g->stride;
+  const int32_t sum_a = r8_dsp_patch(g, input, pixel, patches, bytes);
+  const int32_t sum_b = r8_dsp_patch(g, input, two ? pixel + 1 : pixel, patches + 2, bytes);
+  if (pairs > 0) {
+    (p->weights_int4 ? r8_dsp_dot_int4 : r8_dsp_dot_int8)(p->weights, patches, g->stride, pairs, dots, dots + channels);
+  }
+  if (channels & 1) {
+    r8_dsp_dot_rows(p->weights + pairs * 2 * row_bytes, 4, 1, p->weights_int4, patches, g->stride, dots + channels - 1,
+                    dots + 2 * channels - 1);
+  }
+  if (p->weights_int4) r8_dsp_int4_dots(dots, channels, sum_a), r8_dsp_int4_dots(dots + channels, channels, sum_b);
 }
 
 void r8_conv_arm_dsp(const r8_conv_params* p, const int8_t* input, int8_t* output, int8_t* scratch) {
-  const int32_t stride = r8_filter_stride(p->kernel_h * p->kernel_w * p->input.channels);
   const int32_t channels = p->output.channels, pixels = p->output.height * p->output.width;
-  const int32_t filter_bytes = p->weights_int4 ? stride / 2 : stride;
-  uint32_t* const patches = (uint32_t*)(void*)scratch; /* stride words: two pixels' pairs interleaved */
-  int32_t pixel, oc;
-  for (pixel = 0; pixel < pixels; pixel += 2) {
+  r8_dsp_gather g;
+  r8_add_fast add;
+  int32_t pixel, oc, fast;
+  uint32_t* const patches = (uint32_t*)(void*)scratch;
+  int32_t* dots;
+  r8_requant* q;
+  int8_t* bytes;
+  r8_dsp_gather_of(p, &g);
+  dots = (int32_t*)(void*)(scratch + 4 * g.stride);
+  q = (r8_requant*)(void*)(dots + 2 * channels);
+  bytes = (int8_t*)(q + channels);
+  if (p->weights_int4 && g.stride > 4096) {
+    r8_dsp_conv_long(&g, input, output, bytes);
+    return;
+  }
+  fast = p->fast_requant && (!p->add || r8_add_fast_of(p->add, &add));
+  for (oc = 0; fast && oc < channels; ++oc) q[oc] = r8_requant_of(p->multiplier[oc], p->shift[oc]);
+  for (pixel = 0; pixel < pixels; pixel += 2, output += 2 * channels) {
     const int32_t two = pixel + 1 < pixels;
-    int8_t* out_a = output + pixel * channels;
-    int8_t* out_b = out_a + channels;
-    r8_patch16(p, input, pixel, patches);
-    r8_patch16(p, input, two ? pixel + 1 : pixel, patches + 2);
-    for (oc = 0; oc < channels; oc += 2) {
-      const int32_t pair = oc + 1 < channels;
-      const int8_t* w0 = p->weights + oc * filter_bytes;
-      const int8_t* w1 = pair ? w0 + filter_bytes : w0;
-      int32_t acc[4];
-      if (p->weights_int4)
-        r8_dot_2x2_int4(w0, w1, patches, stride / 8, acc);
-      else
-        r8_dot_2x2_int8(w0, w1, patches, stride / 4, acc);
-      out_a[oc] = r8_conv_result(p, oc, acc[0], p->add ? out_a[oc] : 0);
-      if (pair) out_a[oc + 1] = r8_conv_result(p, oc + 1, acc[1], p->add ? out_a[oc + 1] : 0);
-      if (two) {
-        out_b[oc] = r8_conv_result(p, oc, acc[2], p->add ? out_b[oc] : 0);
-        if (pair) out_b[oc + 1] = r8_conv_result(p, oc + 1, acc[3], p->add ? out_b[oc + 1] : 0);
-      }
+    r8_dsp_dots(&g, input, pixel, two, patches, dots, bytes);
+    if (fast) {
+      r8_dsp_outputs_fast(p, q, p->add ? &add : (const r8_add_fast*)0, dots, two, output, bytes + g.stride);
+    } else {
+      r8_dsp_outputs(p, dots, output);
+      if (two) r8_dsp_outputs(p, dots + channels, output + channels);
     }
   }
 }

@@ -9,9 +9,9 @@
 #include "r8_kernels.h"
 #include "r8_variants.h"
 
-/* Four int8 patches, and for int4 weights four filters unpacked to int8. */
+/* Four int8 patches and four filters unpacked to contiguous int8 rows. */
 int32_t r8_conv_scratch_bytes_reference(const r8_conv_params* p) {
-  return (p->weights_int4 ? 8 : 4) * r8_filter_stride(p->kernel_h * p->kernel_w * p->input.channels);
+  return 8 * r8_filter_stride(p->kernel_h * p->kernel_w * p->input.channels);
 }
 
 #if R8_COMPILE(R8_CONV_REFERENCE)
@@ -62,27 +62,39 @@ R8_HOT static void r8_dot4(const int8_t* a, const int8_t* b, int32_t n, int32_t*
   acc[3] = a3;
 }
 
-/* Channel oc's packed int4 filter as int8 in `out` (r8_weight's layout: byte k of a group of four holds
- * weight k low and weight k + 4 high); a nibble n is the int4 value (n ^ 8) - 8. */
-R8_HOT static void r8_unpack(const int8_t* packed, int32_t stride, int8_t* out) {
-  int32_t g, k;
-  for (g = 0; g < stride / 8; ++g) {
-    for (k = 0; k < 4; ++k) {
-      const uint32_t byte = (uint8_t)packed[g * 4 + k];
-      out[g * 8 + k] = (int8_t)((int32_t)((byte & 0x0Fu) ^ 8u) - 8);
-      out[g * 8 + k + 4] = (int8_t)((int32_t)((byte >> 4) ^ 8u) - 8);
+/* Rows oc .. oc + n - 1 of the filters as contiguous int8 rows of `stride` weights in `out`, from the kernels'
+ * layout (r8_kernels.h: pairs of rows interleaved by 4-byte units; int4: byte j of a unit holds weights
+ * first[j] and first[j] + 1 of its 8, as nibbles w + 8, low then high). */
+R8_HOT static void r8_unpack(const r8_conv_params* p, int32_t stride, int32_t oc, int32_t n, int8_t* out) {
+  static const int8_t first[4] = {0, 4, 2, 6};
+  const int32_t channels = p->output.channels, row_bytes = p->weights_int4 ? stride / 2 : stride;
+  int32_t k, u, j;
+  for (k = 0; k < n; ++k) {
+    const int32_t row = oc + k, alone = (row | 1) >= channels; /* the last row of an odd count is not paired */
+    const int8_t* unit = p->weights + r8_weight_byte(channels, row_bytes, row, 0);
+    int8_t* to = out + k * stride;
+    for (u = 0; u < row_bytes / 4; ++u, unit += alone ? 4 : 8) {
+      if (!p->weights_int4) {
+        for (j = 0; j < 4; ++j) to[4 * u + j] = unit[j];
+        continue;
+      }
+      for (j = 0; j < 4; ++j) {
+        const uint32_t byte = (uint8_t)unit[j];
+        to[8 * u + first[j]] = (int8_t)((int32_t)(byte & 0x0Fu) - 8);
+        to[8 * u + first[j] + 1] = (int8_t)((int32_t)(byte >> 4) - 8);
+      }
     }
   }
 }
 
-/* Output pixels a block at a time: their patches gathered once, each group of four filters (unpacked once
- * for int4) applied to all of them. */
+/* Output pixels a block at a time: their patches gathered once, each group of four filters unpacked once and
+ * applied to all of them. */
 #define R8_PIXELS 4
 
 R8_HOT void r8_conv_reference(const r8_conv_params* p, const int8_t* input, int8_t* output, int8_t* scratch) {
   const int32_t stride = r8_filter_stride(p->kernel_h * p->kernel_w * p->input.channels);
   const int32_t channels = p->output.channels, pixels = p->output.height * p->output.width;
-  int8_t* const unpacked = scratch + R8_PIXELS * stride; /* int4: four filters as int8 */
+  int8_t* const filters = scratch + R8_PIXELS * stride; /* four filters as contiguous int8 rows */
   int32_t first, n_pixels, px, oc, k;
   for (first = 0; first < pixels; first += n_pixels) {
     n_pixels = pixels - first < R8_PIXELS ? pixels - first : R8_PIXELS;
@@ -91,11 +103,7 @@ R8_HOT void r8_conv_reference(const r8_conv_params* p, const int8_t* input, int8
     }
     for (oc = 0; oc < channels; oc += 4) {
       const int32_t n = channels - oc < 4 ? channels - oc : 4;
-      const int8_t* filters = p->weights + oc * stride;
-      if (p->weights_int4) {
-        for (k = 0; k < n; ++k) r8_unpack(p->weights + (oc + k) * (stride / 2), stride, unpacked + k * stride);
-        filters = unpacked;
-      }
+      r8_unpack(p, stride, oc, n, filters);
       for (px = 0; px < n_pixels; ++px) {
         int8_t* out = output + (first + px) * channels + oc;
         int32_t dots[4];

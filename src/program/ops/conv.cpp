@@ -65,6 +65,7 @@ void pack_conv(const PreparedModel& model, const ArenaStep& step, ConstArrays& a
   p.bias = arrays.add(folded_bias(c.bias, c.filter, c.input_offset));
   p.multiplier = arrays.add(c.multiplier);
   p.shift = arrays.add(c.shift);
+  p.fast_requant = fast_requant(c.bias, c.filter, c.input_offset, c.shift) ? 1 : 0;
   if (step.fused_add >= 0) {
     p.add = arrays.add(model.ops[static_cast<size_t>(step.fused_add)].add);
     p.add_input = step.add_input;

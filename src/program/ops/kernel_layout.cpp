@@ -4,19 +4,21 @@
 namespace resnet8::ops {
 
 std::vector<int8_t> kernel_layout(const PreparedWeights& w) {
-  const int64_t stride = r8_filter_stride(w.per_row);
-  std::vector<int8_t> out(static_cast<size_t>(w.int4 ? w.rows * stride / 2 : w.rows * stride), 0);
-  for (int64_t c = 0; c < w.rows; ++c) {
-    for (int64_t i = 0; i < w.per_row; ++i) {
-      const int8_t v = w.values[static_cast<size_t>(c * w.per_row + i)];
-      const int64_t at = c * stride + i;
+  const int32_t stride = r8_filter_stride(w.per_row), row_bytes = w.int4 ? stride / 2 : stride;
+  // Padding weights are 0: nibbles of 8 (0x88) in int4.
+  std::vector<int8_t> out(static_cast<size_t>(int64_t{w.rows} * row_bytes), w.int4 ? int8_t{-120} : int8_t{0});
+  for (int32_t c = 0; c < w.rows; ++c) {
+    for (int32_t i = 0; i < w.per_row; ++i) {
+      const int8_t v = w.values[static_cast<size_t>(int64_t{c} * w.per_row + i)];
       if (!w.int4) {
-        out[static_cast<size_t>(at)] = v;
+        out[static_cast<size_t>(r8_weight_byte(w.rows, row_bytes, c, i))] = v;
         continue;
       }
-      auto& byte = out[static_cast<size_t>(at / 8 * 4 + at % 4)];
-      const auto nibble = static_cast<uint8_t>(v & 0x0F);
-      byte = static_cast<int8_t>(static_cast<uint8_t>(byte) | (at % 8 >= 4 ? nibble << 4 : nibble));
+      // int4: n = v + 8 in the nibble r8_int4_byte / r8_int4_high name.
+      auto& byte = out[static_cast<size_t>(r8_weight_byte(w.rows, row_bytes, c, r8_int4_byte(i)))];
+      const int shift = r8_int4_high(i) ? 4 : 0;
+      const auto kept = static_cast<uint8_t>(static_cast<uint8_t>(byte) & ~(0x0F << shift));
+      byte = static_cast<int8_t>(kept | ((v + 8) & 0x0F) << shift);
     }
   }
   return out;
@@ -30,6 +32,17 @@ std::vector<int32_t> folded_bias(const std::vector<int32_t>& bias, const Prepare
     out[static_cast<size_t>(r)] = static_cast<int32_t>(out[static_cast<size_t>(r)] + input_offset * sum);
   }
   return out;
+}
+
+bool fast_requant(const std::vector<int32_t>& bias, const PreparedWeights& w, int32_t input_offset,
+                  const std::vector<int32_t>& shift) {
+  for (const int32_t s : shift) {
+    if (s > 0 || s < -31) return false;
+  }
+  for (int32_t r = 0; r < w.rows; ++r) {
+    if (PrepareContext::accumulator_bound(bias, w, input_offset, r) >= (int64_t{1} << 30)) return false;
+  }
+  return true;
 }
 
 }  // namespace resnet8::ops

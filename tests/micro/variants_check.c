@@ -1,0 +1,193 @@
+/* Every faster variant of the C kernels against the portable reference, on the same random inputs: built into
+ * the host's unit tests (tests/test_micro_variants.cpp; the arm_dsp variant in C, its instructions emulated) and
+ * for a Cortex-M4 in QEMU (scripts/mcu.sh; the arm_dsp variant's assembly). Both builds compile every variant
+ * (R8_ALL_VARIANTS). Plain C99, static buffers, no malloc.
+ *
+ * Checks:
+ *   requant   r8_requant_fast against TFLM's r8_mbqm: edge operands (0, +-1, +-(2^30 - 1), +-2^29, powers of
+ *             two, multipliers 0, 2^30, 2^31 - 1) at every shift -31..0, then `requant_cases` random ones;
+ *   add       r8_add_fast_element against r8_add_element for all 65,536 input pairs of random ADD parameters;
+ *   conv      r8_conv_arm_dsp against r8_conv_reference on `conv_cases` random layers: 1..3 x 1..3 kernels,
+ *             strides 1..2, any padding, 1..20 input and 1..9 output channels (odd and even), int8 and int4,
+ *             with and without a fused ADD, fast and general requantization, and int4 rows longer than 4,096
+ *             inputs (the variant's long path). */
+#include "variants_check.h"
+
+#include <string.h>
+
+#include "r8_arm_dsp.h"
+#include "r8_kernels.h"
+#include "r8_variants.h"
+
+static uint32_t state;
+static uint32_t next(void) { /* xorshift32 */
+  state ^= state << 13;
+  state ^= state >> 17;
+  state ^= state << 5;
+  return state;
+}
+static int32_t between(int32_t lo, int32_t hi) { return lo + (int32_t)(next() % (uint32_t)(hi - lo + 1)); }
+
+static int fail(r8_check_report report, const char* what, int32_t a, int32_t b, int32_t got, int32_t want) {
+  char line[160];
+  int n = 0;
+  const char* s;
+  int32_t v[4];
+  int i;
+  v[0] = a, v[1] = b, v[2] = got, v[3] = want;
+  for (s = what; *s && n < 80; ++s) line[n++] = *s;
+  for (i = 0; i < 4; ++i) { /* " %d" without printf, for any C library */
+    char digits[12];
+    int d = 0;
+    uint32_t u = v[i] < 0 ? 0u - (uint32_t)v[i] : (uint32_t)v[i];
+    line[n++] = ' ';
+    if (v[i] < 0) line[n++] = '-';
+    do digits[d++] = (char)('0' + u % 10u), u /= 10u;
+    while (u);
+    while (d) line[n++] = digits[--d];
+  }
+  line[n] = '\0';
+  if (report) report(line);
+  return 1;
+}
+
+static int requant_one(r8_check_report report, int32_t x, int32_t m, int32_t shift) {
+  const r8_requant q = r8_requant_of(m, shift);
+  const int32_t got = r8_requant_fast(x, &q), want = r8_mbqm(x, m, shift);
+  return got == want ? 0 : fail(report, "requant (x, multiplier, got, want)", x, m, got, want);
+}
+
+static int check_requant(r8_check_report report, int32_t cases) {
+  static const int32_t xs[] = {0,
+                               1,
+                               -1,
+                               2,
+                               -2,
+                               3,
+                               -3,
+                               (1 << 30) - 1,
+                               -(1 << 30) + 1,
+                               1 << 29,
+                               -(1 << 29),
+                               (1 << 29) + 1,
+                               -(1 << 29) - 1,
+                               12345,
+                               -12345,
+                               65536,
+                               -65536,
+                               1 << 20,
+                               -(1 << 20)};
+  static const int32_t ms[] = {0, 1 << 30, 0x7FFFFFFF, (1 << 30) + 1, 1518500250, 1 << 30 | 12345};
+  int failures = 0;
+  int32_t shift, i, j;
+  for (shift = -31; shift <= 0; ++shift) {
+    for (i = 0; i < (int32_t)(sizeof xs / sizeof xs[0]); ++i) {
+      for (j = 0; j < (int32_t)(sizeof ms / sizeof ms[0]); ++j) failures += requant_one(report, xs[i], ms[j], shift);
+    }
+  }
+  for (i = 0; i < cases && failures < 10; ++i) {
+    const int32_t bits = between(1, 30); /* operands of every magnitude below 2^30 */
+    const int32_t x = (int32_t)(next() & ((1u << bits) - 1u)) * (next() & 1 ? -1 : 1);
+    failures += requant_one(report, x, (int32_t)(0x40000000u | (next() >> 2)), between(-31, 0));
+  }
+  return failures;
+}
+
+static r8_add_params random_add(void) {
+  r8_add_params a;
+  memset(&a, 0, sizeof a);
+  a.input1_offset = between(-127, 128), a.input2_offset = between(-127, 128), a.output_offset = between(-128, 127);
+  a.left_shift = 20;
+  a.input1_multiplier = (int32_t)(0x40000000u | (next() >> 2)), a.input1_shift = between(-12, 0);
+  a.input2_multiplier = (int32_t)(0x40000000u | (next() >> 2)), a.input2_shift = between(-12, 0);
+  a.output_multiplier = (int32_t)(0x40000000u | (next() >> 2)), a.output_shift = between(-24, -8);
+  a.act_min = between(-128, 0), a.act_max = between(0, 127);
+  return a;
+}
+
+static int check_add(r8_check_report report, int32_t param_sets) {
+  int failures = 0;
+  int32_t n, x, y;
+  for (n = 0; n < param_sets; ++n) {
+    const r8_add_params a = random_add();
+    r8_add_fast f;
+    if (!r8_add_fast_of(&a, &f))
+      return fail(report, "add: the short form refused TFLM's usual parameters (set)", n, 0, 0, 0);
+    for (x = -128; x < 128; ++x) {
+      for (y = -128; y < 128; ++y) {
+        const int32_t got = r8_add_fast_element(&f, x, y), want = r8_add_element(&a, x, y);
+        if (got != want && failures < 10) failures += fail(report, "add (input1, input2, got, want)", x, y, got, want);
+      }
+    }
+  }
+  return failures;
+}
+
+/* Room for the largest layer drawn below (the long int4 one). */
+enum { kMaxInput = 4800, kMaxOutput = 12 * 12 * 9, kMaxWeights = 2 * 4800 + 64, kMaxChannels = 9, kMaxScratch = 40000 };
+static int8_t input[kMaxInput], weights[kMaxWeights], residual[kMaxOutput], want[kMaxOutput], got[kMaxOutput];
+static int8_t scratch[kMaxScratch] __attribute__((aligned(8)));
+static int32_t bias[kMaxChannels], multiplier[kMaxChannels], shift[kMaxChannels];
+
+/* A random layer in `p`; `long_int4`: an int4 layer of 3 x 3 x 464 inputs a row (a stride of 4,176). */
+static void random_conv(r8_conv_params* p, r8_add_params* add, int long_int4) {
+  const int32_t c = long_int4 ? 464 : between(1, 20), k = long_int4 ? 3 : between(1, 3),
+                kw = long_int4 ? 3 : between(1, 3);
+  const int32_t stride_h = between(1, 2), stride_w = between(1, 2), same = between(0, 1);
+  const int32_t h = long_int4 ? 3 : between(k, 12), w = long_int4 ? 3 : between(kw, 12);
+  const int32_t oh = same ? (h + stride_h - 1) / stride_h : (h - k) / stride_h + 1;
+  const int32_t ow = same ? (w + stride_w - 1) / stride_w : (w - kw) / stride_w + 1;
+  int32_t i;
+  memset(p, 0, sizeof *p);
+  p->input.height = h, p->input.width = w, p->input.channels = c;
+  p->output.height = oh, p->output.width = ow, p->output.channels = long_int4 ? 2 : between(1, kMaxChannels);
+  p->kernel_h = k, p->kernel_w = kw, p->stride_h = stride_h, p->stride_w = stride_w;
+  p->pad_top = same ? ((oh - 1) * stride_h + k - h) / 2 : 0;
+  p->pad_left = same ? ((ow - 1) * stride_w + kw - w) / 2 : 0;
+  p->input_offset = between(-127, 128), p->output_offset = between(-128, 127);
+  p->act_min = between(-128, 0), p->act_max = between(0, 127);
+  p->weights_int4 = long_int4 ? 1 : between(0, 1);
+  p->fast_requant = between(0, 3) != 0;
+  for (i = 0; i < h * w * c; ++i) input[i] = (int8_t)next();
+  for (i = 0; i < kMaxWeights; ++i) weights[i] = (int8_t)next(); /* any bytes are a valid layout */
+  for (i = 0; i < p->output.channels; ++i) {
+    bias[i] = between(-20000, 20000);
+    multiplier[i] = (int32_t)(0x40000000u | (next() >> 2));
+    shift[i] = p->fast_requant ? between(-14, -6) : between(-14, 1);
+  }
+  for (i = 0; i < oh * ow * p->output.channels; ++i) residual[i] = (int8_t)next();
+  p->weights = weights, p->bias = bias, p->multiplier = multiplier, p->shift = shift;
+  if (between(0, 2) == 0) *add = random_add(), p->add = add, p->add_input = between(1, 2);
+}
+
+static int check_conv(r8_check_report report, int32_t cases) {
+  int failures = 0;
+  int32_t n, i;
+  for (n = 0; n < cases && failures < 10; ++n) {
+    r8_conv_params p;
+    r8_add_params add;
+    int32_t size;
+    random_conv(&p, &add, n == 0);
+    size = p.output.height * p.output.width * p.output.channels;
+    if (r8_conv_scratch_bytes(&p) > kMaxScratch)
+      return fail(report, "conv: the test's scratch is too small (case, bytes)", n, r8_conv_scratch_bytes(&p), 0, 0);
+    memcpy(want, residual, (size_t)size); /* a fused ADD reads the residual from the output */
+    memcpy(got, residual, (size_t)size);
+    r8_conv_reference(&p, input, want, scratch);
+    memset(scratch, 0x5A, sizeof scratch);
+    r8_conv_arm_dsp(&p, input, got, scratch);
+    for (i = 0; i < size; ++i) {
+      if (got[i] != want[i]) {
+        failures += fail(report, "conv (case, element, got, want)", n, i, got[i], want[i]);
+        break;
+      }
+    }
+  }
+  return failures;
+}
+
+int r8_variants_check(uint32_t seed, int32_t requant_cases, int32_t add_sets, int32_t conv_cases,
+                      r8_check_report report) {
+  state = seed ? seed : 1u;
+  return check_requant(report, requant_cases) + check_add(report, add_sets) + check_conv(report, conv_cases);
+}
