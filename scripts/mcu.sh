@@ -2,19 +2,25 @@
 # The generated C on a Cortex-M4, emulated: QEMU's mps2-an386 board (Arm's AN386: a Cortex-M4, code at
 # 0x00000000, RAM at 0x20000000), with the project's own start-up file and linker script (tests/micro/mcu/).
 #   1. installs Debian's gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm if missing;
-#   2. writes the C of three models into build/mcu/: resnet8-ptq's default plan and its 4-bit --best plan
+#   2. builds the cycle-estimating QEMU plugin (tests/micro/mcu/m4_cycles.c) with the host's C compiler and
+#      checks its model on loops whose cycle counts follow from the Cortex-M4 manual (cycle_loops.c);
+#   3. runs the kernels' variants check on the core (tests/micro/variants_check.c): the arm_dsp variant's
+#      assembly against the portable reference on random layers, requantizations and ADDs;
+#   4. writes the C of three models into build/mcu/: resnet8-ptq's default plan and its 4-bit --best plan
 #      (resnet8-ptq --c-source), and the MLPerf Tiny reference .tflite (resnet8-micro);
-#   3. builds each for -mcpu=cortex-m4 -mthumb -Os twice, with the DSP path (SMLAD) and without
-#      (-DR8_NO_DSP), and runs N test images (default 20) under semihosting with -icount shift=0;
-#   4. checks every prediction and int8 score against the host's (resnet8-eval on the .tflite) and reports,
+#   5. builds each with arm-none-eabi-gcc for -mcpu=cortex-m4 -mthumb three ways: the DSP variant at -Os (the
+#      figures the project quotes) and at -O2, and the portable reference at -Os (-DR8_NO_DSP); runs N test
+#      images (default 20) under semihosting with the plugin;
+#   6. checks every prediction and int8 score against the host's (resnet8-eval on the .tflite) and reports,
 #      per build: flash (text + data of the model's objects, weights included), RAM (data + bss of the
 #      model's objects, the arena among them, + the stack one inference used, measured by stack painting),
-#      and instructions per inference.
-# The instruction count is QEMU's: with -icount shift=0 its virtual clock advances 1 ns per instruction,
-# SysTick counts that clock, and a loop of known length calibrates it. An emulator models no pipeline,
-# caches or wait states: these are instructions executed, not a board's cycles.
-# Needs scripts/setup.sh's build. Exit 1 if a build fails or any score differs. About 3 minutes here, most
-# of it the 4-bit plan's AdaRound; the summary also goes to build/mcu/summary.txt.
+#      instructions per inference (the plugin's count, and QEMU -icount's as a cross-check) and estimated
+#      Cortex-M4 cycles per inference; then, for each DSP -Os build, cycles per kernel call and per function.
+# Estimated cycles weight each executed instruction with the Cortex-M4 Technical Reference Manual's timings at
+# zero wait states (docs/MICRO.md has the rules and their limits): an estimate for a core with single-cycle
+# memory, not a board's measured cycles, which include flash wait states.
+# Needs scripts/setup.sh's build. Exit 1 if a build fails, a check differs or any score differs. About 5
+# minutes here, most of it the 4-bit plan's AdaRound; the summary also goes to build/mcu/summary.txt.
 #   scripts/mcu.sh            # 20 images
 #   scripts/mcu.sh 100        # 100 images
 set -euo pipefail
@@ -32,8 +38,56 @@ done
 
 out=$BUILD_DIR/mcu
 data=$PWD/data/cifar-10-batches-bin
+mcu=tests/micro/mcu
 rm -rf "$out"
 mkdir -p "$out"
+status=0
+base_flags=(-mcpu=cortex-m4 -mthumb -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -mfloat-abi=soft)
+link_flags=(-nostartfiles --specs=rdimon.specs -T $mcu/mps2_an386.ld -Wl,--gc-sections)
+plugin=$out/libm4_cycles.so
+
+# address ELF SYMBOL: the symbol's entry address, the Thumb bit cleared (as QEMU reports blocks).
+address() {
+  local a
+  a=$(arm-none-eabi-nm "$1" | awk -v s="$2" '$3 == s {print $1}')
+  [[ -n $a ]] || { echo "mcu.sh: $1 has no symbol $2" >&2; return 1; }
+  printf '0x%x' $((0x$a & ~1))
+}
+
+# qemu ELF OUTPUT REPORT [KERNEL...]: runs ELF on the board with the cycle plugin counting between the markers
+# (each KERNEL's entry starting a new call in the report); OUTPUT gets the program's output.
+qemu() {
+  local elf=$1 output=$2 report=$3 args k
+  shift 3
+  args="$plugin,out=$report,begin=$(address "$elf" mcu_cycles_begin),end=$(address "$elf" mcu_cycles_end)"
+  for k in "$@"; do
+    if arm-none-eabi-nm "$elf" | awk '{print $3}' | grep -qx "$k"; then args+=",kernel=$k@$(address "$elf" "$k")"; fi
+  done
+  timeout 900 qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native -icount shift=0 \
+    -plugin "$args" -kernel "$elf" >"$output" 2>&1
+}
+
+step "the cycle model: QEMU plugin $plugin, checked on loops of known length ($mcu/cycle_loops.c)"
+${CC:-cc} -shared -fPIC -O2 -Wall -Wextra -Werror -o "$plugin" $mcu/m4_cycles.c
+arm-none-eabi-gcc "${base_flags[@]}" -Os "${link_flags[@]}" $mcu/cycle_loops.c $mcu/mcu_markers.c $mcu/startup.c \
+  -o "$out/cycle_loops.elf"
+qemu "$out/cycle_loops.elf" "$out/cycle_loops.txt" "$out/cycle_loops.cycles"
+while read -r _ name want _; do
+  got=$(awk -v n="$name" '$1 == "function" && $2 == n {print $3}' "$out/cycle_loops.cycles")
+  verdict=ok
+  [[ $got == "$want" ]] || { verdict=DIFFERS; status=1; }
+  printf '  %-11s manual %5d cycles, model %5s  %s\n' "$name" "$want" "${got:-none}" "$verdict"
+done < <(grep -o 'EXPECT .*' $mcu/cycle_loops.c)
+
+step "the kernels' variants on the core: arm_dsp (assembly) against the reference (tests/micro/variants_check.c)"
+variant_sources=(src/micro/*.c src/micro/reference/*.c src/micro/arm_dsp/*.c tests/micro/variants_check.c)
+arm-none-eabi-gcc "${base_flags[@]}" -Os -DR8_ALL_VARIANTS -Iinclude/resnet8/micro -Isrc/micro/arm_dsp -Itests/micro \
+  "${link_flags[@]}" "${variant_sources[@]}" $mcu/variants_main.c $mcu/mcu_markers.c $mcu/startup.c -o "$out/variants.elf"
+timeout 600 qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native \
+  -kernel "$out/variants.elf" >"$out/variants.txt" 2>&1 || true
+sed 's/^/  /' "$out/variants.txt"
+grep -qx 'variants: 0 mismatches' "$out/variants.txt" || { echo "mcu.sh: the arm_dsp variant differs from the reference on the core" >&2; status=1; }
+
 step "the C of three models ($out)"
 "$BUILD_DIR/resnet8-ptq" --threads 2 --no-eval -o "$out/default.pt" --tflite "$out/default.tflite" \
   --c-source "$out/default_c" | grep -E '^wrote'
@@ -42,20 +96,20 @@ step "the C of three models ($out)"
 cp data/pretrainedResnet_quant.tflite "$out/reference.tflite"
 "$BUILD_DIR/resnet8-micro" -m "$out/reference.tflite" --c-source "$out/reference_c" | grep -E '^(memory|wrote)'
 
-flags=(-mcpu=cortex-m4 -mthumb -Os -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -mfloat-abi=soft)
-harness=tests/micro
-status=0
 summary=$out/summary.txt
-printf '%-10s %-9s %8s %8s %7s %7s %11s %9s %s\n' model build flash_B ram_B arena_B stack_B instructions MACs scores >"$summary"
+header=$(printf '%-10s %-12s %8s %8s %7s %7s %12s %12s %9s %s' model build flash_B ram_B arena_B stack_B \
+  instructions est_cycles MACs scores)
+echo "$header" >"$summary"
+kernels=(r8_conv r8_add r8_avgpool r8_mean r8_fully_connected r8_softmax)
 
-# build_and_run MODEL VARIANT [CFLAGS...]: objects, sizes, the ELF, the QEMU run, the comparison.
+# build_and_run MODEL BUILD [CFLAGS...]: objects, sizes, the ELF, the QEMU run, the comparison.
 build_and_run() {
-  local model=$1 variant=$2 src=$out/$1_c dir=$out/$1_$2
+  local model=$1 build=$2 src=$out/$1_c dir=$out/$1_$2
   shift 2
   mkdir -p "$dir"
-  local objs=()
+  local objs=() f
   for f in "$src"/*.c; do
-    arm-none-eabi-gcc "${flags[@]}" "$@" -fstack-usage -I"$src" -c "$f" -o "$dir/$(basename "$f" .c).o"
+    arm-none-eabi-gcc "${base_flags[@]}" "$@" -fstack-usage -I"$src" -c "$f" -o "$dir/$(basename "$f" .c).o"
     objs+=("$dir/$(basename "$f" .c).o")
   done
   # Only the model's own symbols, memset/memcpy (which GCC may call for loops) and nothing else: no malloc,
@@ -63,39 +117,66 @@ build_and_run() {
   local undefined
   undefined=$(arm-none-eabi-nm -u "${objs[@]}" | awk 'NF == 2 {print $2}' | sort -u | grep -v -E '^(r8_[a-z0-9_]+|memset|memcpy)$' || true)
   if [[ -n $undefined ]]; then echo "mcu.sh: $model: the model's objects call $undefined" >&2; status=1; fi
+  local flash ram
   read -r flash ram < <(arm-none-eabi-size "${objs[@]}" | awk 'NR > 1 {f += $1 + $2; r += $2 + $3} END {print f, r}')
-  arm-none-eabi-gcc "${flags[@]}" -I"$src" -I$harness/mcu -DR8_MCU -DR8_MCU_IMAGES="\"$data/test_batch.bin\"" \
-    -DR8_MCU_COUNT="$images" -c $harness/classify.c -o "$dir/classify.o"
-  arm-none-eabi-gcc "${flags[@]}" -I"$src" -c $harness/mcu/mcu_support.c -o "$dir/mcu_support.o"
-  arm-none-eabi-gcc "${flags[@]}" -c $harness/mcu/startup.c -o "$dir/startup.o"
-  arm-none-eabi-gcc "${flags[@]}" -nostartfiles --specs=rdimon.specs -T $harness/mcu/mps2_an386.ld -Wl,--gc-sections \
-    "${objs[@]}" "$dir/classify.o" "$dir/mcu_support.o" "$dir/startup.o" -o "$dir/classify.elf"
-  timeout 600 qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native -icount shift=0 \
-    -kernel "$dir/classify.elf" >"$dir/run.txt" 2>&1 || { echo "mcu.sh: $model $variant: QEMU failed:" >&2; cat "$dir/run.txt" >&2; status=1; return; }
+  arm-none-eabi-gcc "${base_flags[@]}" -Os -I"$src" -I$mcu -DR8_MCU -DR8_MCU_IMAGES="\"$data/test_batch.bin\"" \
+    -DR8_MCU_COUNT="$images" -c tests/micro/classify.c -o "$dir/classify.o"
+  arm-none-eabi-gcc "${base_flags[@]}" -Os -I"$src" -c $mcu/mcu_support.c -o "$dir/mcu_support.o"
+  arm-none-eabi-gcc "${base_flags[@]}" -Os -c $mcu/mcu_markers.c -o "$dir/mcu_markers.o"
+  arm-none-eabi-gcc "${base_flags[@]}" -Os -c $mcu/startup.c -o "$dir/startup.o"
+  arm-none-eabi-gcc "${base_flags[@]}" "${link_flags[@]}" "${objs[@]}" "$dir/classify.o" "$dir/mcu_support.o" \
+    "$dir/mcu_markers.o" "$dir/startup.o" -o "$dir/classify.elf"
+  qemu "$dir/classify.elf" "$dir/run.txt" "$dir/cycles.txt" "${kernels[@]}" ||
+    { echo "mcu.sh: $model $build: QEMU failed:" >&2; cat "$dir/run.txt" >&2; status=1; return; }
   grep -E '^[0-9]' "$dir/run.txt" | cut -d' ' -f3- >"$dir/scores.txt"
-  local same
+  local same stack icount instructions cycles arena macs
   same=$(paste -d'|' "$dir/scores.txt" "$out/$model.host.txt" | awk -F'|' '$1 == $2' | wc -l)
   [[ $same -eq $images ]] || status=1
-  local stack instructions arena
   stack=$(grep -o 'stack_bytes [0-9]*' "$dir/run.txt" | cut -d' ' -f2)
-  instructions=$(grep -o 'instructions_mean [0-9]*' "$dir/run.txt" | cut -d' ' -f2)
+  icount=$(grep -o 'instructions_mean [0-9]*' "$dir/run.txt" | cut -d' ' -f2)
+  instructions=$(awk '$1 == "instructions" {print $2}' "$dir/cycles.txt")
+  cycles=$(awk '$1 == "cycles" {print $2}' "$dir/cycles.txt")
+  # The plugin counts from the marker's return to the other's entry, -icount around the call: a few apart.
+  if ((instructions > icount || icount - instructions > 100)); then
+    echo "mcu.sh: $model $build: the plugin counted $instructions instructions, -icount $icount" >&2
+    status=1
+  fi
   arena=$(grep -o 'RESNET8_ARENA_BYTES [0-9]*' "$src/resnet8_model.h" | cut -d' ' -f2)
-  macs=$(grep -o '[0-9]* multiply-accumulates' "$src/resnet8_model.h" | cut -d' ' -f1)
-  printf '%-10s %-9s %8d %8d %7d %7d %11d %9d %d/%d identical to the host\n' "$model" "$variant" "$flash" \
-    $((ram + stack)) "$arena" "$stack" "$instructions" "$macs" "$same" "$images" | tee -a "$summary"
+  macs=$(grep -o '[0-9]* multiply-accumulates \*/' "$src/resnet8_model.c" | awk '{n += $1} END {print n + 0}')
+  printf '%-10s %-12s %8d %8d %7d %7d %12d %12d %9d %d/%d identical to the host\n' "$model" "$build" "$flash" \
+    $((ram + stack)) "$arena" "$stack" "$instructions" "$cycles" "$macs" "$same" "$images" | tee -a "$summary"
+}
+
+# profile MODEL BUILD: estimated cycles per kernel call (with its multiply-accumulates, from the generated
+# calls' comments) and the functions that take more than 0.5 % of them.
+profile() {
+  local dir=$out/$1_$2
+  echo "$1, $2: per kernel call"
+  grep -E '^  r8_[a-z_]+\(' "$out/$1_c/resnet8_model.c" | awk '{n = 0; if (match($0, /[0-9]+ multiply-accumulates/)) n = substr($0, RSTART, RLENGTH) + 0; print n}' >"$dir/macs.txt"
+  awk 'NR == FNR {macs[FNR - 1] = $1; next}
+       $1 == "cycles" {total = $2}
+       $1 == "call" {m = macs[$2]; printf "  %4d %-20s %11d est. cycles %11d instructions %9d MACs %s\n", $2, $3, $4, $5, m,
+                     m ? sprintf("%5.2f cycles/MAC", $4 / m) : ""}' "$dir/macs.txt" "$dir/cycles.txt"
+  echo "$1, $2: per function (over 0.5 % of the cycles)"
+  awk '$1 == "cycles" {total = $2} $1 == "function" && $3 > total / 200 {
+         printf "  %-28s %11d est. cycles %5.1f %%  %11d instructions\n", $2, $3, 100 * $3 / total, $4}' "$dir/cycles.txt"
 }
 
 step "host scores (resnet8-eval on each .tflite, the first $images test images)"
 for model in default 4-bit reference; do
   "$BUILD_DIR/resnet8-eval" -m "$out/$model.tflite" --limit "$images" --threads 2 --scores "$out/$model.host.txt" >/dev/null
 done
-step "Cortex-M4 builds in QEMU mps2-an386, $images images each"
-printf '%-10s %-9s %8s %8s %7s %7s %11s %9s %s\n' model build flash_B ram_B arena_B stack_B instructions MACs scores
+step "Cortex-M4 builds in QEMU mps2-an386, $images images each (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion))"
+echo "$header"
 for model in default 4-bit reference; do
-  build_and_run "$model" dsp
-  build_and_run "$model" portable -DR8_NO_DSP
+  build_and_run "$model" dsp-Os -Os
+  build_and_run "$model" dsp-O2 -O2
+  build_and_run "$model" portable-Os -Os -DR8_NO_DSP
 done
 echo "(flash: text + data of the model's objects; ram: their data + bss, the arena included, + the measured stack;"
-echo " instructions: per inference, mean over the images, counted by QEMU -icount: not board cycles)"
+echo " instructions: per inference, mean over the images; est_cycles: Cortex-M4 cycles estimated from the"
+echo " Technical Reference Manual's timings at zero wait states, docs/MICRO.md: not a board's measured cycles)"
+step "where the cycles go (DSP builds at -Os; $out/*/cycles.txt has every build)"
+for model in default 4-bit reference; do profile "$model" dsp-Os; done | tee "$out/profile.txt"
 if ((status)); then echo "mcu.sh: FAILED" >&2; else echo "mcu: all builds identical to the host"; fi
 exit $status

@@ -63,7 +63,9 @@ int mcu_classify(const uint8_t image[32 * 32 * 3], int8_t scores[10]) {
   int label;
   for (p = __stack_bottom; (uint32_t)p < sp - 64; ++p) *p = PAINT; /* below this frame */
   t0 = ticks();
+  mcu_cycles_begin();
   label = resnet8_classify(image, scores);
+  mcu_cycles_end();
   t1 = ticks();
   for (p = __stack_bottom; *p == PAINT; ++p) {}
   if (sp - (uint32_t)p > max_stack) max_stack = sp - (uint32_t)p;

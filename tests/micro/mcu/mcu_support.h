@@ -7,6 +7,10 @@
 #include <stdint.h>
 
 void mcu_start(void);
+/* Empty markers around each inference: the cycle-estimating QEMU plugin (m4_cycles.c) counts what runs between
+ * them. Never inlined. */
+void mcu_cycles_begin(void);
+void mcu_cycles_end(void);
 int mcu_classify(const uint8_t image[32 * 32 * 3], int8_t scores[10]);
 void mcu_report(void);
 

@@ -14,6 +14,9 @@ static void Default_Handler(void) {
   for (;;) {}
 }
 
+/* mcu_support.c counts SysTick's wraps; a program without it (cycle_loops.c) gets this one. */
+__attribute__((weak)) void SysTick_Handler(void) {}
+
 __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
     (void (*)(void))__stack_top,
     Reset_Handler,
