@@ -62,6 +62,9 @@ def arguments():
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
     ap.add_argument("--cflags", default="-std=c99 -O2 -Wall -Wextra -Werror")
     ap.add_argument("--work", type=Path, help="keep the graphs and outputs in this directory")
+    ap.add_argument("--mcu", type=int, default=0, metavar="N",
+                    help="also run the first N accepted graphs (arena <= 256 KB) as Cortex-M4 code, the Arm DSP "
+                         "variant, in QEMU's mps2-an386 (needs arm-none-eabi-gcc and qemu-system-arm)")  # fmt: skip
     ap.add_argument("--tflm-worker", nargs="+", help=argparse.SUPPRESS)
     return ap.parse_args()
 
@@ -113,6 +116,15 @@ def tflm(inputs_path, graphs):
     return results
 
 
+def write_driver(path, count, arena_words, open_inputs):
+    """The driver (DRIVER) for graphs g0 .. g<count - 1>, with an arena of arena_words and the inputs opened by the
+    C expression open_inputs."""
+    decls = "".join(f"int g{i}_run(const int8_t*, int8_t*, void*);\n" for i in range(count))
+    table = ", ".join(f"g{i}_run" for i in range(count)) or "0"
+    text = DRIVER.replace("@DECLS@", decls).replace("@TABLE@", table).replace("@COUNT@", str(count))
+    path.write_text(text.replace("@ARENA@", str(arena_words)).replace("@OPEN@", open_inputs))
+
+
 def host_c(args, work, accepted, inputs_path):
     """Builds every accepted graph's C into one program (the kernels once) and runs it: outputs per graph."""
     c = work / "out" / "c"
@@ -128,11 +140,7 @@ def host_c(args, work, accepted, inputs_path):
             (c / stem / "resnet8_model.c", build / f"g{i}.o", [f"-I{c / stem}", f"-I{c / 'kernels'}", *renames])
         )
     driver = build / "driver.c"
-    decls = "".join(f"int g{i}_run(const int8_t*, int8_t*, void*);\n" for i in range(len(accepted)))
-    table = ", ".join(f"g{i}_run" for i in range(len(accepted)))
-    driver.write_text(
-        DRIVER.replace("@DECLS@", decls).replace("@TABLE@", table or "0").replace("@COUNT@", str(len(accepted)))
-    )
+    write_driver(driver, len(accepted), (64 << 20) // 4, 'argc == 2 ? fopen(argv[1], "rb") : 0')
     jobs.append((driver, build / "driver.o", []))
 
     def compile_one(job):
@@ -160,6 +168,54 @@ def host_c(args, work, accepted, inputs_path):
     return out, ""
 
 
+def mcu_c(args, work, accepted, inputs_path):
+    """The first args.mcu accepted graphs whose arena fits in 256 KB, built for a Cortex-M4 (-Os, the DSP
+    variant) into one program and run in QEMU: outputs per graph, and the graphs chosen."""
+    root = Path(__file__).resolve().parent.parent
+    mcu, c, build = root / "tests" / "micro" / "mcu", work / "out" / "c", work / "mcubuild"
+    build.mkdir(exist_ok=True)
+    chosen, arena = [], 0
+    for name in accepted:
+        header = (c / Path(name).stem / "resnet8_model.h").read_text()
+        size = int(re.search(r"RESNET8_ARENA_BYTES (\d+)", header).group(1))
+        if size <= 256 * 1024 and len(chosen) < args.mcu:
+            chosen.append(name)
+            arena = max(arena, size)
+    flags = ["-mcpu=cortex-m4", "-mthumb", "-std=c99", "-Os", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
+             "-fdata-sections", "-mfloat-abi=soft", "-DRESNET8_NO_STATIC_ARENA"]  # fmt: skip
+    sources = [(k, [f"-I{c / 'kernels'}"]) for k in sorted((c / "kernels").glob("*.c"))]
+    for i, name in enumerate(chosen):
+        stem = Path(name).stem
+        renames = [f"-Dresnet8_{f}=g{i}_{f}" for f in ("run", "classify", "classify_in", "invoke")]
+        sources.append((c / stem / "resnet8_model.c", [f"-I{c / stem}", f"-I{c / 'kernels'}", *renames]))
+    driver = build / "driver.c"
+    write_driver(driver, len(chosen), (arena + 3) // 4 or 1, f'fopen("{inputs_path}", "rb")')
+    sources += [(driver, []), (mcu / "startup.c", [])]
+    objs = []
+    for i, (src, extra) in enumerate(sources):
+        obj = build / f"o{i}.o"
+        r = subprocess.run(["arm-none-eabi-gcc", *flags, *extra, "-c", str(src), "-o", str(obj)], capture_output=True,
+                           text=True)  # fmt: skip
+        if r.returncode != 0:
+            return None, chosen, f"{src}: {r.stderr[-2000:]}"
+        objs.append(str(obj))
+    elf = build / "graphs.elf"
+    link = ["-nostartfiles", "--specs=rdimon.specs", f"-L{mcu}", "-T", str(mcu / "mps2_an386.ld"), "-Wl,--gc-sections"]
+    r = subprocess.run(["arm-none-eabi-gcc", *flags, *link, *objs, "-o", str(elf)], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, chosen, r.stderr[-2000:]
+    qemu = ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-semihosting-config", "enable=on,target=native"]
+    r = subprocess.run([*qemu, "-kernel", str(elf)], capture_output=True, text=True, timeout=600)
+    out = collections.defaultdict(list)
+    for line in r.stdout.splitlines():
+        if re.fullmatch(r"\d+( -?\d+)+", line.strip()):
+            graph, *values = line.split()
+            out[chosen[int(graph)]].append([int(v) for v in values])
+    if r.returncode != 0 or not out and chosen:
+        return None, chosen, f"QEMU exited {r.returncode}: {(r.stdout + r.stderr)[-2000:]}"
+    return out, chosen, ""
+
+
 DRIVER = r"""/* The differential test's driver: every graph on every input, "graph v0 .. v9" per line. */
 #include <stdint.h>
 #include <stdio.h>
@@ -170,11 +226,12 @@ static const run_fn runs[] = {@TABLE@};
 
 int main(int argc, char** argv) {
   static int8_t input[3072];
-  static int32_t arena[(64 << 20) / 4];
+  static int32_t arena[@ARENA@];
   int8_t out[10];
   int g, k;
   FILE* f;
-  if (argc != 2 || !(f = fopen(argv[1], "rb"))) return 2;
+  (void)argc, (void)argv;
+  if (!(f = @OPEN@)) return 2;
   while (fread(input, 1, sizeof input, f) == sizeof input) {
     for (g = 0; g < @COUNT@; ++g) {
       runs[g](input, out, arena);
@@ -204,9 +261,11 @@ def refusal_kind(message):
     return re.sub(r"(?<![A-Za-z_\d])[-+]?\d[\d.e+-]*", "N", text)[:110]
 
 
-def compare(rows, reference, c_out, c_error):
-    """Defects: (model, what) for every graph whose paths disagree with TFLM or accept what TFLM refuses."""
+def compare(rows, reference, c_out, c_error, m4=None):
+    """Defects: (model, what) for every graph whose paths disagree with TFLM or accept what TFLM refuses; `m4`:
+    (outputs, graphs chosen, error) of the Cortex-M4 run, if any."""
     defects = []
+    m4_out, m4_chosen, m4_error = m4 or ({}, [], "")
     for name, row in rows.items():
         t = reference.get(name, {"tflm_error": "no TFLM result"})
         if "refused" in row:
@@ -215,9 +274,13 @@ def compare(rows, reference, c_out, c_error):
             defects.append((name, f"accepted, but TFLM refuses it ({t['tflm_error']})"))
             continue
         want = np.array(t["tflm"])
-        for path, got in (("program", row["program"]), ("reference", row["reference"]), ("C", c_out.get(name))):
+        paths = [("program", row["program"]), ("reference", row["reference"]), ("C", c_out.get(name))]
+        if name in m4_chosen:
+            paths.append(("C on the Cortex-M4", (m4_out or {}).get(name)))
+        for path, got in paths:
             if got is None:
-                defects.append((name, f"the host C did not run ({c_error[:300]})"))
+                error = m4_error if path.endswith("M4") else c_error
+                defects.append((name, f"the {path} did not run ({error[:300]})"))
             elif not np.array_equal(np.array(got), want):
                 differ = int((np.array(got) != want).any(axis=1).sum())
                 defects.append((name, f"{path} differs from TFLM on {differ} of {len(want)} inputs"))
@@ -254,7 +317,8 @@ def main():
         reference = tflm(inputs_path, paths)
         accepted = [name for name, row in rows.items() if "refused" not in row]
         c_out, c_error = host_c(args, work, accepted, inputs_path)
-        defects = compare(rows, reference, c_out or {}, c_error)
+        m4 = mcu_c(args, work, accepted, inputs_path) if args.mcu else None
+        defects = compare(rows, reference, c_out or {}, c_error, m4)
         for name, want in REGRESSIONS.items():
             if ("refused" in rows[name]) != (want == "refused"):
                 defects.append(
@@ -266,6 +330,10 @@ def main():
               f"{len(REGRESSIONS)} regression cases, {INPUTS} inputs each, {time.time() - start:.0f} s")  # fmt: skip
         bad = len(set(d[0] for d in defects))
         print(f"  accepted and identical to TFLM on every input, on all three paths: {len(accepted) - bad}")
+        if m4:
+            m4_bad = len(set(d[0] for d in defects if d[0] in m4[1]))
+            print(f"  of them run as Cortex-M4 code in QEMU (DSP variant, -Os) and identical: {len(m4[1]) - m4_bad} "
+                  f"of {len(m4[1])}")  # fmt: skip
         print(f"  refused: {sum(refusals.values())} ({both} of them refused by TFLM too)")
         for kind, n in refusals.most_common():
             print(f"    {n:4d}  {kind}")

@@ -160,6 +160,16 @@ static void random_conv(r8_conv_params* p, r8_add_params* add, int long_int4) {
   if (between(0, 2) == 0) *add = random_add(), p->add = add, p->add_input = between(1, 2);
 }
 
+/* The first byte at or after `bytes` that a kernel changed in the scratch (filled with 0x5A before it ran), or
+ * -1: each variant must stay within the scratch it asks for, which the arena plan reserves. */
+static int32_t past_scratch(int32_t bytes) {
+  int32_t i;
+  for (i = bytes; i < kMaxScratch; ++i) {
+    if (scratch[i] != 0x5A) return i;
+  }
+  return -1;
+}
+
 static int check_conv(r8_check_report report, int32_t cases) {
   int failures = 0;
   int32_t n, i;
@@ -173,9 +183,14 @@ static int check_conv(r8_check_report report, int32_t cases) {
       return fail(report, "conv: the test's scratch is too small (case, bytes)", n, r8_conv_scratch_bytes(&p), 0, 0);
     memcpy(want, residual, (size_t)size); /* a fused ADD reads the residual from the output */
     memcpy(got, residual, (size_t)size);
+    memset(scratch, 0x5A, sizeof scratch);
     r8_conv_reference(&p, input, want, scratch);
+    if ((i = past_scratch(r8_conv_scratch_bytes_reference(&p))) >= 0)
+      return fail(report, "conv: the reference wrote past its scratch (case, byte)", n, i, 0, 0);
     memset(scratch, 0x5A, sizeof scratch);
     r8_conv_arm_dsp(&p, input, got, scratch);
+    if ((i = past_scratch(r8_conv_scratch_bytes_arm_dsp(&p))) >= 0)
+      return fail(report, "conv: arm_dsp wrote past its scratch (case, byte)", n, i, 0, 0);
     for (i = 0; i < size; ++i) {
       if (got[i] != want[i]) {
         failures += fail(report, "conv (case, element, got, want)", n, i, got[i], want[i]);
