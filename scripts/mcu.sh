@@ -1,26 +1,34 @@
 #!/usr/bin/env bash
-# The generated C on a Cortex-M4, emulated: QEMU's mps2-an386 board (Arm's AN386: a Cortex-M4, code at
-# 0x00000000, RAM at 0x20000000), with the project's own start-up file and linker script (tests/micro/mcu/).
+# The generated C on Cortex-M cores, emulated: QEMU's mps2-an386 board (Arm's AN386: a Cortex-M4, code at
+# 0x00000000, RAM at 0x20000000) and three more, with the project's own start-up file and linker scripts
+# (tests/micro/mcu/).
 #   1. installs Debian's gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm if missing;
 #   2. builds the cycle-estimating QEMU plugin (tests/micro/mcu/m4_cycles.c) with the host's C compiler and
 #      checks its model on loops whose cycle counts follow from the Cortex-M4 manual (cycle_loops.c);
 #   3. runs the kernels' variants check on the core (tests/micro/variants_check.c): the arm_dsp variant's
 #      assembly against the portable reference on random layers, requantizations and ADDs;
-#   4. writes the C of three models into build/mcu/: resnet8-ptq's default plan and its 4-bit --best plan
+#   4. runs the differential test's random graphs (tests/test_tflm_diff.py --mcu): 20 accepted graphs built for
+#      the M4 and run in QEMU, each output equal to TFLM's;
+#   5. writes the C of three models into build/mcu/: resnet8-ptq's default plan and its 4-bit --best plan
 #      (resnet8-ptq --c-source), and the MLPerf Tiny reference .tflite (resnet8-micro);
-#   5. builds each with arm-none-eabi-gcc for -mcpu=cortex-m4 -mthumb three ways: the DSP variant at -Os (the
+#   6. builds each with arm-none-eabi-gcc for -mcpu=cortex-m4 -mthumb three ways: the DSP variant at -Os (the
 #      figures the project quotes) and at -O2, and the portable reference at -Os (-DR8_NO_DSP); runs N test
 #      images (default 20) under semihosting with the plugin;
-#   6. checks every prediction and int8 score against the host's (resnet8-eval on the .tflite) and reports,
+#   7. checks every prediction and int8 score against the host's (resnet8-eval on the .tflite) and reports,
 #      per build: flash (text + data of the model's objects, weights included), RAM (data + bss of the
 #      model's objects, the arena among them, + the stack one inference used, measured by stack painting),
 #      instructions per inference (the plugin's count, and QEMU -icount's as a cross-check) and estimated
-#      Cortex-M4 cycles per inference; then, for each DSP -Os build, cycles per kernel call and per function.
+#      Cortex-M4 cycles per inference;
+#   8. the same for three more cores, the DSP variant at -Os, each on its QEMU board with its own linker script
+#      (tests/micro/mcu/*.ld), the variants check first: a Cortex-M7 (mps2-an500), a Cortex-M33 (mps2-an505,
+#      estimated cycles by the M4's model, a coarse estimate) and a Cortex-M55 (mps3-an547; built with the
+#      soft-float ABI, so without Helium); instructions only for the M7 and the M55;
+#   9. for each M4 DSP -Os build, estimated cycles per kernel call and per function.
 # Estimated cycles weight each executed instruction with the Cortex-M4 Technical Reference Manual's timings at
 # zero wait states (docs/MICRO.md has the rules and their limits): an estimate for a core with single-cycle
 # memory, not a board's measured cycles, which include flash wait states.
-# Needs scripts/setup.sh's build. Exit 1 if a build fails, a check differs or any score differs. About 5
-# minutes here, most of it the 4-bit plan's AdaRound; the summary also goes to build/mcu/summary.txt.
+# Needs scripts/setup.sh's build. Exit 1 if a build fails, a check differs or any score differs. About 2
+# minutes here for 20 images; the summary also goes to build/mcu/summary.txt.
 #   scripts/mcu.sh            # 20 images
 #   scripts/mcu.sh 100        # 100 images
 set -euo pipefail
@@ -42,9 +50,24 @@ mcu=tests/micro/mcu
 rm -rf "$out"
 mkdir -p "$out"
 status=0
-base_flags=(-mcpu=cortex-m4 -mthumb -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -mfloat-abi=soft)
-link_flags=(-nostartfiles --specs=rdimon.specs -T $mcu/mps2_an386.ld -Wl,--gc-sections)
 plugin=$out/libm4_cycles.so
+
+# use_core CORE: the compiler flags, linker script and QEMU board every step after it uses. Each board has its
+# linker script (its memory map) in tests/micro/mcu/; the start-up file is the same. The M55 is built with the
+# soft-float ABI as the others are, so without Helium (MVE needs the FP registers): it runs the DSP variant.
+use_core() {
+  local cpu ld
+  case $1 in
+    m4) cpu=cortex-m4 machine=mps2-an386 ld=mps2_an386.ld ;;
+    m7) cpu=cortex-m7 machine=mps2-an500 ld=mps2_an500.ld ;;
+    m33) cpu=cortex-m33 machine=mps2-an505 ld=mps2_an505.ld ;;
+    m55) cpu=cortex-m55 machine=mps3-an547 ld=mps3_an547.ld ;;
+  esac
+  core=$1
+  base_flags=(-mcpu=$cpu -mthumb -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -mfloat-abi=soft)
+  link_flags=(-nostartfiles --specs=rdimon.specs -L$mcu -T $mcu/$ld -Wl,--gc-sections)
+}
+use_core m4
 
 # address ELF SYMBOL: the symbol's entry address, the Thumb bit cleared (as QEMU reports blocks).
 address() {
@@ -63,7 +86,7 @@ qemu() {
   for k in "$@"; do
     if arm-none-eabi-nm "$elf" | awk '{print $3}' | grep -qx "$k"; then args+=",kernel=$k@$(address "$elf" "$k")"; fi
   done
-  timeout 900 qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native -icount shift=0 \
+  timeout 900 qemu-system-arm -M "$machine" -nographic -semihosting-config enable=on,target=native -icount shift=0 \
     -plugin "$args" -kernel "$elf" >"$output" 2>&1
 }
 
@@ -79,14 +102,30 @@ while read -r _ name want _; do
   printf '  %-11s manual %5d cycles, model %5s  %s\n' "$name" "$want" "${got:-none}" "$verdict"
 done < <(grep -o 'EXPECT .*' $mcu/cycle_loops.c)
 
+# variants_on_core: the kernels' variants check (tests/micro/variants_check.c) built for the current core and
+# run on its board.
+variants_on_core() {
+  local sources=(src/micro/*.c src/micro/reference/*.c src/micro/arm_dsp/*.c tests/micro/variants_check.c)
+  arm-none-eabi-gcc "${base_flags[@]}" -Os -DR8_ALL_VARIANTS -Iinclude/resnet8/micro -Isrc/micro/arm_dsp -Itests/micro \
+    "${link_flags[@]}" "${sources[@]}" $mcu/variants_main.c $mcu/mcu_markers.c $mcu/startup.c -o "$out/variants_$core.elf"
+  timeout 600 qemu-system-arm -M "$machine" -nographic -semihosting-config enable=on,target=native \
+    -kernel "$out/variants_$core.elf" >"$out/variants_$core.txt" 2>&1 || true
+  sed "s/^/  $core: /" "$out/variants_$core.txt"
+  grep -qx 'variants: 0 mismatches' "$out/variants_$core.txt" ||
+    { echo "mcu.sh: the arm_dsp variant differs from the reference on the $core" >&2; status=1; }
+}
+
 step "the kernels' variants on the core: arm_dsp (assembly) against the reference (tests/micro/variants_check.c)"
-variant_sources=(src/micro/*.c src/micro/reference/*.c src/micro/arm_dsp/*.c tests/micro/variants_check.c)
-arm-none-eabi-gcc "${base_flags[@]}" -Os -DR8_ALL_VARIANTS -Iinclude/resnet8/micro -Isrc/micro/arm_dsp -Itests/micro \
-  "${link_flags[@]}" "${variant_sources[@]}" $mcu/variants_main.c $mcu/mcu_markers.c $mcu/startup.c -o "$out/variants.elf"
-timeout 600 qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native \
-  -kernel "$out/variants.elf" >"$out/variants.txt" 2>&1 || true
-sed 's/^/  /' "$out/variants.txt"
-grep -qx 'variants: 0 mismatches' "$out/variants.txt" || { echo "mcu.sh: the arm_dsp variant differs from the reference on the core" >&2; status=1; }
+variants_on_core
+
+step "the differential test's graphs on the core: 40 random graphs and the regression cases, 20 of them as Cortex-M4 code"
+# tests/test_tflm_diff.py --mcu: TFLM's output on every input, the C built for the M4 (DSP variant, -Os) and run
+# in QEMU, as the ctest tflm_diff does for the host's C.
+[[ -x $BUILD_DIR/tests/resnet8-tflite-diff ]] ||
+  { echo "mcu.sh: error: $BUILD_DIR/tests/resnet8-tflite-diff not found; build with the tests" >&2; exit 1; }
+"$PYTHON" tests/test_tflm_diff.py --diff "$BUILD_DIR/tests/resnet8-tflite-diff" --graphs 40 --first-seed 1000 --mcu 20 |
+  sed 's/^/  /' | tee "$out/graphs.txt" || status=1
+grep -q 'as Cortex-M4 code in QEMU (DSP variant, -Os) and identical: 20 of 20' "$out/graphs.txt" || status=1
 
 step "the C of three models ($out)"
 "$BUILD_DIR/resnet8-ptq" --threads 2 --no-eval -o "$out/default.pt" --tflite "$out/default.tflite" \
@@ -136,6 +175,9 @@ build_and_run() {
   icount=$(grep -o 'instructions_mean [0-9]*' "$dir/run.txt" | cut -d' ' -f2)
   instructions=$(awk '$1 == "instructions" {print $2}' "$dir/cycles.txt")
   cycles=$(awk '$1 == "cycles" {print $2}' "$dir/cycles.txt")
+  # The Cortex-M4 model is a coarse estimate for the M33 (a three-stage pipeline, DSP timings close to the
+  # M4's), none for the M7 (dual issue, six stages) or the M55: for those, instructions only.
+  [[ $core == m4 || $core == m33 ]] || cycles=-
   # The plugin counts from the marker's return to the other's entry, -icount around the call: a few apart.
   if ((instructions > icount || icount - instructions > 100)); then
     echo "mcu.sh: $model $build: the plugin counted $instructions instructions, -icount $icount" >&2
@@ -143,7 +185,7 @@ build_and_run() {
   fi
   arena=$(grep -o 'RESNET8_ARENA_BYTES [0-9]*' "$src/resnet8_model.h" | cut -d' ' -f2)
   macs=$(grep -o '[0-9]* multiply-accumulates \*/' "$src/resnet8_model.c" | awk '{n += $1} END {print n + 0}')
-  printf '%-10s %-12s %8d %8d %7d %7d %12d %12d %9d %d/%d identical to the host\n' "$model" "$build" "$flash" \
+  printf '%-10s %-12s %8d %8d %7d %7d %12d %12s %9d %d/%d identical to the host\n' "$model" "$build" "$flash" \
     $((ram + stack)) "$arena" "$stack" "$instructions" "$cycles" "$macs" "$same" "$images" | tee -a "$summary"
 }
 
@@ -176,6 +218,18 @@ done
 echo "(flash: text + data of the model's objects; ram: their data + bss, the arena included, + the measured stack;"
 echo " instructions: per inference, mean over the images; est_cycles: Cortex-M4 cycles estimated from the"
 echo " Technical Reference Manual's timings at zero wait states, docs/MICRO.md: not a board's measured cycles)"
+step "other cores, the DSP variant at -Os, $images images each: M7 (mps2-an500), M33 (mps2-an505), M55 (mps3-an547)"
+for c in m7 m33 m55; do
+  use_core $c
+  variants_on_core
+done
+echo "$header"
+for c in m7 m33 m55; do
+  use_core $c
+  for model in default 4-bit reference; do build_and_run "$model" "$c-dsp-Os" -Os; done
+done
+echo "(est_cycles: the Cortex-M4 model, for the M4 and the M33 only; '-': instructions only, docs/MICRO.md)"
+use_core m4
 step "where the cycles go (DSP builds at -Os; $out/*/cycles.txt has every build)"
 for model in default 4-bit reference; do profile "$model" dsp-Os; done | tee "$out/profile.txt"
 if ((status)); then echo "mcu.sh: FAILED" >&2; else echo "mcu: all builds identical to the host"; fi
