@@ -111,8 +111,8 @@ R8_INLINE int r8_add_fast_of(const struct r8_add_params_s* p, r8_add_fast* f) {
 }
 
 R8_INLINE int32_t r8_add_fast_element(const r8_add_fast* f, int32_t input1, int32_t input2) {
-  const int32_t scaled1 = r8_requant_fast((input1 + f->input1_offset) << f->left_shift, &f->input1);
-  const int32_t scaled2 = r8_requant_fast((input2 + f->input2_offset) << f->left_shift, &f->input2);
+  const int32_t scaled1 = r8_requant_fast(r8_shl(input1 + f->input1_offset, f->left_shift), &f->input1);
+  const int32_t scaled2 = r8_requant_fast(r8_shl(input2 + f->input2_offset, f->left_shift), &f->input2);
   const int32_t out = r8_requant_fast(scaled1 + scaled2, &f->output) + f->output_offset;
   return out < f->act_min ? f->act_min : out > f->act_max ? f->act_max : out;
 }
