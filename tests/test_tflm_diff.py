@@ -9,7 +9,8 @@ Random graphs (tests/tflite_graphs.py, seeded) over every operator and option th
   - TFLM's own interpreter (PyPI tflite-micro, reference kernels), on the same int8 inputs.
 Each graph must be refused by the toolkit with one line naming the operator and what is wrong, or give
 TFLM's int8 output, element for element, on every input, on all three paths. A graph TFLM refuses or fails
-on must be refused too. Every graph that ever failed is kept as a file, a fixed regression case (REGRESSIONS).
+on must be refused too. Every graph that ever failed is a fixed regression case (REGRESSIONS): its seed, regenerated
+and checked against the SHA-256 of the bytes that failed.
 
   .venv/bin/python tests/test_tflm_diff.py --diff build/tests/resnet8-tflite-diff              # 300 graphs
   .venv/bin/python tests/test_tflm_diff.py --diff ... --graphs 5000 --first-seed 100000       # longer
@@ -19,6 +20,7 @@ on must be refused too. Every graph that ever failed is kept as a file, a fixed 
 import argparse
 import collections
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
@@ -34,22 +36,46 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tflite_graphs import Graph  # noqa: E402
 
-# Graphs that once found a defect, kept as files (tests/tflm_regressions/, written by tflite_graphs.py with the
-# seed in their name) so that a change of the generator cannot lose them: what each must give now.
+# Graphs that once found a defect: the generator's graph of the seed in the name, what each must give now, and
+# the SHA-256 of its bytes when it found the defect. They are regenerated, not stored; a generator (or numpy,
+# or flatbuffers) that no longer writes those bytes fails the test, because the case would be lost.
 REGRESSIONS = {
-    "add_chain_466.tflite": "identical",  # conv -> ADD -> ADD: the second ADD fused into a conv that had one
-    "add_chain_59.tflite": "identical",
-    "view_under_conv_input_129.tflite": "identical",  # fused in place over bytes the conv's input view shares
-    "view_under_conv_input_169.tflite": "identical",
-    "output_view_2.tflite": "identical",  # fused in place over the graph output (a RESHAPE view of it)
-    "output_view_13.tflite": "identical",
-    "softmax_rows_7.tflite": "identical",  # SOFTMAX over several rows: only the first was computed
-    "softmax_rows_18.tflite": "identical",
-    "activation_bound_3.tflite": "refused",  # RELU6's bound not an int32 number of steps (TFLM refuses it)
-    "left_shift_11.tflite": "refused",  # a requantization left shift of 34: undefined in TFLM and the kernels
-    "left_shift_29.tflite": "refused",  # ... of 98
+    "add_chain_466.tflite": (
+        "identical",
+        "66ccb9ec73b55f7778a1ff99bc8a4fc9b94a13071a717722ff1e1c5463e98e56",
+    ),  # conv -> ADD -> ADD: the second ADD fused into a conv that had one
+    "add_chain_59.tflite": ("identical", "2aac09ef838f1203f9386039c52dd8182347d835062495b22d984ac1a2efd58c"),
+    "view_under_conv_input_129.tflite": (
+        "identical",
+        "685a3ac98db7b1b5fbf005413ae0538395a5ed1eb0de541317113159b48d4333",
+    ),  # fused in place over bytes the conv's input view shares
+    "view_under_conv_input_169.tflite": (
+        "identical",
+        "215d58052dc1505fbaa4f42a899ae424a300d392f2f9ffbe084893889834220b",
+    ),
+    "output_view_2.tflite": (
+        "identical",
+        "a118534ba964750e466b86d4f9c95afe8b2675f7f0e98865e6725193c9a9eacf",
+    ),  # fused in place over the graph output (a RESHAPE view of it)
+    "output_view_13.tflite": ("identical", "3856c5fbec52a2255a6cdab20d99fe9b6026bbc94bb81492956512bd05c9a354"),
+    "softmax_rows_7.tflite": (
+        "identical",
+        "e9df5ef4622e0b71322e658e83fcf8ceefafaac6c96c83a5c28741efdd9a3dd6",
+    ),  # SOFTMAX over several rows: only the first was computed
+    "softmax_rows_18.tflite": ("identical", "1f3e29e382a6fcb0717620ba57be33d5e3efbf0c019f635c2d2aecae3645fdb3"),
+    "activation_bound_3.tflite": (
+        "refused",
+        "08caf179d6d85040e95212cd3512da2a4870ac16c76f447ef2ad408031dcb645",
+    ),  # RELU6's bound not an int32 number of steps (TFLM refuses it)
+    "left_shift_11.tflite": (
+        "refused",
+        "550d4db735b0eab022ffeb48b9b5e665e17366acf4d246bb90e670303076f25d",
+    ),  # a requantization left shift of 34: undefined in TFLM and the kernels
+    "left_shift_29.tflite": (
+        "refused",
+        "305bfaa92b6751d11c6bc667fb4dfe68339dca0321f8d083e134d8a504b8c78e",
+    ),  # ... of 98
 }
-REGRESSION_DIR = Path(__file__).resolve().parent / "tflm_regressions"
 INPUTS = 4
 INPUT_BYTES = 32 * 32 * 3
 
@@ -298,7 +324,15 @@ def main():
         graphs_dir = work / "graphs"
         graphs_dir.mkdir(parents=True, exist_ok=True)
         seeds = range(args.first_seed, args.first_seed + args.graphs)
-        paths = [REGRESSION_DIR / name for name in REGRESSIONS]
+        paths = []
+        for name, (_, sha256) in REGRESSIONS.items():
+            data = Graph(int(Path(name).stem.rsplit("_", 1)[1])).build()
+            if hashlib.sha256(data).hexdigest() != sha256:
+                print(f"FAIL: regression case {name}: the generator no longer writes the graph that found the defect "
+                      f"(SHA-256 {hashlib.sha256(data).hexdigest()}, recorded {sha256})")  # fmt: skip
+                return 1
+            paths.append(graphs_dir / name)
+            paths[-1].write_bytes(data)
         for seed in seeds:
             path = graphs_dir / f"graph_{seed}.tflite"
             path.write_bytes(Graph(seed).build())
@@ -319,7 +353,7 @@ def main():
         c_out, c_error = host_c(args, work, accepted, inputs_path)
         m4 = mcu_c(args, work, accepted, inputs_path) if args.mcu else None
         defects = compare(rows, reference, c_out or {}, c_error, m4)
-        for name, want in REGRESSIONS.items():
+        for name, (want, _) in REGRESSIONS.items():
             if ("refused" in rows[name]) != (want == "refused"):
                 defects.append(
                     (name, f"a regression case: expected {want}, got {rows[name].get('refused', 'accepted')}")
