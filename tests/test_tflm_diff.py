@@ -151,20 +151,33 @@ def write_driver(path, count, arena_words, open_inputs):
     path.write_text(text.replace("@ARENA@", str(arena_words)).replace("@OPEN@", open_inputs))
 
 
+def graph_sources(c, names):
+    """(source, extra flags) of the kernels once and of each graph's model, its entry points renamed g<i>_*."""
+    sources = [(k, [f"-I{c / 'kernels'}"]) for k in sorted((c / "kernels").glob("*.c"))]
+    for i, name in enumerate(names):
+        stem = Path(name).stem
+        renames = [f"-Dresnet8_{f}=g{i}_{f}" for f in ("run", "classify", "classify_in", "invoke", "arena")]
+        sources.append((c / stem / "resnet8_model.c", [f"-I{c / stem}", f"-I{c / 'kernels'}", *renames]))
+    return sources
+
+
+def parse_outputs(stdout, names):
+    """The driver's "graph v0 .. v9" lines: each graph's outputs, input by input."""
+    out = collections.defaultdict(list)
+    for line in stdout.splitlines():
+        if re.fullmatch(r"\d+( -?\d+)+", line.strip()):
+            graph, *values = line.split()
+            out[names[int(graph)]].append([int(v) for v in values])
+    return out
+
+
 def host_c(args, work, accepted, inputs_path):
     """Builds every accepted graph's C into one program (the kernels once) and runs it: outputs per graph."""
     c = work / "out" / "c"
     cflags = shlex.split(args.cflags)
     build = work / "cbuild"
     build.mkdir(exist_ok=True)
-    kernels = sorted((c / "kernels").glob("*.c"))
-    jobs = [(k, build / f"kernel_{k.stem}.o", [f"-I{c / 'kernels'}"]) for k in kernels]
-    for i, name in enumerate(accepted):
-        stem = Path(name).stem
-        renames = [f"-Dresnet8_{f}=g{i}_{f}" for f in ("run", "classify", "classify_in", "invoke", "arena")]
-        jobs.append(
-            (c / stem / "resnet8_model.c", build / f"g{i}.o", [f"-I{c / stem}", f"-I{c / 'kernels'}", *renames])
-        )
+    jobs = [(src, build / f"o{i}.o", extra) for i, (src, extra) in enumerate(graph_sources(c, accepted))]
     driver = build / "driver.c"
     write_driver(driver, len(accepted), (64 << 20) // 4, 'argc == 2 ? fopen(argv[1], "rb") : 0')
     jobs.append((driver, build / "driver.o", []))
@@ -187,11 +200,7 @@ def host_c(args, work, accepted, inputs_path):
     r = subprocess.run([str(exe), str(inputs_path)], capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         return None, f"the host C exited {r.returncode}: {r.stderr[-2000:]}"
-    out = collections.defaultdict(list)
-    for line in r.stdout.splitlines():
-        graph, *values = line.split()
-        out[accepted[int(graph)]].append([int(v) for v in values])
-    return out, ""
+    return parse_outputs(r.stdout, accepted), ""
 
 
 def mcu_c(args, work, accepted, inputs_path):
@@ -209,11 +218,7 @@ def mcu_c(args, work, accepted, inputs_path):
             arena = max(arena, size)
     flags = ["-mcpu=cortex-m4", "-mthumb", "-std=c99", "-Os", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
              "-fdata-sections", "-mfloat-abi=soft", "-DRESNET8_NO_STATIC_ARENA"]  # fmt: skip
-    sources = [(k, [f"-I{c / 'kernels'}"]) for k in sorted((c / "kernels").glob("*.c"))]
-    for i, name in enumerate(chosen):
-        stem = Path(name).stem
-        renames = [f"-Dresnet8_{f}=g{i}_{f}" for f in ("run", "classify", "classify_in", "invoke")]
-        sources.append((c / stem / "resnet8_model.c", [f"-I{c / stem}", f"-I{c / 'kernels'}", *renames]))
+    sources = graph_sources(c, chosen)
     driver = build / "driver.c"
     write_driver(driver, len(chosen), (arena + 3) // 4 or 1, f'fopen("{inputs_path}", "rb")')
     sources += [(driver, []), (mcu / "startup.c", [])]
@@ -232,11 +237,7 @@ def mcu_c(args, work, accepted, inputs_path):
         return None, chosen, r.stderr[-2000:]
     qemu = ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-semihosting-config", "enable=on,target=native"]
     r = subprocess.run([*qemu, "-kernel", str(elf)], capture_output=True, text=True, timeout=600)
-    out = collections.defaultdict(list)
-    for line in r.stdout.splitlines():
-        if re.fullmatch(r"\d+( -?\d+)+", line.strip()):
-            graph, *values = line.split()
-            out[chosen[int(graph)]].append([int(v) for v in values])
+    out = parse_outputs(r.stdout, chosen)
     if r.returncode != 0 or not out and chosen:
         return None, chosen, f"QEMU exited {r.returncode}: {(r.stdout + r.stderr)[-2000:]}"
     return out, chosen, ""
