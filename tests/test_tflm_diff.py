@@ -3,8 +3,9 @@
 TFLM computes it.
 
 Random graphs (tests/tflite_graphs.py, seeded) over every operator and option the reader accepts go through:
-  - resnet8-eval's path: the integer program prepared and planned, run on the host (tests/tflite_diff.cpp),
-    and the reference interpreter beside it (each operator alone, no fusion or views);
+  - resnet8-eval's path: the integer program prepared and planned, run on the host (tests/tflite_diff.cpp)
+    with the portable C kernels and again on each x86 level of the convolutions the CPU runs (AVX2,
+    AVX-512 VNNI), and the reference interpreter beside it (each operator alone, no fusion or views);
   - the generated C, built with the host's C compiler (-std=c99 -O2 -Wall -Wextra -Werror, or the flags given);
   - TFLM's own interpreter (PyPI tflite-micro, reference kernels), on the same int8 inputs.
 Each graph must be refused by the toolkit with one line naming the operator and what is wrong, or give
@@ -302,6 +303,7 @@ def compare(rows, reference, c_out, c_error, m4=None):
             continue
         want = np.array(t["tflm"])
         paths = [("program", row["program"]), ("reference", row["reference"]), ("C", c_out.get(name))]
+        paths += [(f"program on {level}", got) for level, got in row.get("x86", {}).items()]
         if name in m4_chosen:
             paths.append(("C on the Cortex-M4", (m4_out or {}).get(name)))
         for path, got in paths:
@@ -364,7 +366,9 @@ def main():
         print(f"{len(seeds)} random graphs (seeds {args.first_seed}..{args.first_seed + args.graphs - 1}) and "
               f"{len(REGRESSIONS)} regression cases, {INPUTS} inputs each, {time.time() - start:.0f} s")  # fmt: skip
         bad = len(set(d[0] for d in defects))
-        print(f"  accepted and identical to TFLM on every input, on all three paths: {len(accepted) - bad}")
+        levels = sorted({level for row in rows.values() for level in row.get("x86", {})})
+        also = f" (the program also on {', '.join(levels)})" if levels else " (no x86 level of the kernels on this CPU)"
+        print(f"  accepted and identical to TFLM on every input, on all three paths{also}: {len(accepted) - bad}")
         if m4:
             m4_bad = len(set(d[0] for d in defects if d[0] in m4[1]))
             print(f"  of them run as Cortex-M4 code in QEMU (DSP variant, -Os) and identical: {len(m4[1]) - m4_bad} "

@@ -1,15 +1,18 @@
 // The host side of the differential test against TFLM (tests/test_tflm_diff.py): every .tflite named on the
 // command line is read and prepared as resnet8-eval reads and prepares it, then each input is run through
 // the planned program (run_program: fused ADDs, views, one arena) and through the reference interpreter
-// (run_reference: each operator alone); and the program's C is written for the host compiler.
+// (run_reference: each operator alone), and through the planned program once more on each x86 level of the
+// convolution kernels this CPU runs (host_kernels.h); and the program's C is written for the host compiler.
 //
 //   resnet8-tflite-diff INPUTS OUT_DIR MODEL.tflite...
 //
 // INPUTS holds N int8 input tensors of 32 x 32 x 3 bytes. OUT_DIR/results.jsonl gets one line per model:
 // {"model", "refused": the one-line message} or {"model", "arena", "calls", "program": [N x 10 ints],
-// "reference": [N x 10 ints]}; OUT_DIR/c/<model stem>/ its resnet8_model.h/.c, OUT_DIR/c/kernels/ the kernels.
+// "reference": [N x 10 ints], "x86": {level: [N x 10 ints]}}; OUT_DIR/c/<model stem>/ its resnet8_model.h/.c,
+// OUT_DIR/c/kernels/ the kernels.
 #include <resnet8/formats/tflite_model.h>
 #include <resnet8/program/emit_c.h>
+#include <resnet8/program/host_kernels.h>
 #include <resnet8/program/interpreter.h>
 #include <resnet8/program/program.h>
 #include <resnet8/support/error.h>
@@ -48,6 +51,18 @@ nlohmann::json run(const IntegerProgram& program, const std::vector<int8_t>& inp
   return {{"program", planned}, {"reference", reference}};
 }
 
+// The planned program again on each x86 level of the convolutions this CPU runs (host_kernels.h).
+nlohmann::json run_x86(IntegerProgram& program, const std::vector<int8_t>& inputs) {
+  nlohmann::json levels = nlohmann::json::object();
+  for (auto k : {resnet8::HostKernels::kAvx2, resnet8::HostKernels::kAvx512Vnni}) {
+    if (!resnet8::host_kernels_supported(k)) continue;
+    resnet8::use_host_kernels(program, k);
+    levels[resnet8::host_kernels_name(k)] = run(program, inputs)["program"];
+  }
+  resnet8::use_host_kernels(program, resnet8::HostKernels::kReference);
+  return levels;
+}
+
 // The program's C: its model files in c/<stem>/, the kernel files in c/kernels/.
 void emit(const IntegerProgram& program, const fs::path& out, const std::string& stem) {
   for (const resnet8::CSourceFile& f : resnet8::c_source(program, "resnet8-tflite-diff from " + stem)) {
@@ -73,8 +88,9 @@ int main(int argc, char** argv) {
     const fs::path model = argv[i];
     nlohmann::json row = {{"model", model.filename().string()}};
     try {
-      const IntegerProgram program = resnet8::prepare_program(resnet8::read_tflite(model), model.filename().string());
+      IntegerProgram program = resnet8::prepare_program(resnet8::read_tflite(model), model.filename().string());
       row.update(run(program, inputs));
+      row["x86"] = run_x86(program, inputs);
       row["arena"] = program.plan.arena_bytes;
       row["calls"] = program.calls.size();
       emit(program, out, model.stem().string());

@@ -4,6 +4,7 @@
 #include <resnet8/engine/engine.h>
 #include <resnet8/model/architecture.h>
 #include <resnet8/program/emit_c.h>
+#include <resnet8/program/host_kernels.h>
 #include <resnet8/support/atomic_file.h>
 
 #include <fmt/format.h>
@@ -79,6 +80,9 @@ void add_runner_options(cxxopts::Options& options) {
                  "weights of --model (the fp32 export) read as data")
       ("engine", "quantized engine for an int8 file: " + available_engine_list() +
                  "; default: the fastest one that computes the file's scheme exactly on this CPU",
+       cxxopts::value<std::string>())
+      ("kernels", "integer kernels for a .tflite's convolutions: auto (the fastest this CPU runs), reference (the "
+                  "portable C kernels emitted for microcontrollers), avx2 or avx512_vnni; all compute the same integers",
        cxxopts::value<std::string>());
   // clang-format on
 }
@@ -92,6 +96,13 @@ std::string engine_flag(const cxxopts::ParseResult& args) {
                                  available_engine_list()));
   }
   return engine;
+}
+
+std::string kernels_flag(const cxxopts::ParseResult& args) {
+  if (!args.count("kernels")) return "";
+  const std::string kernels = args["kernels"].as<std::string>();
+  naming_flags({{"kernels", "--kernels"}}, [&] { return parse_host_kernels(kernels, "kernels"); });
+  return kernels;
 }
 
 Runner runner(const cxxopts::ParseResult& args) {

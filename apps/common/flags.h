@@ -59,6 +59,8 @@ void add_runner_options(cxxopts::Options& options);
 // --engine NAME: one of this build's engines; "" when not given.
 std::string engine_flag(const cxxopts::ParseResult& args);
 Runner runner(const cxxopts::ParseResult& args);
+// --kernels NAME for a .tflite (auto, reference, avx2, avx512_vnni), checked against this CPU; "" when not given.
+std::string kernels_flag(const cxxopts::ParseResult& args);
 
 // --keep-float LAYERS: the comma-separated layer names (checked against the model by the planner).
 std::set<std::string> keep_float_flag(const cxxopts::ParseResult& args);

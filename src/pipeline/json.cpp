@@ -20,8 +20,9 @@ using nlohmann::json;
 
 namespace {
 
-json model_json(const std::string& path, const std::string& kind, std::uintmax_t bytes, const std::string& engine) {
-  return {{"path", path}, {"kind", kind}, {"bytes", bytes}, {"quantized_engine", engine}};
+json model_json(const std::string& path, const std::string& kind, std::uintmax_t bytes, const std::string& engine,
+                const std::string& kernels) {
+  return {{"path", path}, {"kind", kind}, {"bytes", bytes}, {"quantized_engine", engine}, {"kernels", kernels}};
 }
 
 }  // namespace
@@ -87,7 +88,7 @@ void to_json(json& j, const EvalReport& r) {
                          {"total", r.class_total(c)},
                          {"accuracy", r.class_accuracy(c)}});
   }
-  j = {{"model", model_json(r.model_path, model_kind_name(r.model_kind), r.model_bytes, r.quantized_engine)},
+  j = {{"model", model_json(r.model_path, model_kind_name(r.model_kind), r.model_bytes, r.quantized_engine, r.kernels)},
        {"data", r.data_dir},
        {"libtorch_version", r.libtorch_version},
        {"threads", r.threads},
@@ -112,7 +113,7 @@ void to_json(json& j, const BenchResult& r) {
 }
 
 void to_json(json& j, const BenchReport& r) {
-  j = {{"model", model_json(r.model_path, model_kind_name(r.model_kind), r.model_bytes, r.quantized_engine)},
+  j = {{"model", model_json(r.model_path, model_kind_name(r.model_kind), r.model_bytes, r.quantized_engine, r.kernels)},
        {"libtorch_version", r.libtorch_version},
        {"repeats", r.repeats},
        {"images_per_pass", r.images},

@@ -1,4 +1,5 @@
 // The operator table (operators.h): one row per operator, its functions in src/program/ops/.
+#include <resnet8/micro/r8_conv_x86.h>
 #include <resnet8/program/operators.h>
 #include <resnet8/support/error.h>
 
@@ -24,9 +25,15 @@ template <class P, void (*K)(const P*, const int8_t*, const int8_t*, int8_t*)>
 void run_in_in_out(const KernelCall& c, int8_t* a) {
   K(&params<P>(c), a + c.input_at, a + c.input2_at, a + c.output_at);
 }
-template <class P, void (*K)(const P*, const int8_t*, int8_t*, int8_t*)>
-void run_in_out_scratch(const KernelCall& c, int8_t* a) {
-  K(&params<P>(c), a + c.input_at, a + c.output_at, a + c.scratch_at);
+
+// A convolution: on its x86 variant when the host program packed it for one (host_kernels.h).
+void run_conv(const KernelCall& c, int8_t* a) {
+  const auto& p = params<r8_conv_params>(c);
+  if (c.x86) {
+    r8_conv_x86(&p, c.x86, a + c.input_at, a + c.output_at, a + c.x86_scratch_at);
+  } else {
+    r8_conv(&p, a + c.input_at, a + c.output_at, a + c.scratch_at);
+  }
 }
 
 template <class P>
@@ -37,7 +44,7 @@ std::string emit(const std::string& name, const KernelCall& call, const ConstArr
 // clang-format off
 const std::array<OperatorInfo, 7> kOperators = {{
     {TfliteOp::kConv2d, "CONV_2D", ops::prepare_conv, "r8_conv", "r8_conv.c",
-     KernelArgs::kInOutScratch, ops::pack_conv, run_in_out_scratch<r8_conv_params, r8_conv>, emit<r8_conv_params>},
+     KernelArgs::kInOutScratch, ops::pack_conv, run_conv, emit<r8_conv_params>},
     {TfliteOp::kAdd, "ADD", ops::prepare_add, "r8_add", "r8_add.c",
      KernelArgs::kInInOut, ops::pack_add, run_in_in_out<r8_add_params, r8_add>, emit<r8_add_params>},
     {TfliteOp::kAveragePool2d, "AVERAGE_POOL_2D", ops::prepare_average_pool, "r8_avgpool", "r8_average_pool.c",

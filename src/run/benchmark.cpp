@@ -71,6 +71,7 @@ BenchReport benchmark(const Classifier& classifier, const at::Tensor& images, co
   report.model_path = classifier.file.string();
   report.model_kind = classifier.kind;
   report.quantized_engine = classifier.engine;
+  report.kernels = classifier.kernels;
   report.model_bytes = classifier.file_bytes;
   report.ops_per_image = classifier.multiply_accumulates > 0
                              ? 2.0 * static_cast<double>(classifier.multiply_accumulates)
@@ -115,6 +116,8 @@ std::string to_table(const BenchReport& r) {
       fmt::format("model      {} ({}{}, {:.1f} kB), libtorch {}\n", r.model_path, model_kind_name(r.model_kind),
                   r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine,
                   static_cast<double>(r.model_bytes) / 1000.0, r.libtorch_version);
+  if (!r.kernels.empty())
+    out += fmt::format("kernels    integer C (TFLM's arithmetic), convolutions on {}\n", r.kernels);
   out += fmt::format("method     median of {} passes of {} images each, after a warm-up pass\n", r.repeats, r.images);
   const char* ops = r.integer ? "GOP/s" : "GFLOP/s";
   out += fmt::format("{:>7} {:>6} {:>12} {:>12} {:>12} {:>8} {:>10} {:>10}\n", "threads", "batch", "images/s", "min",

@@ -9,6 +9,7 @@
 #include <resnet8/formats/tflite_model.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
+#include <resnet8/program/host_kernels.h>
 #include <resnet8/program/interpreter.h>
 #include <resnet8/program/program.h>
 #include <resnet8/quant/int8_scheme.h>
@@ -154,11 +155,15 @@ at::Tensor classify(const Classifier& c, const at::Tensor& x) {
   return scores;
 }
 
-Classifier tflite_classifier(const fs::path& file) {
+Classifier tflite_classifier(const fs::path& file, const std::string& kernels) {
+  const HostKernels host = parse_host_kernels(kernels, "kernels");
   const auto bytes = checked_size(file);
-  auto program = std::make_shared<const IntegerProgram>(prepare_program(read_tflite(file), file.string()));
+  IntegerProgram prepared = prepare_program(read_tflite(file), file.string());
+  use_host_kernels(prepared, host);
+  auto program = std::make_shared<const IntegerProgram>(std::move(prepared));
   auto forward = [program](const at::Tensor& x) { return run_tflite(*program, x); };
   Classifier c{forward, ModelKind::kTflite, "", file, bytes};
+  c.kernels = host_kernels_name(host);
   c.multiply_accumulates = program->prepared.multiply_accumulates();
   c.integer = true;
   c.output_scale = program->prepared.output_scale;
@@ -166,7 +171,12 @@ Classifier tflite_classifier(const fs::path& file) {
   return c;
 }
 
-Classifier load_classifier(const fs::path& file, Runner runner, const std::string& engine) {
+Classifier load_classifier(const fs::path& file, Runner runner, const std::string& engine, const std::string& kernels) {
+  if (!kernels.empty() && !looks_like_tflite(file)) {
+    throw OptionError("kernels", fmt::format("{}: not a .tflite model; --kernels chooses the integer kernels of a "
+                                             ".tflite model only",
+                                             file.string()));
+  }
   if (looks_like_tflite(file)) {
     // A .tflite always runs on the integer kernels, read as data: the TorchScript runners' options do not apply.
     if (!engine.empty()) {
@@ -180,7 +190,7 @@ Classifier load_classifier(const fs::path& file, Runner runner, const std::strin
                                     "chooses a runner for TorchScript files only",
                                     file.string(), runner == Runner::kNative ? "native" : "module"));
     }
-    return tflite_classifier(file);
+    return tflite_classifier(file, kernels.empty() ? "auto" : kernels);
   }
   switch (runner) {
     case Runner::kNative: return native_classifier(file, engine);

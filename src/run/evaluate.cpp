@@ -29,6 +29,7 @@ EvalReport evaluate(const Classifier& classifier, const cifar10::Dataset& data, 
   report.model_path = classifier.file.string();
   report.model_bytes = classifier.file_bytes;
   report.quantized_engine = classifier.engine;
+  report.kernels = classifier.kernels;
   report.libtorch_version = TORCH_VERSION;
   report.threads = at::get_num_threads();
   report.batch_size = options.batch_size;

@@ -23,7 +23,8 @@ std::string to_table(const EvalReport& r) {
                      r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine,
                      static_cast<double>(r.model_bytes) / 1000.0);
   if (r.model_kind == ModelKind::kTflite) {  // one image per call, images in parallel; LibTorch only holds the data
-    out += fmt::format("kernels    integer C (TFLM's arithmetic), {} thread{}\n", r.threads, r.threads == 1 ? "" : "s");
+    out += fmt::format("kernels    integer C (TFLM's arithmetic), convolutions on {}, {} thread{}\n", r.kernels,
+                       r.threads, r.threads == 1 ? "" : "s");
   } else {
     out += fmt::format("libtorch   {}, {} thread{}, batch size {}\n", r.libtorch_version, r.threads,
                        r.threads == 1 ? "" : "s", r.batch_size);

@@ -45,6 +45,10 @@ struct KernelCall {
   TfliteOp op = TfliteOp::kConv2d;
   int64_t input_at = 0, input2_at = 0, output_at = 0, scratch_at = 0;
   KernelParams params;
+  // On the host, a convolution packed for an x86 variant (host_kernels.h): its packed words, owned by the
+  // program, and its scratch, past the planned arena. nullptr: the C kernel r8_conv runs it.
+  const int32_t* x86 = nullptr;
+  int64_t x86_scratch_at = 0;
 };
 
 // Owns the constant arrays the calls point to; not copyable (the pointers would dangle).
@@ -59,6 +63,11 @@ struct IntegerProgram {
   ArenaPlan plan;
   std::vector<KernelCall> calls;  // one per plan step
   ConstArrays arrays;
+  // The host's x86 kernels, when use_host_kernels() chose them: their packed weights, and the scratch bytes
+  // run_program() adds past the planned arena (none of it is emitted into the C).
+  std::deque<std::vector<int32_t>> x86_packed;
+  int64_t host_scratch_bytes = 0;
+  int x86_level = 0;  // R8_X86_NONE: the C kernels
 
   const TfliteModel& model() const { return prepared.model; }
   int64_t input_bytes() const { return prepared.bytes[static_cast<size_t>(prepared.input)]; }

@@ -25,6 +25,7 @@ struct Classifier {
   std::string engine;          // quantized engine set for the file's int8 kernels ("" for fp32 and .tflite)
   std::filesystem::path file;  // where its weights came from
   std::uintmax_t file_bytes = 0;
+  std::string kernels{};       // .tflite: the host kernels of its convolutions (host_kernels.h), else ""
   // A model whose output is an int8 tensor (.tflite): its scale and zero point. forward() returns the
   // dequantized values, (q - zero_point) * scale, from which q is recovered exactly. Scale 0: float outputs.
   float output_scale = 0;
@@ -58,12 +59,16 @@ at::Tensor classify(const Classifier& c, const at::Tensor& x);
 // Lite Micro's reference kernels run it (program/interpreter.h), one image at a time, images in parallel on
 // the LibTorch thread pool. The pixels go in as the model's input quantization says (scale 1, zero point
 // -128: pixel - 128).
-Classifier tflite_classifier(const std::filesystem::path& file);
+// `kernels`: "auto" (the fastest this CPU runs), "reference" (the portable C kernels), "avx2" or
+// "avx512_vnni" (parse_host_kernels()).
+Classifier tflite_classifier(const std::filesystem::path& file, const std::string& kernels = "auto");
 
 // What runs a model file: the tools' default, --native and --module. A .tflite file always runs on the
 // integer kernels (the default and --native alike: its data is read, no code); --module refuses it.
 enum class Runner { kTorchScript, kNative, kModule };
-// `engine` as for torchscript_classifier; ignored for fp32 files.
-Classifier load_classifier(const std::filesystem::path& file, Runner runner, const std::string& engine = "");
+// `engine` as for torchscript_classifier; ignored for fp32 files. `kernels` as for tflite_classifier ("": auto);
+// refused (OptionError "kernels") for a file that is not a .tflite.
+Classifier load_classifier(const std::filesystem::path& file, Runner runner, const std::string& engine = "",
+                           const std::string& kernels = "");
 
 }  // namespace resnet8
