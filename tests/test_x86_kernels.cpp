@@ -16,6 +16,7 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <vector>
@@ -39,7 +40,8 @@ int32_t between(std::mt19937& rng, int32_t lo, int32_t hi) {
 
 // A random layer over everything the kernels take: 1..3 x 1..3 windows, strides 1..2, any padding, 1..70
 // channels in and out (one block of 16 and several, counts that are not multiples of 8), int8 and int4, tight
-// and full activation ranges, left and right shifts, and a fused ADD either way round.
+// and full activation ranges, left and right shifts, and a fused ADD either way round; sums small enough for
+// the short requantization and too large for it (r8_x86_short_requant), with ADD left shifts around TFLM's 20.
 Layer random_layer(std::mt19937& rng) {
   Layer l;
   r8_conv_params& p = l.p;
@@ -56,9 +58,10 @@ Layer random_layer(std::mt19937& rng) {
   l.weights.resize(static_cast<size_t>(oc * (p.weights_int4 ? stride / 2 : stride)));
   for (auto& w : l.weights) w = static_cast<int8_t>(between(rng, -128, 127));
   for (int32_t c = 0; c < oc; ++c) {
-    l.bias.push_back(between(rng, -(1 << 22), 1 << 22));
+    l.bias.push_back(between(rng, 0, 9) == 0 ? between(rng, INT32_MIN / 2, INT32_MAX / 2)
+                                             : between(rng, -(1 << 22), 1 << 22));
     l.multiplier.push_back(between(rng, 0, 7) == 0 ? 0 : between(rng, 1 << 30, INT32_MAX));
-    l.shift.push_back(between(rng, -20, 4));
+    l.shift.push_back(between(rng, -20, 6));
   }
   p.weights = l.weights.data(), p.bias = l.bias.data(), p.multiplier = l.multiplier.data(), p.shift = l.shift.data();
   l.input.resize(static_cast<size_t>(p.input.height * p.input.width * p.input.channels));
@@ -70,7 +73,7 @@ Layer random_layer(std::mt19937& rng) {
              between(rng, -128, 127),
              between(rng, -128, 127),
              between(rng, -128, 127),
-             20,
+             between(rng, 18, 22),
              between(rng, 1 << 30, INT32_MAX),
              between(rng, -8, 0),
              between(rng, 1 << 30, INT32_MAX),
@@ -123,10 +126,11 @@ int level_of(HostKernels k) { return k == HostKernels::kAvx2 ? R8_X86_AVX2 : R8_
 TEST_CASE("every x86 level of the convolution gives the reference's integers on 1,500 random layers") {
   std::mt19937 rng(20261205u);
   const auto levels = levels_here();
-  int64_t outputs = 0;
+  int64_t outputs = 0, short_form = 0;
   for (int n = 0; n < 1500; ++n) {
     const Layer l = random_layer(rng);
     REQUIRE(r8_conv_x86_accepts(&l.p));
+    short_form += r8_x86_short_requant(&l.p);
     std::vector<int8_t> want = l.residual, scratch(static_cast<size_t>(r8_conv_scratch_bytes_reference(&l.p)));
     r8_conv_reference(&l.p, l.input.data(), want.data(), scratch.data());
     outputs += static_cast<int64_t>(want.size());
@@ -141,6 +145,9 @@ TEST_CASE("every x86 level of the convolution gives the reference's integers on 
     }
   }
   CHECK(outputs > 100000);
+  MESSAGE(short_form, " of 1,500 layers in the short requantization");
+  CHECK(short_form > 300);
+  CHECK(short_form < 1200);
 }
 
 TEST_CASE("the x86 requantization is TFLM's MultiplyByQuantizedMultiplier on edge operands, ties included") {
@@ -182,19 +189,44 @@ TEST_CASE("the x86 requantization is TFLM's MultiplyByQuantizedMultiplier on edg
       for (int32_t b : ms) x.push_back(a), m.push_back(b), s.push_back(shift);
     }
   }
-  while (x.size() % 8) x.push_back(0), m.push_back(0), s.push_back(0);
-  int failures = 0;
-  for (size_t i = 0; i < x.size(); i += 8) {
-    int32_t got[8];
-    r8_x86_mbqm8(&x[i], &m[i], &s[i], got);
-    for (size_t k = 0; k < 8; ++k) {
-      const int32_t want = r8_mbqm(x[i + k], m[i + k], s[i + k]);
-      if (got[k] != want && ++failures <= 10) {
-        MESSAGE("x ", x[i + k], " multiplier ", m[i + k], " shift ", s[i + k], ": got ", got[k], ", want ", want);
+  // The short form takes only |x << left| below 2^30 (r8_x86_short_requant): those cases, apart.
+  std::vector<int32_t> sx, sm, ss;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const int64_t shifted = static_cast<int64_t>(x[i]) * (int64_t{1} << std::max(s[i], 0));
+    if (shifted > -(int64_t{1} << 30) && shifted < (int64_t{1} << 30))
+      sx.push_back(x[i]), sm.push_back(m[i]), ss.push_back(s[i]);
+  }
+  for (auto* v : {&x, &m, &s, &sx, &sm, &ss}) v->resize((v->size() + 15) / 16 * 16, 0);
+  using Requant = void (*)(const int32_t*, const int32_t*, const int32_t*, int32_t*);
+  struct Form {
+    const char* name;
+    Requant f;
+    size_t lanes;
+    bool avx512;
+    const std::vector<int32_t>&x, &m, &s;
+  };
+  const Form forms[] = {{"8 lanes", r8_x86_mbqm8, 8, false, x, m, s},
+                        {"16 lanes", r8_x86_mbqm16, 16, true, x, m, s},
+                        {"8 lanes, short form", r8_x86_mbqm8_short, 8, false, sx, sm, ss},
+                        {"16 lanes, short form", r8_x86_mbqm16_short, 16, true, sx, sm, ss}};
+  const bool avx512 = resnet8::host_kernels_supported(HostKernels::kAvx512Vnni);
+  CHECK(sx.size() > 1000);
+  for (const Form& form : forms) {
+    if (form.avx512 && !avx512) continue;
+    int failures = 0;
+    for (size_t i = 0; i < form.x.size(); i += form.lanes) {
+      int32_t got[16];
+      form.f(&form.x[i], &form.m[i], &form.s[i], got);
+      for (size_t k = 0; k < form.lanes; ++k) {
+        const int32_t want = r8_mbqm(form.x[i + k], form.m[i + k], form.s[i + k]);
+        if (got[k] != want && ++failures <= 10) {
+          MESSAGE(std::string(form.name), ": x ", form.x[i + k], " multiplier ", form.m[i + k], " shift ",
+                  form.s[i + k], ": got ", got[k], ", want ", want);
+        }
       }
     }
+    CHECK_MESSAGE(failures == 0, std::string(form.name));
   }
-  CHECK(failures == 0);
 }
 
 TEST_CASE("a layer whose multiplier is INT32_MIN is left to the reference kernels") {

@@ -36,24 +36,37 @@ int r8_x86_best_level(void) {
   return R8_X86_NONE;
 }
 
-static int32_t r8_x86_kp(const r8_conv_params* p) {
-  return r8_filter_stride(p->kernel_h * p->kernel_w * p->input.channels);
-}
+static int32_t r8_x86_c4(const r8_conv_params* p) { return (p->input.channels + 3) & ~3; }
+static int32_t r8_x86_kp(const r8_conv_params* p) { return p->kernel_h * p->kernel_w * r8_x86_c4(p); }
+static int32_t r8_x86_value_bytes(int level) { return level == R8_X86_AVX2 ? 2 : 1; }
 static int32_t r8_x86_blocks(const r8_conv_params* p) { return (p->output.channels + R8_X86_BLOCK - 1) / R8_X86_BLOCK; }
 static int32_t r8_x86_pixels(int level) { return level == R8_X86_AVX512_VNNI ? 8 : 4; }
 
 /* Filter bytes: int8 weights in groups of 4 (VNNI) or int16 in pairs (AVX2), 16 channels a group. */
 static int32_t r8_x86_filter_bytes(const r8_conv_params* p, int level) {
-  return r8_x86_blocks(p) * R8_X86_BLOCK * r8_x86_kp(p) * (level == R8_X86_AVX2 ? 2 : 1);
+  return r8_x86_blocks(p) * R8_X86_BLOCK * r8_x86_kp(p) * r8_x86_value_bytes(level);
+}
+
+/* Step 1's padded image: every window inside it, the input at (pad_top, pad_left). */
+static r8_x86_padded r8_x86_padded_of(const r8_conv_params* p, int level) {
+  r8_x86_padded pad;
+  const int32_t h = (p->output.height - 1) * p->stride_h + p->kernel_h;
+  const int32_t w = (p->output.width - 1) * p->stride_w + p->kernel_w;
+  pad.height = h > p->pad_top + p->input.height ? h : p->pad_top + p->input.height;
+  pad.width = w > p->pad_left + p->input.width ? w : p->pad_left + p->input.width;
+  pad.bytes = r8_x86_value_bytes(level);
+  return pad;
 }
 
 int32_t r8_conv_x86_packed_words(const r8_conv_params* p, int level) {
   return R8_X86_HEADER + R8_X86_TABLES * R8_X86_BLOCK * r8_x86_blocks(p) + (r8_x86_filter_bytes(p, level) + 3) / 4;
 }
 
+/* The padded image, then the tile's sums, each 64-byte aligned. */
 int32_t r8_conv_x86_scratch_bytes(const r8_conv_params* p, int level) {
-  const int32_t pixels = r8_x86_pixels(level);
-  return pixels * r8_x86_kp(p) * 3 + pixels * r8_x86_blocks(p) * R8_X86_BLOCK * 4 + 64;
+  const r8_x86_padded pad = r8_x86_padded_of(p, level);
+  const int32_t image = (pad.height * pad.width * r8_x86_c4(p) * pad.bytes + 63) & ~63;
+  return 64 + image + r8_x86_pixels(level) * r8_x86_blocks(p) * R8_X86_BLOCK * 4;
 }
 
 /* Whether the x86 steps compute this layer as TFLM does: multipliers that are not INT32_MIN (the one operand of
@@ -73,8 +86,9 @@ int r8_conv_x86_accepts(const r8_conv_params* p) {
 }
 
 static void r8_x86_pack_filters(const r8_conv_params* p, int level, int32_t* packed) {
-  const int32_t kp = r8_x86_kp(p), size = p->kernel_h * p->kernel_w * p->input.channels;
+  const int32_t kp = r8_x86_kp(p), size = p->kernel_h * p->kernel_w * p->input.channels, c = p->input.channels;
   const int32_t channels = p->output.channels, blocks = r8_x86_blocks(p), stride = r8_filter_stride(size);
+  const int32_t c4 = r8_x86_c4(p);
   const int32_t group = level == R8_X86_AVX2 ? 2 : 4; /* weights of a channel side by side */
   int8_t* bytes = (int8_t*)r8_x86_filters(packed);
   int16_t* halves = (int16_t*)bytes;
@@ -87,7 +101,8 @@ static void r8_x86_pack_filters(const r8_conv_params* p, int level, int32_t* pac
       int32_t sum = 0;
       for (k = 0; oc < channels && k < size; ++k) {
         const int32_t w = r8_weight_at(p->weights, p->weights_int4, channels, stride, oc, k);
-        const int32_t at = ((b * (kp / group) + k / group) * R8_X86_BLOCK + j) * group + k % group;
+        const int32_t kk = k / c * c4 + k % c; /* its place in the packed row: taps of c4 */
+        const int32_t at = ((b * (kp / group) + kk / group) * R8_X86_BLOCK + j) * group + kk % group;
         if (level == R8_X86_AVX2)
           halves[at] = (int16_t)w;
         else
@@ -99,12 +114,41 @@ static void r8_x86_pack_filters(const r8_conv_params* p, int level, int32_t* pac
   }
 }
 
+int r8_x86_short_requant(const r8_conv_params* p) {
+  const int32_t size = p->kernel_h * p->kernel_w * p->input.channels, stride = r8_filter_stride(size);
+  int32_t oc, k;
+  if (p->add && p->add->left_shift > 20) return 0;
+  for (oc = 0; oc < p->output.channels; ++oc) {
+    int64_t bound = p->bias[oc] < 0 ? -(int64_t)p->bias[oc] : p->bias[oc];
+    const int32_t left = p->shift[oc] > 0 ? p->shift[oc] : 0;
+    for (k = 0; k < size; ++k) {
+      const int32_t w = r8_weight_at(p->weights, p->weights_int4, p->output.channels, stride, oc, k);
+      bound += 128 * (w < 0 ? -w : w);
+    }
+    if (left > 30 || (bound << left) >= ((int64_t)1 << 30)) return 0;
+  }
+  return 1;
+}
+
+/* The tables derived from the others. */
+static void r8_x86_derived_tables(int32_t n, int32_t* t) {
+  int32_t oc;
+  for (oc = 0; oc < n; ++oc) {
+    const int32_t right = t[R8_X86_RIGHT * n + oc];
+    t[R8_X86_NET * n + oc] = t[R8_X86_BIAS * n + oc] - t[R8_X86_OFFSET * n + oc];
+    t[R8_X86_ROUND * n + oc] = right > 0 ? (int32_t)1 << (right - 1) : 0;
+    t[R8_X86_SIGN * n + oc] = right > 0 ? -1 : 0;
+    t[R8_X86_MULTIPLIER_ODD * n + oc] = oc % 2 == 0 && oc + 1 < n ? t[R8_X86_MULTIPLIER * n + oc + 1] : 0;
+  }
+}
+
 void r8_conv_x86_pack(const r8_conv_params* p, int level, int32_t* packed) {
   const int32_t blocks = r8_x86_blocks(p), n = R8_X86_BLOCK * blocks;
   int32_t* t = packed + R8_X86_HEADER;
   int32_t oc;
   memset(packed, 0, (size_t)r8_conv_x86_packed_words(p, level) * 4);
   packed[R8_X86_LEVEL] = level;
+  packed[R8_X86_C4] = r8_x86_c4(p);
   packed[R8_X86_KP] = r8_x86_kp(p);
   packed[R8_X86_BLOCKS] = blocks;
   packed[R8_X86_PIXELS] = r8_x86_pixels(level);
@@ -115,52 +159,68 @@ void r8_conv_x86_pack(const r8_conv_params* p, int level, int32_t* packed) {
     t[R8_X86_RIGHT * n + oc] = p->shift[oc] > 0 ? 0 : -p->shift[oc];
   }
   r8_x86_pack_filters(p, level, packed);
+  r8_x86_derived_tables(n, t);
+  packed[R8_X86_SHORT] = r8_x86_short_requant(p);
 }
 
-/* Output pixel `pixel`'s patch, `kp` int8 bytes: by rows of the window, taps outside the image at the input
- * zero point, zeros past the filter. */
-static void r8_x86_patch(const r8_conv_params* p, const int8_t* input, int32_t pixel, int32_t kp, int8_t* to) {
-  const int32_t ch = p->input.channels, kw = p->kernel_w, row = kw * ch;
-  const int32_t y0 = pixel / p->output.width * p->stride_h - p->pad_top;
-  const int32_t x0 = pixel % p->output.width * p->stride_w - p->pad_left;
-  const int32_t lo = x0 < 0 ? -x0 : 0, hi = x0 + kw > p->input.width ? p->input.width - x0 : kw;
+/* Step 1: the input into the padded image `image`, converted by `copy` (the level's), every value outside the
+ * input, and every extra channel, at the input zero point. */
+static void r8_x86_pad_input(const r8_conv_params* p, const int8_t* input, r8_x86_padded pad, int32_t c4,
+                             void (*copy)(const int8_t*, int32_t, int8_t, void*), int8_t* image) {
+  const int32_t c = p->input.channels, w = p->input.width, row = pad.width * c4 * pad.bytes;
   const int8_t zero = (int8_t)(-p->input_offset);
-  int32_t ky;
-  for (ky = 0; ky < p->kernel_h; ++ky, to += row) {
-    const int32_t y = y0 + ky;
-    if (y < 0 || y >= p->input.height || lo >= hi) {
-      memset(to, zero, (size_t)row);
+  int32_t y, x;
+  for (y = 0; y < pad.height; ++y, image += row) {
+    const int32_t iy = y - p->pad_top;
+    int8_t* to = image + p->pad_left * c4 * pad.bytes;
+    if (iy < 0 || iy >= p->input.height) {
+      copy(0, pad.width * c4, zero, image);
       continue;
     }
-    memset(to, zero, (size_t)(lo * ch));
-    memcpy(to + lo * ch, input + (y * p->input.width + x0 + lo) * ch, (size_t)((hi - lo) * ch));
-    memset(to + hi * ch, zero, (size_t)((kw - hi) * ch));
+    copy(0, p->pad_left * c4, zero, image);
+    if (c == c4) {
+      copy(input + iy * w * c, w * c, zero, to);
+    } else {
+      for (x = 0; x < w; ++x) {
+        copy(input + (iy * w + x) * c, c, zero, to + x * c4 * pad.bytes);
+        copy(0, c4 - c, zero, to + (x * c4 + c) * pad.bytes);
+      }
+    }
+    copy(0, (pad.width - p->pad_left - w) * c4, zero, to + w * c4 * pad.bytes);
   }
-  memset(to, 0, (size_t)(kp - p->kernel_h * row));
 }
 
-/* Step 3 for one output pixel: eight channels at a time, then the rest one by one. */
-static void r8_x86_outputs(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int8_t* out) {
+/* Step 3 for `n` output pixels: 16 channels at a time (AVX-512), then eight (AVX2), then one by one. */
+static void r8_x86_outputs(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int32_t n, int8_t* out) {
   const int32_t* offset = r8_x86_table(packed, R8_X86_OFFSET);
-  int32_t oc = p->output.channels & ~7;
-  r8_x86_outputs_avx2(p, packed, acc, out);
-  for (; oc < p->output.channels; ++oc) out[oc] = r8_conv_result(p, oc, acc[oc] - offset[oc], p->add ? out[oc] : 0);
+  const int32_t channels = p->output.channels, width = R8_X86_BLOCK * packed[R8_X86_BLOCKS];
+  const int32_t done = packed[R8_X86_LEVEL] == R8_X86_AVX512_VNNI ? r8_x86_outputs_avx512(p, packed, acc, n, out)
+                       : packed[R8_X86_SHORT]                     ? r8_x86_outputs_avx2_short(p, packed, acc, n, out)
+                                                                  : 0;
+  int32_t px, oc;
+  for (px = 0; px < n; ++px, acc += width, out += channels) {
+    oc = r8_x86_outputs_avx2(p, packed, acc, done, out);
+    for (; oc < channels; ++oc) out[oc] = r8_conv_result(p, oc, acc[oc] - offset[oc], p->add ? out[oc] : 0);
+  }
 }
 
 void r8_conv_x86(const r8_conv_params* p, const int32_t* packed, const int8_t* input, int8_t* output, int8_t* scratch) {
-  const int32_t kp = packed[R8_X86_KP], tile = packed[R8_X86_PIXELS], width = R8_X86_BLOCK * packed[R8_X86_BLOCKS];
-  const int32_t pixels = p->output.height * p->output.width, channels = p->output.channels;
-  int8_t* const patches = (int8_t*)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-  int8_t* const work = patches + tile * kp;
-  int32_t* const acc = (int32_t*)(work + 2 * tile * kp);
-  int32_t first, px;
-  for (first = 0; first < pixels; first += tile) {
-    const int32_t n = pixels - first < tile ? pixels - first : tile;
-    for (px = 0; px < tile; ++px) r8_x86_patch(p, input, first + (px < n ? px : n - 1), kp, patches + px * kp);
-    if (packed[R8_X86_LEVEL] == R8_X86_AVX512_VNNI)
-      r8_x86_dots_avx512_vnni(packed, patches, work, acc);
-    else
-      r8_x86_dots_avx2(packed, patches, work, acc);
-    for (px = 0; px < n; ++px) r8_x86_outputs(p, packed, acc + px * width, output + (first + px) * channels);
+  const int level = packed[R8_X86_LEVEL];
+  const r8_x86_padded pad = r8_x86_padded_of(p, level);
+  const int32_t tile = packed[R8_X86_PIXELS], c4 = packed[R8_X86_C4];
+  const int32_t channels = p->output.channels, ow = p->output.width;
+  int8_t* const image = (int8_t*)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+  int32_t* const acc = (int32_t*)(image + ((pad.height * pad.width * c4 * pad.bytes + 63) & ~63));
+  int32_t oy, ox;
+  r8_x86_pad_input(p, input, pad, c4, level == R8_X86_AVX2 ? r8_x86_copy_avx2 : r8_x86_copy_avx512_vnni, image);
+  for (oy = 0; oy < p->output.height; ++oy) {
+    for (ox = 0; ox < ow; ox += tile) {
+      const int32_t first = oy * ow + ox, n = ow - ox < tile ? ow - ox : tile;
+      if (level == R8_X86_AVX512_VNNI)
+        r8_x86_dots_avx512_vnni(p, packed, image, pad, first, n, acc);
+      else
+        r8_x86_dots_avx2(p, packed, image, pad, first, n, acc);
+      r8_x86_outputs(p, packed, acc, n, output + first * channels);
+    }
   }
 }

@@ -7,35 +7,50 @@
 #if defined(__x86_64__) && defined(__AVX2__)
 #include <immintrin.h>
 
-/* The patches as int16, in `work`. */
-static void r8_widen_patches(const int8_t* patches, int32_t bytes, int16_t* work) {
-  int32_t i;
-  for (i = 0; i < bytes; i += 16) {
-    const __m128i v = _mm_loadu_si128((const __m128i*)(patches + i));
-    _mm256_storeu_si256((__m256i*)(work + i), _mm256_cvtepi8_epi16(v));
+void r8_x86_copy_avx2(const int8_t* from, int32_t n, int8_t zero, void* to) {
+  int16_t* out = (int16_t*)to;
+  int32_t i = 0;
+  if (!from) {
+    const __m256i z = _mm256_set1_epi16(zero);
+    for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i*)(out + i), z);
+    for (; i < n; ++i) out[i] = zero;
+    return;
   }
+  for (; i + 16 <= n; i += 16) {
+    _mm256_storeu_si256((__m256i*)(out + i), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(from + i))));
+  }
+  for (; i < n; ++i) out[i] = from[i];
 }
 
-void r8_x86_dots_avx2(const int32_t* packed, const int8_t* patches, int8_t* work, int32_t* acc) {
-  const int32_t kp = packed[R8_X86_KP], blocks = packed[R8_X86_BLOCKS], width = R8_X86_BLOCK * blocks;
-  const int16_t* const x = (const int16_t*)work;
+/* Output pixels a tile: four, each with two blocks of eight channels' sums in registers. */
+#define R8_TILE 4
+
+void r8_x86_dots_avx2(const r8_conv_params* p, const int32_t* packed, const void* image, r8_x86_padded pad,
+                      int32_t first, int32_t n, int32_t* acc) {
+  const int32_t c4 = packed[R8_X86_C4], blocks = packed[R8_X86_BLOCKS], width = R8_X86_BLOCK * blocks;
+  const int32_t run = p->kernel_w * c4, row = pad.width * c4, oy = first / p->output.width;
+  const int32_t ox = first % p->output.width;
+  const int16_t* const origin = (const int16_t*)image + (oy * p->stride_h * pad.width + ox * p->stride_w) * c4;
   const int16_t* w = (const int16_t*)r8_x86_filters(packed);
-  int32_t b, k, px;
-  r8_widen_patches(patches, 4 * kp, (int16_t*)work); /* four pixels; kp is a multiple of 8 */
+  int32_t offset[R8_TILE], b, ky, k, px;
+  for (px = 0; px < R8_TILE; ++px) offset[px] = (px < n ? px : n - 1) * p->stride_w * c4; /* past n: repeated */
   for (b = 0; b < blocks; ++b) {
-    __m256i a[4][2];
-    for (px = 0; px < 4; ++px) a[px][0] = a[px][1] = _mm256_setzero_si256();
-    for (k = 0; k < kp; k += 2, w += 2 * R8_X86_BLOCK) {
-      const __m256i w0 = _mm256_loadu_si256((const __m256i*)w), w1 = _mm256_loadu_si256((const __m256i*)(w + 16));
-      for (px = 0; px < 4; ++px) {
-        int32_t pair;
-        __builtin_memcpy(&pair, x + px * kp + k, 4);
-        const __m256i v = _mm256_set1_epi32(pair);
-        a[px][0] = _mm256_add_epi32(a[px][0], _mm256_madd_epi16(v, w0));
-        a[px][1] = _mm256_add_epi32(a[px][1], _mm256_madd_epi16(v, w1));
+    __m256i a[R8_TILE][2];
+    for (px = 0; px < R8_TILE; ++px) a[px][0] = a[px][1] = _mm256_setzero_si256();
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+      const int16_t* const r = origin + ky * row;
+      for (k = 0; k < run; k += 2, w += 2 * R8_X86_BLOCK) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i*)w), w1 = _mm256_loadu_si256((const __m256i*)(w + 16));
+        for (px = 0; px < R8_TILE; ++px) {
+          int32_t pair;
+          __builtin_memcpy(&pair, r + offset[px] + k, 4);
+          const __m256i v = _mm256_set1_epi32(pair);
+          a[px][0] = _mm256_add_epi32(a[px][0], _mm256_madd_epi16(v, w0));
+          a[px][1] = _mm256_add_epi32(a[px][1], _mm256_madd_epi16(v, w1));
+        }
       }
     }
-    for (px = 0; px < 4; ++px) {
+    for (px = 0; px < R8_TILE; ++px) {
       _mm256_storeu_si256((__m256i*)(acc + px * width + b * R8_X86_BLOCK), a[px][0]);
       _mm256_storeu_si256((__m256i*)(acc + px * width + b * R8_X86_BLOCK + 8), a[px][1]);
     }
@@ -109,23 +124,143 @@ static __m256i r8_result8(const r8_conv_params* p, const int32_t* packed, int32_
   return x;
 }
 
-void r8_x86_outputs_avx2(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int8_t* out) {
+int32_t r8_x86_outputs_avx2(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int32_t from,
+                            int8_t* out) {
   int32_t oc;
-  for (oc = 0; oc + 8 <= p->output.channels; oc += 8) {
+  for (oc = from; oc + 8 <= p->output.channels; oc += 8) {
     const __m256i x = r8_result8(p, packed, oc, _mm256_loadu_si256((const __m256i*)(acc + oc)), out);
     const __m128i halves = _mm_packs_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
     _mm_storel_epi64((__m128i*)(out + oc), _mm_packs_epi16(halves, halves)); /* values are in -128..127 */
   }
+  return oc;
+}
+
+/* The short form (r8_x86.h), eight lanes: r8_srdhm8 with the odd lanes' multipliers given, then
+ * (y + round + (sign & (y >> 31))) >> right. */
+static __m256i r8_short8(__m256i x, __m256i m, __m256i m_odd, __m256i round, __m256i sign, __m256i right) {
+  const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
+  const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, m), nudge);
+  const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m_odd), nudge);
+  const __m256i y = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+  const __m256i rounded =
+      _mm256_add_epi32(_mm256_add_epi32(y, round), _mm256_and_si256(sign, _mm256_srai_epi32(y, 31)));
+  return _mm256_srav_epi32(rounded, right);
+}
+
+static __m256i r8_vec8(int32_t v) { return _mm256_set1_epi32(v); }
+
+/* One rescaling of the fused ADD in the short form: multiplier, and shift <= 0. */
+typedef struct {
+  __m256i m, round, sign, right;
+} r8_rescale8;
+
+static r8_rescale8 r8_rescale8_of(int32_t multiplier, int32_t shift) {
+  r8_rescale8 r;
+  r.m = r8_vec8(multiplier), r.right = r8_vec8(-shift);
+  r.round = r8_vec8(shift < 0 ? 1 << (-shift - 1) : 0), r.sign = r8_vec8(shift < 0 ? -1 : 0);
+  return r;
+}
+
+static __m256i r8_rescale8_apply(const r8_rescale8* r, __m256i x) {
+  return r8_short8(x, r->m, r->m, r->round, r->sign, r->right);
+}
+
+typedef struct {
+  r8_rescale8 in1, in2, out;
+  __m256i offset1, offset2, output_offset, lo, hi;
+  __m128i left;
+} r8_add8_short;
+
+static __m256i r8_add8_short_apply(const r8_add8_short* a, __m256i in1, __m256i in2) {
+  const __m256i s1 = _mm256_sll_epi32(_mm256_add_epi32(in1, a->offset1), a->left);
+  const __m256i s2 = _mm256_sll_epi32(_mm256_add_epi32(in2, a->offset2), a->left);
+  const __m256i sum = _mm256_add_epi32(r8_rescale8_apply(&a->in1, s1), r8_rescale8_apply(&a->in2, s2));
+  const __m256i out = _mm256_add_epi32(r8_rescale8_apply(&a->out, sum), a->output_offset);
+  return _mm256_min_epi32(_mm256_max_epi32(out, a->lo), a->hi);
+}
+
+static __m256i r8_table8(const int32_t* packed, int32_t table, int32_t oc) {
+  return _mm256_loadu_si256((const __m256i*)(r8_x86_table(packed, table) + oc));
+}
+
+static void r8_store8(int8_t* to, __m256i x) { /* values in -128..127 */
+  const __m128i halves = _mm_packs_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
+  _mm_storel_epi64((__m128i*)to, _mm_packs_epi16(halves, halves));
+}
+
+int32_t r8_x86_outputs_avx2_short(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int32_t n,
+                                  int8_t* out) {
+  const int32_t channels = p->output.channels, width = R8_X86_BLOCK * packed[R8_X86_BLOCKS], add_input = p->add_input;
+  const __m256i output_offset = r8_vec8(p->output_offset), lo = r8_vec8(p->act_min), hi = r8_vec8(p->act_max);
+  const int fused = p->add != 0;
+  r8_add8_short a;
+  int32_t oc, px;
+  if (fused) {
+    a.in1 = r8_rescale8_of(p->add->input1_multiplier, p->add->input1_shift);
+    a.in2 = r8_rescale8_of(p->add->input2_multiplier, p->add->input2_shift);
+    a.out = r8_rescale8_of(p->add->output_multiplier, p->add->output_shift);
+    a.offset1 = r8_vec8(p->add->input1_offset), a.offset2 = r8_vec8(p->add->input2_offset);
+    a.output_offset = r8_vec8(p->add->output_offset), a.lo = r8_vec8(p->add->act_min), a.hi = r8_vec8(p->add->act_max);
+    a.left = _mm_cvtsi32_si128(p->add->left_shift);
+  }
+  for (oc = 0; oc + 8 <= channels; oc += 8) {
+    const __m256i net = r8_table8(packed, R8_X86_NET, oc), left = r8_table8(packed, R8_X86_LEFT, oc);
+    const __m256i m = r8_table8(packed, R8_X86_MULTIPLIER, oc), m_odd = r8_table8(packed, R8_X86_MULTIPLIER_ODD, oc);
+    const __m256i round = r8_table8(packed, R8_X86_ROUND, oc), sign = r8_table8(packed, R8_X86_SIGN, oc);
+    const __m256i right = r8_table8(packed, R8_X86_RIGHT, oc);
+    for (px = 0; px < n; ++px) {
+      int8_t* const o = out + px * channels + oc;
+      const __m256i sums = _mm256_loadu_si256((const __m256i*)(acc + px * width + oc));
+      const __m256i x = _mm256_sllv_epi32(_mm256_add_epi32(sums, net), left);
+      __m256i y = _mm256_add_epi32(r8_short8(x, m, m_odd, round, sign, right), output_offset);
+      y = _mm256_min_epi32(_mm256_max_epi32(y, lo), hi);
+      if (fused) {
+        const __m256i residual = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)o));
+        y = add_input == 1 ? r8_add8_short_apply(&a, y, residual) : r8_add8_short_apply(&a, residual, y);
+      }
+      r8_store8(o, y);
+    }
+  }
+  return oc;
+}
+
+void r8_x86_mbqm8_short(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out) {
+  int32_t m_odd[8], round[8], sign[8], left[8], right[8], i;
+  for (i = 0; i < 8; ++i) {
+    m_odd[i] = i % 2 == 0 ? multiplier[i + 1] : 0;
+    left[i] = shift[i] > 0 ? shift[i] : 0, right[i] = shift[i] > 0 ? 0 : -shift[i];
+    round[i] = right[i] > 0 ? 1 << (right[i] - 1) : 0, sign[i] = right[i] > 0 ? -1 : 0;
+  }
+  _mm256_storeu_si256(
+      (__m256i*)out,
+      r8_short8(_mm256_sllv_epi32(_mm256_loadu_si256((const __m256i*)x), _mm256_loadu_si256((const __m256i*)left)),
+                _mm256_loadu_si256((const __m256i*)multiplier), _mm256_loadu_si256((const __m256i*)m_odd),
+                _mm256_loadu_si256((const __m256i*)round), _mm256_loadu_si256((const __m256i*)sign),
+                _mm256_loadu_si256((const __m256i*)right)));
 }
 
 #else /* not built for AVX2: never called (r8_x86_supported) */
-void r8_x86_dots_avx2(const int32_t* packed, const int8_t* patches, int8_t* work, int32_t* acc) {
-  (void)packed, (void)patches, (void)work, (void)acc;
+void r8_x86_copy_avx2(const int8_t* from, int32_t n, int8_t zero, void* to) {
+  (void)from, (void)n, (void)zero, (void)to;
 }
-void r8_x86_outputs_avx2(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int8_t* out) {
+void r8_x86_dots_avx2(const r8_conv_params* p, const int32_t* packed, const void* image, r8_x86_padded pad,
+                      int32_t first, int32_t n, int32_t* acc) {
+  (void)p, (void)packed, (void)image, (void)pad, (void)first, (void)n, (void)acc;
+}
+int32_t r8_x86_outputs_avx2(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int32_t from,
+                            int8_t* out) {
   (void)p, (void)packed, (void)acc, (void)out;
+  return from;
 }
 void r8_x86_mbqm8(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out) {
   (void)x, (void)multiplier, (void)shift, (void)out;
+}
+void r8_x86_mbqm8_short(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out) {
+  (void)x, (void)multiplier, (void)shift, (void)out;
+}
+int32_t r8_x86_outputs_avx2_short(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int32_t n,
+                                  int8_t* out) {
+  (void)p, (void)packed, (void)acc, (void)n, (void)out;
+  return 0;
 }
 #endif
