@@ -1,8 +1,8 @@
 // The x86 variants of the convolution (src/micro/x86/: AVX2, AVX-512 VNNI) against the portable reference, each
 // level this CPU runs: random layers (the kernel alone, its scratch bounds included) and, in suite "e2e", the
-// whole program of the MLPerf Tiny .tflite on real test images. The differential test (test_tflm_diff.py) also runs
-// every level against TFLM itself on its random graphs, and c_source compares the generated C with resnet8-eval's
-// default.
+// whole program of the MLPerf Tiny .tflite on real test images, on one core and split over two (SplitWorker). The
+// differential test (test_tflm_diff.py) also runs every level against TFLM itself on its random graphs, and c_source
+// compares the generated C with resnet8-eval's default.
 #include <resnet8/data/cifar10.h>
 #include <resnet8/formats/tflite_model.h>
 #include <resnet8/micro/r8_conv_x86.h>
@@ -13,6 +13,7 @@ extern "C" {
 }
 #include <resnet8/program/host_kernels.h>
 #include <resnet8/program/interpreter.h>
+#include <resnet8/program/split_worker.h>
 
 #include <fmt/format.h>
 
@@ -237,7 +238,7 @@ TEST_CASE("a layer whose multiplier is INT32_MIN is left to the reference kernel
 }
 
 TEST_SUITE("e2e") {
-  TEST_CASE("the MLPerf Tiny .tflite on every x86 level gives the reference kernels' scores on 1,000 test images") {
+  TEST_CASE("the MLPerf Tiny .tflite on every x86 level, one core or two, gives the reference kernels' scores") {
     const auto tflite = required_path("RESNET8_TFLITE_REFERENCE");
     resnet8::IntegerProgram program = resnet8::prepare_program(resnet8::read_tflite(tflite), tflite.string());
     const auto test =
@@ -245,8 +246,8 @@ TEST_SUITE("e2e") {
     const auto pixels = test.images.contiguous();  // NHWC uint8
     std::vector<int8_t> images(static_cast<size_t>(pixels.numel())), want(1000 * 10), got(1000 * 10), arena;
     for (size_t i = 0; i < images.size(); ++i) images[i] = static_cast<int8_t>(pixels.data_ptr<uint8_t>()[i] - 128);
-    auto run_all = [&](std::vector<int8_t>& out) {
-      for (size_t i = 0; i < 1000; ++i) run_program(program, &images[i * 3072], &out[i * 10], arena);
+    auto run_all = [&](std::vector<int8_t>& out, resnet8::SplitWorker* worker = nullptr) {
+      for (size_t i = 0; i < 1000; ++i) run_program(program, &images[i * 3072], &out[i * 10], arena, worker);
     };
     run_all(want);
     for (HostKernels k : levels_here()) {
@@ -254,6 +255,11 @@ TEST_SUITE("e2e") {
       CHECK(program.x86_packed.size() == 9);  // every convolution packed
       run_all(got);
       INFO(std::string(resnet8::host_kernels_name(k)));
+      CHECK(got == want);
+      // One image on two cores: each convolution's rows split with a worker thread.
+      resnet8::SplitWorker worker(program.host_scratch_bytes);
+      std::fill(got.begin(), got.end(), 0);
+      run_all(got, &worker);
       CHECK(got == want);
     }
   }

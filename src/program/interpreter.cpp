@@ -2,19 +2,43 @@
 #include <resnet8/program/interpreter.h>
 #include <resnet8/program/operators.h>
 
+#include <resnet8/micro/r8_conv_x86.h>
 #include <resnet8/micro/r8_variants.h>
+#include <resnet8/support/error.h>
 
 #include <algorithm>
 #include <cstring>
 
 namespace resnet8 {
 
-void run_program(const IntegerProgram& p, const int8_t* input, int8_t* output, std::vector<int8_t>& arena) {
+namespace {
+
+// A convolution on an x86 variant, its output rows split between this thread and `worker`.
+void run_split(const KernelCall& call, int8_t* a, SplitWorker& worker) {
+  const auto& p = std::get<r8_conv_params>(call.params);
+  const int32_t half = p.output.height / 2;
+  worker.start(&p, call.x86, a + call.input_at, a + call.output_at, half, p.output.height);
+  r8_conv_x86_rows(&p, call.x86, a + call.input_at, a + call.output_at, a + call.x86_scratch_at, 0, half);
+  worker.finish();
+}
+
+}  // namespace
+
+void run_program(const IntegerProgram& p, const int8_t* input, int8_t* output, std::vector<int8_t>& arena,
+                 SplitWorker* worker) {
+  if (worker && worker->scratch_bytes() < p.host_scratch_bytes)
+    throw Error("run_program: the worker's scratch is too small");
   const int64_t bytes = p.plan.arena_bytes + p.host_scratch_bytes;
   if (static_cast<int64_t>(arena.size()) < bytes) arena.resize(static_cast<size_t>(bytes));
   int8_t* a = arena.data();
   std::memcpy(a + p.plan.input_at, input, static_cast<size_t>(p.input_bytes()));
-  for (const KernelCall& call : p.calls) operator_info(call.op).run(call, a);
+  for (const KernelCall& call : p.calls) {
+    if (worker && call.x86) {
+      run_split(call, a, *worker);
+    } else {
+      operator_info(call.op).run(call, a);
+    }
+  }
   std::memcpy(output, a + p.plan.output_at, static_cast<size_t>(p.output_bytes()));
 }
 

@@ -12,6 +12,7 @@
 #include <resnet8/program/host_kernels.h>
 #include <resnet8/program/interpreter.h>
 #include <resnet8/program/program.h>
+#include <resnet8/program/split_worker.h>
 #include <resnet8/quant/int8_scheme.h>
 #include <resnet8/run/int8_native.h>
 #include <resnet8/support/error.h>
@@ -24,6 +25,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -54,10 +57,19 @@ std::optional<Int8Run> int8_file(const TorchScriptArchive& archive, const std::s
   return out;
 }
 
+// The second core of a .tflite run on x86 kernels, for batches smaller than the thread count (one image on two
+// cores); made at first use and kept, since a thread started per call costs more than an image.
+struct SplitCore {
+  std::mutex mutex;
+  std::unique_ptr<SplitWorker> worker;
+};
+
 // A batch of float NHWC 0..255 images through the integer program, one image at a time, the images split
 // between at::get_num_threads() threads; the int8 scores dequantized. (std::thread, not at::parallel_for:
-// ATen's OpenMP loop only runs in parallel where the caller is compiled with -fopenmp.)
-at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x) {
+// ATen's OpenMP loop only runs in parallel where the caller is compiled with -fopenmp.) A batch of one image
+// (or any batch run by one image thread) with two threads or more runs each image on two cores (SplitWorker),
+// unless another call holds the worker.
+at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x, SplitCore& split) {
   const at::Tensor images = x.contiguous().to(at::kFloat);
   const PreparedModel& m = p.prepared;
   const int64_t n = images.size(0), in = p.input_bytes(), out = p.output_bytes();
@@ -65,6 +77,13 @@ at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x) {
   at::Tensor scores = at::empty({n, out}, at::kFloat);
   const float* px = images.data_ptr<float>();
   float* sc = scores.data_ptr<float>();
+  const int64_t threads = std::min<int64_t>(std::max(1, at::get_num_threads()), n);
+  std::unique_lock<std::mutex> split_lock(split.mutex, std::defer_lock);
+  SplitWorker* worker = nullptr;
+  if (threads == 1 && at::get_num_threads() >= 2 && p.x86_level != 0 && split_lock.try_lock()) {
+    if (!split.worker) split.worker = std::make_unique<SplitWorker>(p.host_scratch_bytes);
+    worker = split.worker.get();
+  }
   auto images_in = [&](int64_t begin, int64_t end) {
     std::vector<int8_t> input(static_cast<size_t>(in)), output(static_cast<size_t>(out)), arena;
     for (int64_t i = begin; i < end; ++i) {
@@ -72,13 +91,12 @@ at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x) {
         const float q = std::nearbyint(px[i * in + k] / m.input_scale) + static_cast<float>(m.input_zero_point);
         input[static_cast<size_t>(k)] = static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
       }
-      run_program(p, input.data(), output.data(), arena);
+      run_program(p, input.data(), output.data(), arena, worker);
       for (int64_t k = 0; k < out; ++k) {
         sc[i * out + k] = static_cast<float>(output[static_cast<size_t>(k)] - m.output_zero_point) * m.output_scale;
       }
     }
   };
-  const int64_t threads = std::min<int64_t>(std::max(1, at::get_num_threads()), n);
   std::vector<std::thread> pool;
   for (int64_t t = 1; t < threads; ++t) pool.emplace_back(images_in, n * t / threads, n * (t + 1) / threads);
   images_in(0, threads > 0 ? n / threads : n);
@@ -161,7 +179,8 @@ Classifier tflite_classifier(const fs::path& file, const std::string& kernels) {
   IntegerProgram prepared = prepare_program(read_tflite(file), file.string());
   use_host_kernels(prepared, host);
   auto program = std::make_shared<const IntegerProgram>(std::move(prepared));
-  auto forward = [program](const at::Tensor& x) { return run_tflite(*program, x); };
+  auto split = std::make_shared<SplitCore>();
+  auto forward = [program, split](const at::Tensor& x) { return run_tflite(*program, x, *split); };
   Classifier c{forward, ModelKind::kTflite, "", file, bytes};
   c.kernels = host_kernels_name(host);
   c.multiply_accumulates = program->prepared.multiply_accumulates();

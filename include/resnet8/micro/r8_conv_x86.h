@@ -23,6 +23,10 @@ int32_t r8_conv_x86_packed_words(const r8_conv_params* p, int level);
 void r8_conv_x86_pack(const r8_conv_params* p, int level, int32_t* packed);
 int32_t r8_conv_x86_scratch_bytes(const r8_conv_params* p, int level);
 void r8_conv_x86(const r8_conv_params* p, const int32_t* packed, const int8_t* input, int8_t* output, int8_t* scratch);
+/* Output rows row_begin .. row_end - 1 only (of the whole input), so that two threads may share one layer, each
+ * with its own scratch. */
+void r8_conv_x86_rows(const r8_conv_params* p, const int32_t* packed, const int8_t* input, int8_t* output,
+                      int8_t* scratch, int32_t row_begin, int32_t row_end);
 
 #ifdef __cplusplus
 }

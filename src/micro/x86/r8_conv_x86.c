@@ -205,6 +205,11 @@ static void r8_x86_outputs(const r8_conv_params* p, const int32_t* packed, const
 }
 
 void r8_conv_x86(const r8_conv_params* p, const int32_t* packed, const int8_t* input, int8_t* output, int8_t* scratch) {
+  r8_conv_x86_rows(p, packed, input, output, scratch, 0, p->output.height);
+}
+
+void r8_conv_x86_rows(const r8_conv_params* p, const int32_t* packed, const int8_t* input, int8_t* output,
+                      int8_t* scratch, int32_t row_begin, int32_t row_end) {
   const int level = packed[R8_X86_LEVEL];
   const r8_x86_padded pad = r8_x86_padded_of(p, level);
   const int32_t tile = packed[R8_X86_PIXELS], c4 = packed[R8_X86_C4];
@@ -213,7 +218,7 @@ void r8_conv_x86(const r8_conv_params* p, const int32_t* packed, const int8_t* i
   int32_t* const acc = (int32_t*)(image + ((pad.height * pad.width * c4 * pad.bytes + 63) & ~63));
   int32_t oy, ox;
   r8_x86_pad_input(p, input, pad, c4, level == R8_X86_AVX2 ? r8_x86_copy_avx2 : r8_x86_copy_avx512_vnni, image);
-  for (oy = 0; oy < p->output.height; ++oy) {
+  for (oy = row_begin; oy < row_end; ++oy) {
     for (ox = 0; ox < ow; ox += tile) {
       const int32_t first = oy * ow + ox, n = ow - ox < tile ? ow - ox : tile;
       if (level == R8_X86_AVX512_VNNI)
