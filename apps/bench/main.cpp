@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
     const std::string model = args["model"].as<std::string>();
     const std::string data_dir = cli::input_path(args, "data");
     cli::check_distinct_outputs(model, data_dir, {{"--json", json.value_or("")}});
-    const Classifier classifier = load_classifier(model, cli::runner(args), cli::engine_flag(args), cli::kernels_flag(args));
+    const Classifier classifier =
+        load_classifier(model, cli::runner(args), cli::engine_flag(args), cli::kernels_flag(args));
     const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());
     const cifar10::Dataset test =
         cifar10::read_split(data_dir, cifar10::Split::kTest, std::max<int64_t>(needed, 1000), cli::records(args));

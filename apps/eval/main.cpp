@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
                                  {"--predictions", predictions.value_or("")},
                                  {"--scores", scores.value_or("")}});
 
-    const Classifier classifier = load_classifier(model_path, cli::runner(args), cli::engine_flag(args), cli::kernels_flag(args));
+    const Classifier classifier =
+        load_classifier(model_path, cli::runner(args), cli::engine_flag(args), cli::kernels_flag(args));
     const cifar10::Dataset test =
         cifar10::read_split(data_dir, cifar10::Split::kTest, limit > 0 ? limit : -1, cli::records(args));
 

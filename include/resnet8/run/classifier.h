@@ -25,7 +25,7 @@ struct Classifier {
   std::string engine;          // quantized engine set for the file's int8 kernels ("" for fp32 and .tflite)
   std::filesystem::path file;  // where its weights came from
   std::uintmax_t file_bytes = 0;
-  std::string kernels{};       // .tflite: the host kernels of its convolutions (host_kernels.h), else ""
+  std::string kernels{};  // .tflite: the host kernels of its convolutions (host_kernels.h), else ""
   // A model whose output is an int8 tensor (.tflite): its scale and zero point. forward() returns the
   // dequantized values, (q - zero_point) * scale, from which q is recovered exactly. Scale 0: float outputs.
   float output_scale = 0;
