@@ -2,10 +2,11 @@
 """Speed of every ResNet8 deployment path, measured side by side in one run on this machine.
 
 Paths: the C++ tools (resnet8-bench: fp32 TorchScript, fp32 native, int8 TorchScript, int8 native on the engine the
-loader picks and on fbgemm), ONNX Runtime CPU (fp32; int8 QDQ from its own quantize_static on the
-same 1,000 calibration images as resnet8-ptq; and the ONNX QDQ file resnet8-ptq --onnx writes from the
-same plan as the C++ int8 file, so that the two int8 rows differ only by runtime), and PyTorch in Python
-(eager and TorchScript). Same weights everywhere, real CIFAR-10 test images, uint8 -> float conversion
+loader picks and on fbgemm; the .tflite resnet8-ptq --tflite writes from the same plan and the MLPerf Tiny
+reference .tflite, on the x86 kernels and on the portable C), ONNX Runtime CPU (fp32; int8 QDQ from its own
+quantize_static on the same 1,000 calibration images as resnet8-ptq; and the ONNX QDQ file resnet8-ptq --onnx
+writes from the same plan as the C++ int8 file, so that the two int8 rows differ only by runtime), LiteRT
+(ai-edge-litert, XNNPACK) on both .tflite files, and PyTorch in Python (eager and TorchScript). Same weights everywhere, real CIFAR-10 test images, uint8 -> float conversion
 included in the timing. Each round measures every path once at every batch size (interleaved, so
 machine noise hits all alike); the median of the rounds is reported, with each path's ratio to ONNX
 Runtime fp32 at the best batch size of each.
@@ -17,6 +18,7 @@ scripts/requirements-peers.txt. The int8 files are written afresh by resnet8-ptq
 
 import argparse
 import ctypes
+import importlib.metadata
 import io
 import json
 import subprocess
@@ -44,15 +46,41 @@ def keep_freed_memory():
         pass
 
 
-def time_python(run, images, batch, count, threads):
-    """images/s of one pass of `count` images (after a short warm-up), conversion included."""
+def time_python(run, images, batch, count, threads, calls=None):
+    """images/s of one pass of `count` images (after a short warm-up), conversion included; each call's
+    seconds appended to `calls` if given (for batch-1 latency)."""
     n = len(images) - batch + 1
     run(images[:batch].astype(np.float32))
     start = time.perf_counter()
     for done in range(0, count, batch):
         b = done % n
+        t = time.perf_counter()
         run(images[b : b + batch].astype(np.float32))
+        if calls is not None:
+            calls.append(time.perf_counter() - t)
     return count / (time.perf_counter() - start)
+
+
+def litert_runner(path, threads):
+    """LiteRT's interpreter (XNNPACK) on an int8 .tflite: float 0..255 pixels quantized as its input says,
+    the batch dimension resized to each batch's size."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(path), num_threads=threads)
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    scale, zero = inp["quantization"]
+    shape = [0]
+
+    def run(x):
+        if shape[0] != len(x):
+            it.resize_tensor_input(inp["index"], [len(x), *inp["shape"][1:]])
+            it.allocate_tensors()
+            shape[0] = len(x)
+        it.set_tensor(inp["index"], np.clip(np.round(x / scale) + zero, -128, 127).astype(np.int8))
+        it.invoke()
+        return it.get_tensor(out["index"]).argmax(1)
+
+    return run
 
 
 def cpu_flags():
@@ -89,7 +117,10 @@ def main():
     cache = REPO / "data" / "peers"
     cache.mkdir(parents=True, exist_ok=True)
     int8_pt, int8_onnx = cache / "resnet8_int8.pt", cache / "resnet8_int8_ptq.onnx"
-    say("resnet8-ptq (defaults) --onnx: the C++ int8 file and its ONNX export from one plan ...")
+    int8_tflite, mlperf_tflite = cache / "resnet8_int8.tflite", REPO / "data" / "pretrainedResnet_quant.tflite"
+    if not mlperf_tflite.exists():
+        die(f"{mlperf_tflite} not found: run scripts/run.sh first")
+    say("resnet8-ptq (defaults) --onnx --tflite: the C++ int8 file and its ONNX and TFLite exports from one plan ...")
     subprocess.run(
         [
             str(args.build / "resnet8-ptq"),
@@ -100,6 +131,8 @@ def main():
             str(int8_pt),
             "--onnx",
             str(int8_onnx),
+            "--tflite",
+            str(int8_tflite),
             "--threads",
             str(args.threads),
         ],
@@ -141,6 +174,8 @@ def main():
         "ONNX Runtime fp32": ort_runner(sessions["ONNX Runtime fp32"]),
         "ONNX Runtime int8 QDQ": ort_runner(sessions["ONNX Runtime int8 QDQ"]),
         "ONNX Runtime int8 (resnet8-ptq --onnx)": ort_runner(sessions["ONNX Runtime int8 (resnet8-ptq --onnx)"]),
+        "LiteRT (XNNPACK), resnet8-ptq --tflite": litert_runner(int8_tflite, args.threads),
+        "LiteRT (XNNPACK), MLPerf reference .tflite": litert_runner(mlperf_tflite, args.threads),
         "PyTorch eager (Python)": torch_runner(model),
         "PyTorch TorchScript (Python)": torch_runner(scripted),
     }
@@ -157,6 +192,10 @@ def main():
             "--engine",
             "fbgemm",
         ],
+        # The .tflite path: TFLM's arithmetic, bit for bit (x86 kernels; one image on two cores at batch 1)
+        "C++ .tflite (resnet8-ptq --tflite), x86 kernels": ["--model", str(int8_tflite)],
+        "C++ MLPerf reference .tflite, x86 kernels": ["--model", str(mlperf_tflite)],
+        "C++ .tflite, portable C kernels (--kernels reference)": ["--model", str(int8_tflite), "--kernels", "reference"],
     }
     results = {name: {b: [] for b in batches} for name in list(cpp_paths) + list(python_paths)}
     latency = {}
@@ -192,7 +231,10 @@ def main():
         for name, run in python_paths.items():
             for b in batches:
                 count = -(-args.images // b) * b
-                results[name][b].append(time_python(run, images, b, count, args.threads))
+                calls = [] if b == 1 else None
+                results[name][b].append(time_python(run, images, b, count, args.threads, calls))
+                if calls:
+                    latency.setdefault(name, []).append(float(np.median(calls)) * 1e3)
 
     med = {n: {b: float(np.median(v)) for b, v in per.items()} for n, per in results.items()}
     best = {n: max(per.items(), key=lambda kv: kv[1]) for n, per in med.items()}
@@ -219,6 +261,7 @@ def main():
         "images": args.images,
         "torch": torch.__version__,
         "onnxruntime": ort.__version__,
+        "ai_edge_litert": importlib.metadata.version("ai-edge-litert"),
         "median_images_per_second": med,
         "runs": results,
         "batch1_latency_p50_ms": {n: float(np.median(v)) for n, v in latency.items()},
