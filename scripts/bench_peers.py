@@ -6,10 +6,10 @@ loader picks and on fbgemm; the .tflite resnet8-ptq --tflite writes from the sam
 reference .tflite, on the x86 kernels and on the portable C), ONNX Runtime CPU (fp32; int8 QDQ from its own
 quantize_static on the same 1,000 calibration images as resnet8-ptq; and the ONNX QDQ file resnet8-ptq --onnx
 writes from the same plan as the C++ int8 file, so that the two int8 rows differ only by runtime), LiteRT
-(ai-edge-litert, XNNPACK) on both .tflite files, and PyTorch in Python (eager and TorchScript). Same weights everywhere, real CIFAR-10 test images, uint8 -> float conversion
-included in the timing. Each round measures every path once at every batch size (interleaved, so
-machine noise hits all alike); the median of the rounds is reported, with each path's ratio to ONNX
-Runtime fp32 at the best batch size of each.
+(ai-edge-litert, XNNPACK) on both .tflite files, and PyTorch in Python (eager and TorchScript). Same weights
+everywhere, real CIFAR-10 test images, uint8 -> float conversion included in the timing. Each round measures every
+path once at every batch size (interleaved, so machine noise hits all alike); the median of the rounds is reported,
+with each path's ratio to ONNX Runtime fp32 at the best batch size of each.
 
 Writes a Markdown table to stdout, the raw numbers as JSON and a PNG plot (images/s vs batch size).
 Needs: build/ (scripts/setup.sh), data/resnet8_fp32.pt, and the PyPI packages in
@@ -195,7 +195,12 @@ def main():
         # The .tflite path: TFLM's arithmetic, bit for bit (x86 kernels; one image on two cores at batch 1)
         "C++ .tflite (resnet8-ptq --tflite), x86 kernels": ["--model", str(int8_tflite)],
         "C++ MLPerf reference .tflite, x86 kernels": ["--model", str(mlperf_tflite)],
-        "C++ .tflite, portable C kernels (--kernels reference)": ["--model", str(int8_tflite), "--kernels", "reference"],
+        "C++ .tflite, portable C kernels (--kernels reference)": [
+            "--model",
+            str(int8_tflite),
+            "--kernels",
+            "reference",
+        ],
     }
     results = {name: {b: [] for b in batches} for name in list(cpp_paths) + list(python_paths)}
     latency = {}
