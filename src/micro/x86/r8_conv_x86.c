@@ -40,7 +40,9 @@ static int32_t r8_x86_c4(const r8_conv_params* p) { return (p->input.channels + 
 static int32_t r8_x86_kp(const r8_conv_params* p) { return p->kernel_h * p->kernel_w * r8_x86_c4(p); }
 static int32_t r8_x86_value_bytes(int level) { return level == R8_X86_AVX2 ? 2 : 1; }
 static int32_t r8_x86_blocks(const r8_conv_params* p) { return (p->output.channels + R8_X86_BLOCK - 1) / R8_X86_BLOCK; }
-static int32_t r8_x86_pixels(int level) { return level == R8_X86_AVX512_VNNI ? 8 : 4; }
+static int32_t r8_x86_pixels(int level) {
+  return level == R8_X86_AVX512_VNNI ? R8_X86_TILE_AVX512_VNNI : R8_X86_TILE_AVX2;
+}
 
 /* Filter bytes: int8 weights in groups of 4 (VNNI) or int16 in pairs (AVX2), 16 channels a group. */
 static int32_t r8_x86_filter_bytes(const r8_conv_params* p, int level) {
@@ -62,11 +64,15 @@ int32_t r8_conv_x86_packed_words(const r8_conv_params* p, int level) {
   return R8_X86_HEADER + R8_X86_TABLES * R8_X86_BLOCK * r8_x86_blocks(p) + (r8_x86_filter_bytes(p, level) + 3) / 4;
 }
 
+/* The padded image's bytes, rounded up to 64. */
+static int32_t r8_x86_image_bytes(r8_x86_padded pad, int32_t c4) {
+  return (pad.height * pad.width * c4 * pad.bytes + 63) & ~63;
+}
+
 /* The padded image, then the tile's sums, each 64-byte aligned. */
 int32_t r8_conv_x86_scratch_bytes(const r8_conv_params* p, int level) {
   const r8_x86_padded pad = r8_x86_padded_of(p, level);
-  const int32_t image = (pad.height * pad.width * r8_x86_c4(p) * pad.bytes + 63) & ~63;
-  return 64 + image + r8_x86_pixels(level) * r8_x86_blocks(p) * R8_X86_BLOCK * 4;
+  return 64 + r8_x86_image_bytes(pad, r8_x86_c4(p)) + r8_x86_pixels(level) * r8_x86_blocks(p) * R8_X86_BLOCK * 4;
 }
 
 /* Whether the x86 steps compute this layer as TFLM does: multipliers that are not INT32_MIN (the one operand of
@@ -130,15 +136,16 @@ int r8_x86_short_requant(const r8_conv_params* p) {
   return 1;
 }
 
-/* The tables derived from the others. */
-static void r8_x86_derived_tables(int32_t n, int32_t* t) {
+void r8_x86_requant_tables(const int32_t* multiplier, const int32_t* shift, int32_t count, int32_t stride, int32_t* t) {
   int32_t oc;
-  for (oc = 0; oc < n; ++oc) {
-    const int32_t right = t[R8_X86_RIGHT * n + oc];
-    t[R8_X86_NET * n + oc] = t[R8_X86_BIAS * n + oc] - t[R8_X86_OFFSET * n + oc];
-    t[R8_X86_ROUND * n + oc] = right > 0 ? (int32_t)1 << (right - 1) : 0;
-    t[R8_X86_SIGN * n + oc] = right > 0 ? -1 : 0;
-    t[R8_X86_MULTIPLIER_ODD * n + oc] = oc % 2 == 0 && oc + 1 < n ? t[R8_X86_MULTIPLIER * n + oc + 1] : 0;
+  for (oc = 0; oc < count; ++oc) {
+    const int32_t right = shift[oc] > 0 ? 0 : -shift[oc];
+    t[R8_X86_MULTIPLIER * stride + oc] = multiplier[oc];
+    t[R8_X86_LEFT * stride + oc] = shift[oc] > 0 ? shift[oc] : 0;
+    t[R8_X86_RIGHT * stride + oc] = right;
+    t[R8_X86_ROUND * stride + oc] = right > 0 ? (int32_t)1 << (right - 1) : 0;
+    t[R8_X86_SIGN * stride + oc] = right > 0 ? -1 : 0;
+    t[R8_X86_MULTIPLIER_ODD * stride + oc] = oc % 2 == 0 && oc + 1 < count ? multiplier[oc + 1] : 0;
   }
 }
 
@@ -152,14 +159,12 @@ void r8_conv_x86_pack(const r8_conv_params* p, int level, int32_t* packed) {
   packed[R8_X86_KP] = r8_x86_kp(p);
   packed[R8_X86_BLOCKS] = blocks;
   packed[R8_X86_PIXELS] = r8_x86_pixels(level);
+  r8_x86_requant_tables(p->multiplier, p->shift, p->output.channels, n, t);
+  r8_x86_pack_filters(p, level, packed); /* and the OFFSET table */
   for (oc = 0; oc < p->output.channels; ++oc) {
     t[R8_X86_BIAS * n + oc] = p->bias[oc];
-    t[R8_X86_MULTIPLIER * n + oc] = p->multiplier[oc];
-    t[R8_X86_LEFT * n + oc] = p->shift[oc] > 0 ? p->shift[oc] : 0;
-    t[R8_X86_RIGHT * n + oc] = p->shift[oc] > 0 ? 0 : -p->shift[oc];
+    t[R8_X86_NET * n + oc] = p->bias[oc] - t[R8_X86_OFFSET * n + oc];
   }
-  r8_x86_pack_filters(p, level, packed);
-  r8_x86_derived_tables(n, t);
   packed[R8_X86_SHORT] = r8_x86_short_requant(p);
 }
 
@@ -215,7 +220,7 @@ void r8_conv_x86_rows(const r8_conv_params* p, const int32_t* packed, const int8
   const int32_t tile = packed[R8_X86_PIXELS], c4 = packed[R8_X86_C4];
   const int32_t channels = p->output.channels, ow = p->output.width;
   int8_t* const image = (int8_t*)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-  int32_t* const acc = (int32_t*)(image + ((pad.height * pad.width * c4 * pad.bytes + 63) & ~63));
+  int32_t* const acc = (int32_t*)(image + r8_x86_image_bytes(pad, c4));
   int32_t oy, ox;
   r8_x86_pad_input(p, input, pad, c4, level == R8_X86_AVX2 ? r8_x86_copy_avx2 : r8_x86_copy_avx512_vnni, image);
   for (oy = row_begin; oy < row_end; ++oy) {

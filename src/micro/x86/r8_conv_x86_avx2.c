@@ -23,27 +23,25 @@ void r8_x86_copy_avx2(const int8_t* from, int32_t n, int8_t zero, void* to) {
 }
 
 /* Output pixels a tile: four, each with two blocks of eight channels' sums in registers. */
-#define R8_TILE 4
+#define R8_TILE R8_X86_TILE_AVX2
 
 void r8_x86_dots_avx2(const r8_conv_params* p, const int32_t* packed, const void* image, r8_x86_padded pad,
                       int32_t first, int32_t n, int32_t* acc) {
-  const int32_t c4 = packed[R8_X86_C4], blocks = packed[R8_X86_BLOCKS], width = R8_X86_BLOCK * blocks;
-  const int32_t run = p->kernel_w * c4, row = pad.width * c4, oy = first / p->output.width;
-  const int32_t ox = first % p->output.width;
-  const int16_t* const origin = (const int16_t*)image + (oy * p->stride_h * pad.width + ox * p->stride_w) * c4;
+  const int32_t blocks = packed[R8_X86_BLOCKS], width = R8_X86_BLOCK * blocks;
+  const r8_x86_windows g = r8_x86_windows_of(p, packed[R8_X86_C4], pad, first, n, R8_TILE);
+  const int16_t* const origin = (const int16_t*)image + g.origin;
   const int16_t* w = (const int16_t*)r8_x86_filters(packed);
-  int32_t offset[R8_TILE], b, ky, k, px;
-  for (px = 0; px < R8_TILE; ++px) offset[px] = (px < n ? px : n - 1) * p->stride_w * c4; /* past n: repeated */
+  int32_t b, ky, k, px;
   for (b = 0; b < blocks; ++b) {
     __m256i a[R8_TILE][2];
     for (px = 0; px < R8_TILE; ++px) a[px][0] = a[px][1] = _mm256_setzero_si256();
     for (ky = 0; ky < p->kernel_h; ++ky) {
-      const int16_t* const r = origin + ky * row;
-      for (k = 0; k < run; k += 2, w += 2 * R8_X86_BLOCK) {
+      const int16_t* const r = origin + ky * g.row;
+      for (k = 0; k < g.run; k += 2, w += 2 * R8_X86_BLOCK) {
         const __m256i w0 = _mm256_loadu_si256((const __m256i*)w), w1 = _mm256_loadu_si256((const __m256i*)(w + 16));
         for (px = 0; px < R8_TILE; ++px) {
           int32_t pair;
-          __builtin_memcpy(&pair, r + offset[px] + k, 4);
+          __builtin_memcpy(&pair, r + g.offset[px] + k, 4);
           const __m256i v = _mm256_set1_epi32(pair);
           a[px][0] = _mm256_add_epi32(a[px][0], _mm256_madd_epi16(v, w0));
           a[px][1] = _mm256_add_epi32(a[px][1], _mm256_madd_epi16(v, w1));
@@ -225,18 +223,16 @@ int32_t r8_x86_outputs_avx2_short(const r8_conv_params* p, const int32_t* packed
 }
 
 void r8_x86_mbqm8_short(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out) {
-  int32_t m_odd[8], round[8], sign[8], left[8], right[8], i;
-  for (i = 0; i < 8; ++i) {
-    m_odd[i] = i % 2 == 0 ? multiplier[i + 1] : 0;
-    left[i] = shift[i] > 0 ? shift[i] : 0, right[i] = shift[i] > 0 ? 0 : -shift[i];
-    round[i] = right[i] > 0 ? 1 << (right[i] - 1) : 0, sign[i] = right[i] > 0 ? -1 : 0;
-  }
-  _mm256_storeu_si256(
-      (__m256i*)out,
-      r8_short8(_mm256_sllv_epi32(_mm256_loadu_si256((const __m256i*)x), _mm256_loadu_si256((const __m256i*)left)),
-                _mm256_loadu_si256((const __m256i*)multiplier), _mm256_loadu_si256((const __m256i*)m_odd),
-                _mm256_loadu_si256((const __m256i*)round), _mm256_loadu_si256((const __m256i*)sign),
-                _mm256_loadu_si256((const __m256i*)right)));
+  int32_t t[R8_X86_TABLES * 8] = {0};
+  r8_x86_requant_tables(multiplier, shift, 8, 8, t);
+  _mm256_storeu_si256((__m256i*)out,
+                      r8_short8(_mm256_sllv_epi32(_mm256_loadu_si256((const __m256i*)x),
+                                                  _mm256_loadu_si256((const __m256i*)(t + R8_X86_LEFT * 8))),
+                                _mm256_loadu_si256((const __m256i*)(t + R8_X86_MULTIPLIER * 8)),
+                                _mm256_loadu_si256((const __m256i*)(t + R8_X86_MULTIPLIER_ODD * 8)),
+                                _mm256_loadu_si256((const __m256i*)(t + R8_X86_ROUND * 8)),
+                                _mm256_loadu_si256((const __m256i*)(t + R8_X86_SIGN * 8)),
+                                _mm256_loadu_si256((const __m256i*)(t + R8_X86_RIGHT * 8))));
 }
 
 #else /* not built for AVX2: never called (r8_x86_supported) */

@@ -1,7 +1,8 @@
 /* CONV_2D, the AVX-512 VNNI level (r8_x86.h): dot products by VPDPBUSD, eight output pixels by 16 channels a
  * step, 64 multiply-accumulates an instruction. VPDPBUSD multiplies unsigned by signed bytes, so the padded
  * image holds x + 128 (x XOR 0x80) and 128 x the filter's sum, formed at packing (the OFFSET table), comes off
- * before the requantization. Its int32 sums of four products do not saturate. Built with -mavx512f -mavx512bw
+ * before the requantization. Its int32 sums of four products do not saturate. Requantization 16 lanes wide, in
+ * the short form. Built with -mavx512f -mavx512bw
  * -mavx512vl -mavx512vnni; called only when the CPU has them (r8_x86_supported). */
 #include "r8_x86.h"
 
@@ -20,27 +21,25 @@ void r8_x86_copy_avx512_vnni(const int8_t* from, int32_t n, int8_t zero, void* t
 }
 
 /* Output pixels a tile: eight, each with one block of 16 channels' sums in a register. */
-#define R8_TILE 8
+#define R8_TILE R8_X86_TILE_AVX512_VNNI
 
 void r8_x86_dots_avx512_vnni(const r8_conv_params* p, const int32_t* packed, const void* image, r8_x86_padded pad,
                              int32_t first, int32_t n, int32_t* acc) {
-  const int32_t c4 = packed[R8_X86_C4], blocks = packed[R8_X86_BLOCKS], width = R8_X86_BLOCK * blocks;
-  const int32_t run = p->kernel_w * c4, row = pad.width * c4, oy = first / p->output.width;
-  const int32_t ox = first % p->output.width;
-  const uint8_t* const origin = (const uint8_t*)image + (oy * p->stride_h * pad.width + ox * p->stride_w) * c4;
+  const int32_t blocks = packed[R8_X86_BLOCKS], width = R8_X86_BLOCK * blocks;
+  const r8_x86_windows g = r8_x86_windows_of(p, packed[R8_X86_C4], pad, first, n, R8_TILE);
+  const uint8_t* const origin = (const uint8_t*)image + g.origin;
   const int8_t* w = (const int8_t*)r8_x86_filters(packed);
-  int32_t offset[R8_TILE], b, ky, k, px;
-  for (px = 0; px < R8_TILE; ++px) offset[px] = (px < n ? px : n - 1) * p->stride_w * c4; /* past n: repeated */
+  int32_t b, ky, k, px;
   for (b = 0; b < blocks; ++b) {
     __m512i a[R8_TILE];
     for (px = 0; px < R8_TILE; ++px) a[px] = _mm512_setzero_si512();
     for (ky = 0; ky < p->kernel_h; ++ky) {
-      const uint8_t* const r = origin + ky * row;
-      for (k = 0; k < run; k += 4, w += 4 * R8_X86_BLOCK) {
+      const uint8_t* const r = origin + ky * g.row;
+      for (k = 0; k < g.run; k += 4, w += 4 * R8_X86_BLOCK) {
         const __m512i weights = _mm512_loadu_si512(w);
         for (px = 0; px < R8_TILE; ++px) {
           int32_t quad;
-          __builtin_memcpy(&quad, r + offset[px] + k, 4);
+          __builtin_memcpy(&quad, r + g.offset[px] + k, 4);
           a[px] = _mm512_dpbusd_epi32(a[px], _mm512_set1_epi32(quad), weights);
         }
       }
@@ -49,61 +48,14 @@ void r8_x86_dots_avx512_vnni(const r8_conv_params* p, const int32_t* packed, con
   }
 }
 
-/* The requantization of step 3, 16 lanes at a time: r8_conv_x86_avx2.c's arithmetic (r8_fixedpoint.h's, lane by
- * lane) in AVX-512, whose compares give masks. */
-static __m512i r8_srdhm16(__m512i a, __m512i b) {
-  const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
-  const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(a, b), nudge);
-  const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32)), nudge);
-  return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31),
-                                 _mm512_slli_epi64(_mm512_srli_epi64(odd, 31), 32));
-}
-
-static __m512i r8_rdbpot16(__m512i x, __m512i exponent) {
-  const __m512i one = _mm512_set1_epi32(1);
-  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, exponent), one);
-  const __m512i remainder = _mm512_and_si512(x, mask), half = _mm512_srli_epi32(mask, 1);
-  const __m512i threshold = _mm512_mask_add_epi32(half, _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512()), half, one);
-  const __m512i shifted = _mm512_srav_epi32(x, exponent);
-  return _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted, one);
-}
-
-static __m512i r8_mbqm16(__m512i x, __m512i multiplier, __m512i left, __m512i right) {
-  return r8_rdbpot16(r8_srdhm16(_mm512_sllv_epi32(x, left), multiplier), right);
-}
-
-void r8_x86_mbqm16(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out) {
-  const __m512i s = _mm512_loadu_si512(shift), zero = _mm512_setzero_si512();
-  const __m512i y = r8_mbqm16(_mm512_loadu_si512(x), _mm512_loadu_si512(multiplier), _mm512_max_epi32(s, zero),
-                              _mm512_max_epi32(_mm512_sub_epi32(zero, s), zero));
-  _mm512_storeu_si512(out, y);
-}
-
-static __m512i r8_clamp16(__m512i x, int32_t lo, int32_t hi) {
-  return _mm512_min_epi32(_mm512_max_epi32(x, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
-}
-
-static __m512i r8_mbqm_lt1_16(__m512i x, int32_t multiplier, int32_t left_shift) {
-  return r8_rdbpot16(r8_srdhm16(x, _mm512_set1_epi32(multiplier)), _mm512_set1_epi32(-left_shift));
-}
-
-static __m512i r8_add16(const r8_add_params* p, __m512i in1, __m512i in2) {
-  const __m128i left = _mm_cvtsi32_si128(p->left_shift);
-  const __m512i s1 = _mm512_sll_epi32(_mm512_add_epi32(in1, _mm512_set1_epi32(p->input1_offset)), left);
-  const __m512i s2 = _mm512_sll_epi32(_mm512_add_epi32(in2, _mm512_set1_epi32(p->input2_offset)), left);
-  const __m512i sum = _mm512_add_epi32(r8_mbqm_lt1_16(s1, p->input1_multiplier, p->input1_shift),
-                                       r8_mbqm_lt1_16(s2, p->input2_multiplier, p->input2_shift));
-  const __m512i out =
-      _mm512_add_epi32(r8_mbqm_lt1_16(sum, p->output_multiplier, p->output_shift), _mm512_set1_epi32(p->output_offset));
-  return r8_clamp16(out, p->act_min, p->act_max);
-}
-
 static __m512i r8_table16(const int32_t* packed, int32_t table, int32_t oc) {
   return _mm512_loadu_si512(r8_x86_table(packed, table) + oc);
 }
 
-/* The short form (r8_x86.h): r8_srdhm16 with the odd lanes' multipliers given, then the rounding shift as
- * (y + round + (sign & (y >> 31))) >> right. */
+/* The requantization of step 3 in the short form (r8_x86.h), 16 lanes: r8_srdhm lane by lane as
+ * (x x m + 2^30) >> 31 in 64 bits, the odd lanes' multipliers given, then the rounding shift as
+ * (y + round + (sign & (y >> 31))) >> right. A layer outside the short form is requantized 8 lanes at a time by
+ * r8_conv_x86_avx2.c (it takes nothing that holds in practice: sums of 2^30 and more). */
 static __m512i r8_short16(__m512i x, __m512i m, __m512i m_odd, __m512i round, __m512i sign, __m512i right) {
   const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
   const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, m), nudge);
@@ -115,15 +67,13 @@ static __m512i r8_short16(__m512i x, __m512i m, __m512i m_odd, __m512i round, __
 }
 
 void r8_x86_mbqm16_short(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out) {
-  int32_t m_odd[16], round[16], sign[16], left[16], right[16], i;
-  for (i = 0; i < 16; ++i) {
-    m_odd[i] = i % 2 == 0 ? multiplier[i + 1] : 0;
-    left[i] = shift[i] > 0 ? shift[i] : 0, right[i] = shift[i] > 0 ? 0 : -shift[i];
-    round[i] = right[i] > 0 ? 1 << (right[i] - 1) : 0, sign[i] = right[i] > 0 ? -1 : 0;
-  }
-  _mm512_storeu_si512(out, r8_short16(_mm512_sllv_epi32(_mm512_loadu_si512(x), _mm512_loadu_si512(left)),
-                                      _mm512_loadu_si512(multiplier), _mm512_loadu_si512(m_odd),
-                                      _mm512_loadu_si512(round), _mm512_loadu_si512(sign), _mm512_loadu_si512(right)));
+  int32_t t[R8_X86_TABLES * 16] = {0};
+  r8_x86_requant_tables(multiplier, shift, 16, 16, t);
+  _mm512_storeu_si512(
+      out, r8_short16(_mm512_sllv_epi32(_mm512_loadu_si512(x), _mm512_loadu_si512(t + R8_X86_LEFT * 16)),
+                      _mm512_loadu_si512(t + R8_X86_MULTIPLIER * 16),
+                      _mm512_loadu_si512(t + R8_X86_MULTIPLIER_ODD * 16), _mm512_loadu_si512(t + R8_X86_ROUND * 16),
+                      _mm512_loadu_si512(t + R8_X86_SIGN * 16), _mm512_loadu_si512(t + R8_X86_RIGHT * 16)));
 }
 
 /* The fused ADD's parameters as vectors, in the short form. */
@@ -190,23 +140,7 @@ static int32_t r8_outputs_short(const r8_conv_params* p, const int32_t* packed, 
 
 int32_t r8_x86_outputs_avx512(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int32_t n,
                               int8_t* out) {
-  const int32_t width = R8_X86_BLOCK * packed[R8_X86_BLOCKS];
-  int32_t oc = 0, px;
-  if (packed[R8_X86_SHORT]) return r8_outputs_short(p, packed, acc, n, out);
-  for (px = 0; px < n; ++px, acc += width, out += p->output.channels) {
-    for (oc = 0; oc + 16 <= p->output.channels; oc += 16) {
-      __m512i x = _mm512_add_epi32(_mm512_loadu_si512(acc + oc), r8_table16(packed, R8_X86_NET, oc));
-      x = r8_mbqm16(x, r8_table16(packed, R8_X86_MULTIPLIER, oc), r8_table16(packed, R8_X86_LEFT, oc),
-                    r8_table16(packed, R8_X86_RIGHT, oc));
-      x = r8_clamp16(_mm512_add_epi32(x, _mm512_set1_epi32(p->output_offset)), p->act_min, p->act_max);
-      if (p->add) {
-        const __m512i residual = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(out + oc)));
-        x = p->add_input == 1 ? r8_add16(p->add, x, residual) : r8_add16(p->add, residual, x);
-      }
-      _mm_storeu_si128((__m128i*)(out + oc), _mm512_cvtepi32_epi8(x)); /* values are in -128..127 */
-    }
-  }
-  return oc;
+  return packed[R8_X86_SHORT] ? r8_outputs_short(p, packed, acc, n, out) : 0;
 }
 
 #else /* not built for AVX-512 VNNI: never called (r8_x86_supported) */
@@ -221,9 +155,6 @@ int32_t r8_x86_outputs_avx512(const r8_conv_params* p, const int32_t* packed, co
                               int8_t* out) {
   (void)p, (void)packed, (void)acc, (void)n, (void)out;
   return 0;
-}
-void r8_x86_mbqm16(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out) {
-  (void)x, (void)multiplier, (void)shift, (void)out;
 }
 void r8_x86_mbqm16_short(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out) {
   (void)x, (void)multiplier, (void)shift, (void)out;

@@ -10,9 +10,10 @@
  *      place (no patches are gathered);
  *   2. runs a tile of output pixels of one output row at a time: every block of 16 output channels' dot
  *      products for the tile (the level's file);
- *   3. requantizes, clamps and, with a fused ADD, adds each output, eight channels at a time with AVX2
- *      (r8_conv_x86_avx2.c), the last channels of a count that is not a multiple of 8 by r8_conv_output.h,
- *      which is also what every step in 3 computes, lane by lane.
+ *   3. requantizes, clamps and, with a fused ADD, adds each output: 16 channels at a time with AVX-512 in the
+ *      short form (r8_x86_short_requant), else eight with AVX2 (r8_conv_x86_avx2.c), the last channels of a
+ *      count that is not a multiple of 8 by r8_conv_output.h, which is also what every step in 3 computes,
+ *      lane by lane.
  * The dot products are exact int32 sums; the requantization is TFLM's, bit for bit (tests/test_x86_kernels.cpp
  * against the reference variant, and the differential test against TFLM itself). */
 #ifndef RESNET8_MICRO_X86_H
@@ -56,6 +57,10 @@ enum {
  * its left shift is at most 20 (each rescaled input is then below 255 x 2^20, their sum below 2^29). */
 int r8_x86_short_requant(const r8_conv_params* p);
 
+/* The requantization tables MULTIPLIER, LEFT, RIGHT, ROUND, SIGN and MULTIPLIER_ODD of `count` channels, table k
+ * at t + k x stride (the packing's, and the tests' lanes). */
+void r8_x86_requant_tables(const int32_t* multiplier, const int32_t* shift, int32_t count, int32_t stride, int32_t* t);
+
 static inline const int32_t* r8_x86_table(const int32_t* packed, int32_t table) {
   return packed + R8_X86_HEADER + table * R8_X86_BLOCK * packed[R8_X86_BLOCKS];
 }
@@ -67,6 +72,28 @@ static inline const void* r8_x86_filters(const int32_t* packed) {
 typedef struct {
   int32_t height, width, bytes;
 } r8_x86_padded;
+
+/* Output pixels a tile, per level (the sums of a tile stay in registers). */
+#define R8_X86_TILE_AVX2 4
+#define R8_X86_TILE_AVX512_VNNI 8
+
+/* A tile's windows in the padded image, in values: where the first pixel's window starts, each pixel's offset
+ * from it (pixels past the tile's n repeat its last, so that every read stays in the image), the values of a
+ * window row and of an image row. */
+typedef struct {
+  int32_t origin, run, row, offset[R8_X86_TILE_AVX512_VNNI];
+} r8_x86_windows;
+
+static inline r8_x86_windows r8_x86_windows_of(const r8_conv_params* p, int32_t c4, r8_x86_padded pad, int32_t first,
+                                               int32_t n, int32_t tile) {
+  r8_x86_windows g;
+  const int32_t oy = first / p->output.width, ox = first % p->output.width;
+  int32_t px;
+  g.origin = (oy * p->stride_h * pad.width + ox * p->stride_w) * c4;
+  g.run = p->kernel_w * c4, g.row = pad.width * c4;
+  for (px = 0; px < tile; ++px) g.offset[px] = (px < n ? px : n - 1) * p->stride_w * c4;
+  return g;
+}
 
 /* Step 1's conversion, per level: `n` values from `from` into `to`, or (from NULL) `n` copies of `zero`. */
 void r8_x86_copy_avx2(const int8_t* from, int32_t n, int8_t zero, void* to);
@@ -80,9 +107,10 @@ void r8_x86_dots_avx2(const r8_conv_params* p, const int32_t* packed, const void
 void r8_x86_dots_avx512_vnni(const r8_conv_params* p, const int32_t* packed, const void* image, r8_x86_padded pad,
                              int32_t first, int32_t n, int32_t* acc);
 
-/* Step 3 from the sums in `acc`: AVX-512, channels 0 .. 16 x (channels / 16) - 1 of `n` output pixels (their
- * sums blocks x 16 apart, their outputs `channels` apart); AVX2, channels `from` .. `from` + 8 x k - 1 of one
- * pixel, for as many groups of eight as fit. Each returns the channel where it stopped. */
+/* Step 3 from the sums in `acc`: AVX-512, in the short form only (else it does nothing), channels
+ * 0 .. 16 x (channels / 16) - 1 of `n` output pixels (their sums blocks x 16 apart, their outputs `channels`
+ * apart); AVX2, channels `from` .. `from` + 8 x k - 1 of one pixel, for as many groups of eight as fit. Each
+ * returns the channel where it stopped. */
 int32_t r8_x86_outputs_avx512(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int32_t n,
                               int8_t* out);
 int32_t r8_x86_outputs_avx2(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int32_t from,
@@ -91,9 +119,8 @@ int32_t r8_x86_outputs_avx2(const r8_conv_params* p, const int32_t* packed, cons
 int32_t r8_x86_outputs_avx2_short(const r8_conv_params* p, const int32_t* packed, const int32_t* acc, int32_t n,
                                   int8_t* out);
 
-/* r8_mbqm of 8 and 16 lanes as step 3 computes it (for the tests: tests/test_x86_kernels.cpp). */
+/* r8_mbqm of 8 lanes as step 3 computes it (for the tests: tests/test_x86_kernels.cpp). */
 void r8_x86_mbqm8(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out);
-void r8_x86_mbqm16(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out);
 /* The same in the short form (for |x << max(shift, 0)| below 2^30 only). */
 void r8_x86_mbqm8_short(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out);
 void r8_x86_mbqm16_short(const int32_t* x, const int32_t* multiplier, const int32_t* shift, int32_t* out);
