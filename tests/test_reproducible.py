@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""Same command, same bytes, whatever instructions the float kernels use.
+"""Same command, same bytes, whatever CPU runs it (docs/QUANTIZATION.md, "Same command, same bytes").
 
-resnet8-ptq runs once as is and once with LibTorch's float and quantized kernels forced down to AVX2
-(ONEDNN_MAX_CPU_ISA, ATEN_CPU_CAPABILITY, MKL_CBWR, FBGEMM_ENABLE_INSTRUCTIONS), which is what an AVX2-only
-CPU runs. Both must write byte-identical files: the .tflite, every generated C file, the ONNX file (8-bit
-activations only) and the same plan in the JSON, for the defaults and for --weight-bits 4 --best (AdaRound,
-fewer iterations than the default to keep the test short; the same code path). On an AVX-512 CPU the forcing
-changes the float arithmetic (the test prints whether fp32 scores differ); on an AVX2-only CPU it changes
-nothing and the test checks that two runs agree.
+resnet8-ptq pins its float kernels (engine/float_kernels.h). Checked here:
+  - the pin holds: the tool reports ATen at AVX2; MKL's own log shows every GEMM in COMPATIBLE,STRICT mode;
+    oneDNN's log shows no float convolution while the file is made;
+  - resnet8-ptq runs once as is and once with the kernels it does not pin forced down to AVX2
+    (ONEDNN_MAX_CPU_ISA, FBGEMM_ENABLE_INSTRUCTIONS), as an AVX2-only CPU runs them. Both must write
+    byte-identical files: the .tflite, every generated C file, the ONNX file (8-bit activations only) and the
+    same plan in the JSON, for the defaults and for --weight-bits 4 --best (AdaRound; fewer calibration images
+    and iterations than the defaults to keep the test short, the same code path);
+  - the default run's .tflite and generated model C (resnet8_model.c/.h; the kernel files beside them are
+    copies of src/micro/) have the SHA-256 recorded in tests/reproducible.sha256, so a run on
+    another CPU kind that writes other bytes fails. Update the record only when the quantization is changed on
+    purpose, and say so in the commit.
 """
 
 import argparse
 import filecmp
+import hashlib
 import json
 import os
 import subprocess
@@ -21,21 +27,22 @@ from pathlib import Path
 
 from cli_check import expect, finish
 
-FORCED = {
-    "ONEDNN_MAX_CPU_ISA": "AVX2",
-    "ATEN_CPU_CAPABILITY": "avx2",
-    "MKL_CBWR": "AVX2",
-    "FBGEMM_ENABLE_INSTRUCTIONS": "AVX2",
-}
+FORCED = {"ONEDNN_MAX_CPU_ISA": "AVX2", "FBGEMM_ENABLE_INSTRUCTIONS": "AVX2"}
+# The kernels' own logs, for the run as is: MKL prints each GEMM's reproducibility mode, oneDNN each primitive.
+VERBOSE = {"MKL_VERBOSE": "1", "ONEDNN_VERBOSE": "1"}
+RECORD = Path(__file__).with_name("reproducible.sha256")
 
 CASES = {
     "defaults": ["--onnx", "{d}/q.onnx"],
-    "4-bit --best": ["--weight-bits", "4", "--best", "--adaround-iterations", "1000"],
+    # 200 calibration images and 300 AdaRound iterations keep it short (the layer statistics, in double with
+    # MKL in its COMPATIBLE mode, dominate); the same code path as the defaults' 1,000 images and 10,000 steps.
+    "4-bit --best": ["--weight-bits", "4", "--best", "--calib-per-class", "20", "--adaround-iterations", "300"],
 }
 
 
 def quantize(ptq, data, model, out, extra, forced):
-    env = {**os.environ, **(FORCED if forced else {})}
+    env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "MKL_CBWR")}
+    env.update(FORCED if forced else VERBOSE)
     out.mkdir(parents=True)
     args = [ptq, "--data", data, "--model", model, "--no-eval", "--threads", "2", "-o", out / "q.pt"]
     args += ["--tflite", out / "q.tflite", "--c-source", out / "c", "--json", out / "q.json"]
@@ -57,6 +64,45 @@ def same_files(a, b):
     if plan_a != plan_b:
         differ.append("q.json: ptq.plan")
     return differ
+
+
+def check_pin(name, stdout):
+    """The run as is: ATen at AVX2 (the tool's line), every MKL GEMM in COMPATIBLE,STRICT, no f32 oneDNN conv."""
+    float_line = next((line for line in stdout.splitlines() if line.startswith("float ")), "")
+    expect(
+        f"{name}: resnet8-ptq reports its float kernels pinned",
+        "ATen AVX2" in float_line and "(pinned" in float_line,
+        float_line or "no 'float' line",
+    )
+    gemms = [line for line in stdout.splitlines() if line.startswith("MKL_VERBOSE") and "GEMM" in line]
+    modes = {line.split("CNR:")[1].split()[0] for line in gemms if "CNR:" in line}
+    expect(
+        f"{name}: {len(gemms)} MKL GEMM calls, all in COMPATIBLE,STRICT",
+        gemms and modes == {"COMPATIBLE,STRICT"},
+        f"modes seen: {sorted(modes)}",
+    )
+    convs = [
+        line
+        for line in stdout.splitlines()
+        if "onednn_verbose" in line
+        and ",exec," in line
+        and "convolution" in line
+        and "src:f32" in line
+    ]
+    expect(f"{name}: no float convolution in oneDNN", not convs, convs[:2])
+
+
+def check_record(directory):
+    """The default run's .tflite and model C files against tests/reproducible.sha256."""
+    recorded = dict(reversed(line.split()) for line in RECORD.read_text().splitlines() if line.strip())
+    files = [directory / "q.tflite", *sorted((directory / "c").glob("resnet8_model.*"))]
+    written = {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.exists()}
+    differ = sorted(name for name in recorded.keys() | written.keys() if recorded.get(name) != written.get(name))
+    expect(
+        f"defaults: {len(written)} files with the SHA-256 recorded in {RECORD.name}",
+        not differ,
+        "\n".join(f"{n}: recorded {recorded.get(n)}, written {written.get(n)}" for n in differ),
+    )
 
 
 def fp32_scores_differ(eval_tool, data, model, tmp):
@@ -87,6 +133,9 @@ def main():
             ok = all(r.returncode == 0 for r in results)
             expect(f"{name}: both runs succeed", ok, "\n".join(r.stderr for r in results))
             if ok:
+                check_pin(name, results[0].stdout)
+                if name == "defaults":
+                    check_record(dirs[0])
                 differ = same_files(*dirs)
                 expect(f"{name}: identical .tflite, C, ONNX and plan, as is and forced to AVX2", not differ, differ)
     return finish()

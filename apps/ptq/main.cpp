@@ -6,6 +6,7 @@
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
 #include <resnet8/engine/engine.h>
+#include <resnet8/engine/float_kernels.h>
 #include <resnet8/formats/onnx.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>
@@ -215,6 +216,7 @@ void check_format_flags(const cxxopts::ParseResult& args, const QuantizeOptions&
 }  // namespace
 
 int main(int argc, char** argv) {
+  pin_float_kernels();  // before LibTorch's first computation: the same file on every x86-64 CPU
   return cli::run("resnet8-ptq", [&] {
     cxxopts::Options options(
         "resnet8-ptq",
@@ -254,6 +256,10 @@ int main(int argc, char** argv) {
                calibration.size(), q.calib_per_class, q.seed, observer_name(q.observer),
                q.per_channel ? "per-channel" : "per-tensor", cli::methods(args).describe());
     const QuantizedResNet8 quantized = quantize_with_progress(folded, calibration, q);
+    fmt::print("float        {}{}\n", quantized.float_kernels,
+               float_kernels().pinned() ? " (pinned: the same file on every x86-64 CPU)"
+                                        : " (the environment overrides the pinned ATEN_CPU_CAPABILITY or MKL_CBWR: "
+                                          "the file may differ on another CPU)");
     save_quantized(quantized, output);
     fmt::print("scheme       {}, engine {}\n", quantized.scheme.describe(), quantized.engine);
     cli::print_after_commit(

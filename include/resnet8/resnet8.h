@@ -15,6 +15,7 @@
 #include <resnet8/data/calibration.h>
 #include <resnet8/data/cifar10.h>
 #include <resnet8/data/weights.h>
+#include <resnet8/engine/float_kernels.h>
 #include <resnet8/formats/int8_file.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/model/model.h>

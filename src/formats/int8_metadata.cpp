@@ -26,6 +26,7 @@ void to_json(json& j, const Int8FileMetadata& m) {
        {"bias_corrected", m.bias_corrected},
        {"weight_storage", m.weight_storage},
        {"fp32_layers", m.fp32_layers},
+       {"float_kernels", m.float_kernels},
        {"calibration", {{"split", "train"}, {"per_class", m.calib_per_class}, {"seed", m.seed}}}};
 }
 
@@ -84,7 +85,8 @@ Int8FileMetadata parse_int8_metadata(const std::string& text, const std::string&
                                    {"weights", &m.weights},
                                    {"weight_range", &m.weight_range},
                                    {"rounding", &m.rounding},
-                                   {"weight_storage", &m.weight_storage}}) {
+                                   {"weight_storage", &m.weight_storage},
+                                   {"float_kernels", &m.float_kernels}}) {
     read(j, key, *field);
   }
   read(j, "equalized", m.equalized);

@@ -60,13 +60,15 @@ FoldedConv fold_conv(const Graph& graph, const Node& node, const ModuleTensors& 
 // layers at small batch sizes, slower from batch 2 up. At batch 1 that im2col + GEMM path is the faster
 // one, for every layer (at::mkldnn_convolution prepares its oneDNN primitive on every call, which costs as
 // much as the convolution itself there), and at::thnn_conv2d for all nine is faster still than at::conv2d,
-// which sends the two 4x4 kernels to oneDNN (the figures: docs/RESULTS.md, "Speed").
+// which sends the two 4x4 kernels to oneDNN (the figures: docs/RESULTS.md, "Speed"). Not while oneDNN is
+// switched off (engine/float_kernels.h: the quantization's float stages, the same code on every CPU).
 at::Tensor run(const FoldedConv& c, const at::Tensor& x) {
   static const bool mkldnn = at::hasMKLDNN();
-  at::Tensor y = mkldnn && x.size(0) > 1 ? at::mkldnn_convolution(x, c.weight, c.bias, {c.padding, c.padding},
-                                                                  {c.stride, c.stride}, {1, 1}, 1)
-                                         : at::thnn_conv2d(x, c.weight, {c.weight.size(2), c.weight.size(3)}, c.bias,
-                                                           {c.stride, c.stride}, {c.padding, c.padding});
+  at::Tensor y =
+      mkldnn && at::globalContext().userEnabledMkldnn() && x.size(0) > 1
+          ? at::mkldnn_convolution(x, c.weight, c.bias, {c.padding, c.padding}, {c.stride, c.stride}, {1, 1}, 1)
+          : at::thnn_conv2d(x, c.weight, {c.weight.size(2), c.weight.size(3)}, c.bias, {c.stride, c.stride},
+                            {c.padding, c.padding});
   return c.relu ? at::relu_(y) : y;
 }
 

@@ -1,6 +1,7 @@
 #include <resnet8/pipeline/quantize.h>
 
 #include <resnet8/engine/engine.h>
+#include <resnet8/engine/float_kernels.h>
 #include <resnet8/engine/saturation.h>
 #include <resnet8/formats/int8_torchscript.h>
 #include <resnet8/quant/planner.h>
@@ -9,6 +10,9 @@
 #include <fmt/format.h>
 #include <torch/script.h>
 #include <torch/version.h>
+
+#include <optional>
+#include <utility>
 
 namespace resnet8 {
 
@@ -46,6 +50,8 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
   plan_options.float_layers = options.float_layers;
   // Names are checked before the calibration pass, so a typo costs nothing.
   check_float_layers(model, options.float_layers);
+  std::optional<FloatKernelScope> float_scope(std::in_place);  // the float stages: no oneDNN (float_kernels.h)
+  q.float_kernels = float_kernels().describe();
   q.network = options.equalize ? equalize(model, &q.equalization) : model;
   const ActivationRanges ranges =
       calibrate(q.network, calibration, {options.observer, options.batch_size, options.on_progress});
@@ -56,6 +62,7 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
     refine.on_progress = options.on_progress;
     q.refinement = resnet8::refine(q.network, calibration, q.plan, refine);
   }
+  float_scope.reset();
   q.module = int8_module(q.plan, q.engine, q.metadata_json());
   return q;
 }
@@ -79,6 +86,7 @@ Int8FileMetadata int8_metadata(const QuantizedResNet8& q) {
   m.fp32_layers.assign(q.options.float_layers.begin(), q.options.float_layers.end());
   m.calib_per_class = q.options.calib_per_class;
   m.seed = q.options.seed;
+  m.float_kernels = q.float_kernels;
   return m;
 }
 

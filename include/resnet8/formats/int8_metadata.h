@@ -28,6 +28,8 @@ struct Int8FileMetadata {
   std::vector<std::string> fp32_layers;
   int64_t calib_per_class = 0;  // the calibration sample: training images per class, and its seed
   uint64_t seed = 0;
+  // The float kernels calibration and refinement ran on (engine/float_kernels.h); empty in older files.
+  std::string float_kernels;
 
   bool per_channel() const { return weights.rfind("per_channel", 0) == 0; }
 };

@@ -68,6 +68,7 @@ struct QuantizedResNet8 {
   FoldedResNet8 network;  // the float network the plan was made from (equalized when options.equalize)
   std::vector<EqualizedPair> equalization;  // empty unless options.equalize
   RefineReport refinement;                  // empty unless options.refine changes anything
+  std::string float_kernels;                // what the float stages ran on (engine/float_kernels.h)
 
   std::string metadata_json() const;  // what produced it; stored in the file as extra/resnet8_ptq.json
 };
