@@ -282,8 +282,9 @@ def lowbit_section(comparison, real):
         "scales from the squared-error search (`--weight-range mse`); **+CLE** = and cross-layer equalization of "
         "each block's conv1/conv2 (`--equalize`); **+bias correction** = and empirical bias correction "
         "(`--bias-correction`); **AdaRound** = learned rounding on MSE scales "
-        "(`--weight-range mse --rounding adaround` = `--best`, 10,000 steps per layer), no CLE or bias correction; "
-        "**all** = everything (`--best --equalize --bias-correction`). Bold: the best of the row. Accuracy %:",
+        "(`--weight-range mse --rounding adaround`, 10,000 steps per layer; `--best` before 2026-12-06), "
+        "no CLE or bias correction; **all** = everything (`--best --bias-correction`; `--best` now includes CLE). "
+        "Bold: the best of the row. Accuracy %:",
         "",
         "| | " + " | ".join(names) + " | earlier Python tool |",
         "|---|" + "---|" * (len(names) + 1),

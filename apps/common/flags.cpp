@@ -43,8 +43,8 @@ void add_method_options(cxxopts::Options& options) {
       ("bias-correction", "empirical bias correction: remove the mean output shift quantization causes, layer by layer")
       ("adaround-iterations", fmt::format("AdaRound optimisation steps per layer, 1..{}", kMaxAdaRoundIterations),
        cxxopts::value<std::string>()->default_value("10000"))
-      ("best", std::string("the most accurate combination measured for 3..5-bit weights: ") + kBestPreset +
-               " (an explicit --weight-range or --rounding wins)");
+      ("best", std::string("the most accurate combination for 3..5-bit weights, chosen on held-out training "
+                           "images: ") + kBestPreset + " (an explicit --weight-range or --rounding wins)");
   // clang-format on
 }
 
@@ -55,7 +55,7 @@ Methods methods(const cxxopts::ParseResult& args) {
   const std::string rounding = best && !args["rounding"].count() ? "adaround" : args["rounding"].as<std::string>();
   m.weight_range = naming_flags({{"weight_range", "--weight-range"}}, [&] { return parse_weight_range(range); });
   m.refine.rounding = naming_flags({{"rounding", "--rounding"}}, [&] { return parse_rounding(rounding); });
-  m.equalize = args.count("equalize") > 0;
+  m.equalize = args.count("equalize") > 0 || best;
   m.refine.bias_correction = args.count("bias-correction") > 0;
   m.refine.adaround.iterations = number<int64_t>(args, "adaround-iterations", 1, kMaxAdaRoundIterations);
   return m;
