@@ -84,10 +84,7 @@ def check_pin(name, stdout):
     convs = [
         line
         for line in stdout.splitlines()
-        if "onednn_verbose" in line
-        and ",exec," in line
-        and "convolution" in line
-        and "src:f32" in line
+        if "onednn_verbose" in line and ",exec," in line and "convolution" in line and "src:f32" in line
     ]
     expect(f"{name}: no float convolution in oneDNN", not convs, convs[:2])
 
