@@ -256,10 +256,11 @@ int main(int argc, char** argv) {
                calibration.size(), q.calib_per_class, q.seed, observer_name(q.observer),
                q.per_channel ? "per-channel" : "per-tensor", cli::methods(args).describe());
     const QuantizedResNet8 quantized = quantize_with_progress(folded, calibration, q);
-    fmt::print("float        {}{}\n", quantized.float_kernels,
-               float_kernels().pinned() ? " (pinned: the same file on every x86-64 CPU)"
-                                        : " (the environment overrides the pinned ATEN_CPU_CAPABILITY or MKL_CBWR: "
-                                          "the file may differ on another CPU)");
+    fmt::print("float        {}{}\n", quantized.float_kernels.describe(),
+               quantized.float_kernels.pinned()
+                   ? " (pinned: the same file on every x86-64 CPU)"
+                   : " (the environment overrides the pinned ATEN_CPU_CAPABILITY or MKL_CBWR: "
+                     "the file may differ on another CPU)");
     save_quantized(quantized, output);
     fmt::print("scheme       {}, engine {}\n", quantized.scheme.describe(), quantized.engine);
     cli::print_after_commit(

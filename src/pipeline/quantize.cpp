@@ -11,9 +11,6 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
-#include <optional>
-#include <utility>
-
 namespace resnet8 {
 
 Int8Scheme resolve_scheme(const QuantizeOptions& options, const std::string& engine) {
@@ -50,19 +47,20 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
   plan_options.float_layers = options.float_layers;
   // Names are checked before the calibration pass, so a typo costs nothing.
   check_float_layers(model, options.float_layers);
-  std::optional<FloatKernelScope> float_scope(std::in_place);  // the float stages: no oneDNN (float_kernels.h)
-  q.float_kernels = float_kernels().describe();
-  q.network = options.equalize ? equalize(model, &q.equalization) : model;
-  const ActivationRanges ranges =
-      calibrate(q.network, calibration, {options.observer, options.batch_size, options.on_progress});
-  q.plan = make_plan(q.network, ranges, plan_options);
-  q.plan.equalized = options.equalize;
-  if (options.refine.changes_anything()) {
-    RefineOptions refine = options.refine;
-    refine.on_progress = options.on_progress;
-    q.refinement = resnet8::refine(q.network, calibration, q.plan, refine);
+  {
+    const FloatKernelScope float_stages;  // no oneDNN while the float stages run (float_kernels.h)
+    q.float_kernels = float_kernels();
+    q.network = options.equalize ? equalize(model, &q.equalization) : model;
+    const ActivationRanges ranges =
+        calibrate(q.network, calibration, {options.observer, options.batch_size, options.on_progress});
+    q.plan = make_plan(q.network, ranges, plan_options);
+    q.plan.equalized = options.equalize;
+    if (options.refine.changes_anything()) {
+      RefineOptions refine = options.refine;
+      refine.on_progress = options.on_progress;
+      q.refinement = resnet8::refine(q.network, calibration, q.plan, refine);
+    }
   }
-  float_scope.reset();
   q.module = int8_module(q.plan, q.engine, q.metadata_json());
   return q;
 }
@@ -86,7 +84,7 @@ Int8FileMetadata int8_metadata(const QuantizedResNet8& q) {
   m.fp32_layers.assign(q.options.float_layers.begin(), q.options.float_layers.end());
   m.calib_per_class = q.options.calib_per_class;
   m.seed = q.options.seed;
-  m.float_kernels = q.float_kernels;
+  m.float_kernels = q.float_kernels.describe();
   return m;
 }
 

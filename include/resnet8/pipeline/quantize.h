@@ -12,6 +12,7 @@
 // The default scheme, 7-bit weights [-63, 63] with 8-bit activations, is exact on every x86 CPU
 // (int8_scheme.h).
 #include <resnet8/data/cifar10.h>
+#include <resnet8/engine/float_kernels.h>
 #include <resnet8/formats/int8_file.h>
 #include <resnet8/model/folded.h>
 #include <resnet8/quant/activation_ranges.h>
@@ -68,7 +69,7 @@ struct QuantizedResNet8 {
   FoldedResNet8 network;  // the float network the plan was made from (equalized when options.equalize)
   std::vector<EqualizedPair> equalization;  // empty unless options.equalize
   RefineReport refinement;                  // empty unless options.refine changes anything
-  std::string float_kernels;                // what the float stages ran on (engine/float_kernels.h)
+  FloatKernels float_kernels;               // what the float stages ran on (engine/float_kernels.h)
 
   std::string metadata_json() const;  // what produced it; stored in the file as extra/resnet8_ptq.json
 };
