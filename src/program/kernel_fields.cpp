@@ -15,9 +15,11 @@ std::string c_int(int64_t v) {
   return v == std::numeric_limits<int32_t>::min() ? std::string("(-2147483647 - 1)") : std::to_string(v);
 }
 
+// int8 arrays are 4-byte aligned (R8_ALIGNED, r8_kernels.h): the MVE variant reads weights by words.
 template <typename T>
 std::string c_array(const char* type, const std::string& name, const std::vector<T>& values) {
-  std::string out = fmt::format("static const {} {}[{}] = {{", type, name, values.size());
+  const char* align = sizeof(T) == 1 ? " R8_ALIGNED" : "";
+  std::string out = fmt::format("static const {} {}[{}]{} = {{", type, name, values.size(), align);
   for (size_t i = 0; i < values.size(); ++i) out += fmt::format("{}{}", i % 16 ? " " : "\n  ", c_int(values[i]) + ",");
   return out + "\n};\n";
 }

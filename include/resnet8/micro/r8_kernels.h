@@ -34,6 +34,14 @@ typedef struct {
   int32_t height, width, channels;
 } r8_shape;
 
+/* The generated C's int8 arrays (weights) are 4-byte aligned, so that a variant may read them by words (the MVE
+ * variant's VLD2 must; with a compiler that ignores the attribute it takes a slow path for unaligned weights). */
+#if defined(__GNUC__) || defined(__clang__)
+#define R8_ALIGNED __attribute__((aligned(4)))
+#else
+#define R8_ALIGNED
+#endif
+
 #define R8_FIELD_INT(name) int32_t name;
 #define R8_FIELD_SHAPE(name) r8_shape name;
 #define R8_FIELD_INT8S(name) const int8_t* name;

@@ -24,6 +24,7 @@ int32_t r8_conv_scratch_bytes_arm_dsp(const r8_conv_params* p) {
 #if R8_COMPILE(R8_CONV_ARM_DSP)
 #include "r8_arm_dsp.h"
 #include "r8_conv_output.h"
+#include "r8_conv_window.h"
 
 /* Inputs k .. k + n - 1 of a patch (k and n multiples of 4) from `from` as 16-bit pairs into `words` (pixel a's
  * or b's slots), eight a pass after the first four when n / 4 is odd. */
@@ -103,47 +104,6 @@ static void r8_widen_zero(const r8_dsp_gather* g, int32_t k, int32_t n, uint32_t
   }
 }
 
-/* Where output pixel `pixel`'s window starts in the input: its top row and left column (both may be negative). */
-typedef struct {
-  int32_t y, x;
-} r8_dsp_corner;
-
-static r8_dsp_corner r8_dsp_corner_of(const r8_conv_params* p, int32_t pixel) {
-  r8_dsp_corner c;
-  c.y = pixel / p->output.width * p->stride_h - p->pad_top;
-  c.x = pixel % p->output.width * p->stride_w - p->pad_left;
-  return c;
-}
-
-/* Row ky of the window at `c`: returns how many of its inputs lie inside the image (from `*from`), after `*left`
- * inputs before it; the rest of the row after it. */
-static int32_t r8_dsp_window_row(const r8_conv_params* p, const int8_t* input, r8_dsp_corner c, int32_t ky,
-                                 int32_t* left, const int8_t** from) {
-  const int32_t ch = p->input.channels, kw = p->kernel_w, y = c.y + ky;
-  const int32_t x_lo = c.x < 0 ? -c.x : 0, x_hi = c.x + kw > p->input.width ? p->input.width - c.x : kw;
-  if (y < 0 || y >= p->input.height || x_lo >= x_hi) {
-    *left = kw * ch, *from = input;
-    return 0;
-  }
-  *left = x_lo * ch, *from = input + (y * p->input.width + c.x + x_lo) * ch;
-  return (x_hi - x_lo) * ch;
-}
-
-/* Output pixel `pixel`'s patch in int8 (the filter stride's bytes, zeros past the filter). */
-static void r8_dsp_patch_bytes(const r8_dsp_gather* g, const int8_t* input, int32_t pixel, int8_t* to) {
-  const int8_t zero = (int8_t)(-g->p->input_offset);
-  const r8_dsp_corner c = r8_dsp_corner_of(g->p, pixel);
-  int32_t ky, left, run;
-  const int8_t* from;
-  for (ky = 0; ky < g->p->kernel_h; ++ky, to += g->row) {
-    run = r8_dsp_window_row(g->p, input, c, ky, &left, &from);
-    __builtin_memset(to, zero, (uint32_t)left);
-    __builtin_memcpy(to + left, from, (uint32_t)run);
-    __builtin_memset(to + left + run, zero, (uint32_t)(g->row - left - run));
-  }
-  __builtin_memset(to, 0, (uint32_t)(g->stride - g->size));
-}
-
 /* Output pixel `pixel`'s patch into `words` (+ 0 for pixel a, + 2 for b): by rows of the window when the
  * channels are a multiple of 4, else through the int8 patch in `bytes`. Returns the sum of its inputs (int4). */
 static int32_t r8_dsp_patch(const r8_dsp_gather* g, const int8_t* input, int32_t pixel, uint32_t* words,
@@ -151,15 +111,15 @@ static int32_t r8_dsp_patch(const r8_dsp_gather* g, const int8_t* input, int32_t
   const r8_conv_params* const p = g->p;
   const int32_t int4 = p->weights_int4, row = g->row, ch = p->input.channels, zero = -p->input_offset;
   int32_t sum = 0, ky, k, i, left, run, x_lo, x_hi, at;
-  r8_dsp_corner c;
+  r8_corner c;
   if (ch % 4 != 0) {
-    r8_dsp_patch_bytes(g, input, pixel, bytes);
+    r8_patch_bytes(g->p, input, pixel, bytes);
     if (int4) return r8_widen_int4(bytes, 0, g->stride, words);
     r8_widen(bytes, 0, g->stride, words);
     return 0;
   }
   /* Every row of the window has the same columns inside the image: `left` inputs before them, `run` inside. */
-  c = r8_dsp_corner_of(p, pixel);
+  c = r8_corner_of(p, pixel);
   x_lo = c.x < 0 ? -c.x : 0, x_hi = c.x + p->kernel_w > p->input.width ? p->input.width - c.x : p->kernel_w;
   left = x_lo * ch, run = x_hi > x_lo ? (x_hi - x_lo) * ch : 0;
   at = (c.y * p->input.width + c.x + x_lo) * ch;
@@ -239,7 +199,7 @@ static void r8_dsp_conv_long(const r8_dsp_gather* g, const int8_t* input, int8_t
   const int32_t channels = p->output.channels, pixels = p->output.height * p->output.width;
   int32_t pixel, oc, i;
   for (pixel = 0; pixel < pixels; ++pixel) {
-    r8_dsp_patch_bytes(g, input, pixel, bytes);
+    r8_patch_bytes(g->p, input, pixel, bytes);
     for (oc = 0; oc < channels; ++oc) {
       int8_t* const out = output + pixel * channels + oc;
       int32_t dot = 0;
