@@ -1,21 +1,26 @@
 /* Every faster variant of the C kernels against the portable reference, on the same random inputs: built into
  * the host's unit tests (tests/test_micro_variants.cpp; the arm_dsp variant in C, its instructions emulated) and
- * for a Cortex-M4 in QEMU (scripts/mcu.sh; the arm_dsp variant's assembly). Both builds compile every variant
- * (R8_ALL_VARIANTS). Plain C99, static buffers, no malloc.
+ * for Cortex-M cores in QEMU (scripts/mcu.sh; the arm_dsp variant's assembly, and on a core with Helium the arm_mve
+ * variant). Both builds compile every variant they can (R8_ALL_VARIANTS). Plain C99, static buffers, no malloc.
  *
  * Checks:
  *   requant   r8_requant_fast against TFLM's r8_mbqm: edge operands (0, +-1, +-(2^30 - 1), +-2^29, powers of
  *             two, multipliers 0, 2^30, 2^31 - 1) at every shift -31..0, then `requant_cases` random ones;
  *   add       r8_add_fast_element against r8_add_element for all 65,536 input pairs of random ADD parameters;
- *   conv      r8_conv_arm_dsp against r8_conv_reference on `conv_cases` random layers: 1..3 x 1..3 kernels,
- *             strides 1..2, any padding, 1..20 input and 1..9 output channels (odd and even), int8 and int4,
- *             with and without a fused ADD, fast and general requantization, and int4 rows longer than 4,096
- *             inputs (the variant's long path). */
+ *   conv      r8_conv_arm_dsp (and r8_conv_arm_mve) against r8_conv_reference on `conv_cases` random layers: 1..3
+ *             x 1..3 kernels, strides 1..2, any padding, 1..20 input and 1..16 output channels (odd, even, half
+ *             the layers a multiple of 4), int8 and int4, with and without a fused ADD, fast and general
+ *             requantization, and int4 rows longer than 4,096 inputs (the DSP variant's long path);
+ *   MVE only  the assembly's requantization at the rounding division's ties of both signs for every shift 0..-31,
+ *             and random ones; its ADD for all 65,536 input pairs of random parameters and of a shift of 0. */
 #include "variants_check.h"
 
 #include <string.h>
 
 #include "r8_arm_dsp.h"
+#if defined(__ARM_FEATURE_MVE)
+#include "r8_arm_mve.h"
+#endif
 #include "r8_kernels.h"
 #include "r8_variants.h"
 
@@ -93,6 +98,56 @@ static int check_requant(r8_check_report report, int32_t cases) {
   return failures;
 }
 
+#if R8_HAS_MVE
+/* r8_mve_requant_rows (the assembly) against r8_mbqm and the clamp, on one group: four channels of two pixels,
+ * `xs` their sums interleaved (a0 b0 a1 b1 ...), one multiplier and shift for all. */
+static int mve_requant_group(r8_check_report report, const int32_t* xs, int32_t m, int32_t shift) {
+  int32_t ms[4], shifts[4], i;
+  int8_t out[8];
+  r8_mve_requant_job job;
+  for (i = 0; i < 4; ++i) ms[i] = m, shifts[i] = shift;
+  job.sums = xs, job.multiplier = ms, job.shift = shifts, job.out = out, job.step = 4, job.groups = 1;
+  job.offset = 0, job.act_min = -128, job.act_max = 127;
+  r8_mve_requant_rows(&job);
+  for (i = 0; i < 8; ++i) { /* out[i]: pixel i / 4, channel i % 4 */
+    const int32_t x = xs[2 * (i % 4) + i / 4], want = r8_clamp(r8_mbqm(x, m, shift), -128, 127);
+    if (out[i] != want) return fail(report, "mve requant (x, shift, got, want)", x, shift, out[i], want);
+  }
+  return 0;
+}
+
+/* The rounding division by 2^e at its ties, of both signs, for every e in 0..31: x = k 2^e + r for r around 0 and
+ * +-2^(e-1), through the multiplier 2^31 - 1 (SaturatingRoundingDoublingHighMul(x, 2^31 - 1) = x for |x| < 2^30);
+ * then `cases` random groups (any multiplier of the form TFLM makes, results around the int8 range). */
+static int check_mve_requant(r8_check_report report, int32_t cases) {
+  static const int32_t ks[] = {-100, -3, -2, -1, 0, 1, 2, 3, 100};
+  int failures = 0;
+  int32_t e, k, r, i, j;
+  for (e = 0; e <= 31; ++e) {
+    const long long half = e ? 1LL << (e - 1) : 0;
+    const long long rs[8] = {-half - 1, -half, -half + 1, -1, 0, 1, half - 1, half};
+    for (k = 0; k < (int32_t)(sizeof ks / sizeof ks[0]); ++k) {
+      int32_t xs[8];
+      for (r = 0; r < 8; ++r) {
+        const long long x = ks[k] * (1LL << e) + rs[r];
+        xs[r] = x > -(1LL << 30) && x < (1LL << 30) ? (int32_t)x : (int32_t)rs[r];
+      }
+      failures += mve_requant_group(report, xs, 0x7FFFFFFF, -e);
+    }
+  }
+  for (i = 0; i < cases / 8 && failures < 10; ++i) {
+    const int32_t shift = between(-31, 0), m = (int32_t)(0x40000000u | (next() >> 2));
+    int32_t xs[8];
+    for (j = 0; j < 8; ++j) {
+      const long long x = (long long)(int32_t)next() >> (shift + 31 > 22 ? 0 : 22 - (shift + 31));
+      xs[j] = (int32_t)x;
+    }
+    failures += mve_requant_group(report, xs, m, shift);
+  }
+  return failures;
+}
+#endif
+
 static r8_add_params random_add(void) {
   r8_add_params a;
   memset(&a, 0, sizeof a);
@@ -123,9 +178,42 @@ static int check_add(r8_check_report report, int32_t param_sets) {
   return failures;
 }
 
+#if R8_HAS_MVE
+/* r8_mve_add_rows (the assembly) against r8_add_element for all 65,536 input pairs of random ADD parameters, and of
+ * parameters with a shift of 0. */
+static int check_mve_add(r8_check_report report, int32_t param_sets) {
+  static int8_t first[256], second[256], out[256];
+  int failures = 0;
+  int32_t n, x, y;
+  for (n = 0; n < param_sets + 1; ++n) {
+    r8_add_params a = random_add();
+    r8_mve_add_job job;
+    if (n == param_sets) a.input1_shift = 0, a.input1_multiplier = 0x7FFFFFFF; /* the edge r8_mve_add_takes allows */
+    if (!r8_mve_add_takes(&a)) return fail(report, "mve add: refused TFLM's usual parameters (set)", n, 0, 0, 0);
+    job.input1 = first, job.input2 = second, job.out = out, job.groups = 64, job.add = &a;
+    for (x = -128; x < 128; ++x) {
+      for (y = 0; y < 256; ++y) first[y] = (int8_t)x, second[y] = (int8_t)(y - 128);
+      r8_mve_add_rows(&job);
+      for (y = 0; y < 256 && failures < 10; ++y) {
+        const int32_t want = r8_add_element(&a, x, y - 128);
+        if (out[y] != want) failures += fail(report, "mve add (input1, input2, got, want)", x, y - 128, out[y], want);
+      }
+    }
+  }
+  return failures;
+}
+#endif
+
 /* Room for the largest layer drawn below (the long int4 one). */
-enum { kMaxInput = 4800, kMaxOutput = 12 * 12 * 9, kMaxWeights = 2 * 4800 + 64, kMaxChannels = 9, kMaxScratch = 40000 };
-static int8_t input[kMaxInput], weights[kMaxWeights], residual[kMaxOutput], want[kMaxOutput], got[kMaxOutput];
+enum {
+  kMaxInput = 4800,
+  kMaxOutput = 12 * 12 * 16,
+  kMaxWeights = 2 * 4800 + 64,
+  kMaxChannels = 16,
+  kMaxScratch = 40000
+};
+static int8_t input[kMaxInput], residual[kMaxOutput], want[kMaxOutput], got[kMaxOutput];
+static int8_t weights[kMaxWeights] __attribute__((aligned(4))); /* as the generated C aligns them (R8_ALIGNED) */
 static int8_t scratch[kMaxScratch] __attribute__((aligned(8)));
 static int32_t bias[kMaxChannels], multiplier[kMaxChannels], shift[kMaxChannels];
 
@@ -140,7 +228,9 @@ static void random_conv(r8_conv_params* p, r8_add_params* add, int long_int4) {
   int32_t i;
   memset(p, 0, sizeof *p);
   p->input.height = h, p->input.width = w, p->input.channels = c;
-  p->output.height = oh, p->output.width = ow, p->output.channels = long_int4 ? 2 : between(1, kMaxChannels);
+  p->output.height = oh, p->output.width = ow;
+  /* half the layers with a multiple of 4 channels, as the arm_mve variant takes */
+  p->output.channels = long_int4 ? 2 : between(0, 1) ? 4 * between(1, kMaxChannels / 4) : between(1, kMaxChannels);
   p->kernel_h = k, p->kernel_w = kw, p->stride_h = stride_h, p->stride_w = stride_w;
   p->pad_top = same ? ((oh - 1) * stride_h + k - h) / 2 : 0;
   p->pad_left = same ? ((ow - 1) * stride_w + kw - w) / 2 : 0;
@@ -170,33 +260,43 @@ static int32_t past_scratch(int32_t bytes) {
   return -1;
 }
 
+typedef void (*conv_fn)(const r8_conv_params*, const int8_t*, int8_t*, int8_t*);
+
+/* Runs one variant on case `n` into `got` (the residual first) and compares it with `want`; `bytes` is the
+ * scratch it may use. */
+static int run_conv(r8_check_report report, const char* name, conv_fn fn, int32_t bytes, const r8_conv_params* p,
+                    int32_t n, int8_t* out) {
+  const int32_t size = p->output.height * p->output.width * p->output.channels;
+  int32_t i;
+  memcpy(out, residual, (size_t)size); /* a fused ADD reads the residual from the output */
+  memset(scratch, 0x5A, sizeof scratch);
+  fn(p, input, out, scratch);
+  if ((i = past_scratch(bytes)) >= 0) return fail(report, name, n, i, -1, bytes);
+  if (out == want) return 0;
+  for (i = 0; i < size; ++i) {
+    if (got[i] != want[i]) return fail(report, "conv (case, element, got, want)", n, i, got[i], want[i]);
+  }
+  return 0;
+}
+
 static int check_conv(r8_check_report report, int32_t cases) {
   int failures = 0;
-  int32_t n, i;
+  int32_t n;
   for (n = 0; n < cases && failures < 10; ++n) {
     r8_conv_params p;
     r8_add_params add;
-    int32_t size;
     random_conv(&p, &add, n == 0);
-    size = p.output.height * p.output.width * p.output.channels;
     if (r8_conv_scratch_bytes(&p) > kMaxScratch)
       return fail(report, "conv: the test's scratch is too small (case, bytes)", n, r8_conv_scratch_bytes(&p), 0, 0);
-    memcpy(want, residual, (size_t)size); /* a fused ADD reads the residual from the output */
-    memcpy(got, residual, (size_t)size);
-    memset(scratch, 0x5A, sizeof scratch);
-    r8_conv_reference(&p, input, want, scratch);
-    if ((i = past_scratch(r8_conv_scratch_bytes_reference(&p))) >= 0)
-      return fail(report, "conv: the reference wrote past its scratch (case, byte)", n, i, 0, 0);
-    memset(scratch, 0x5A, sizeof scratch);
-    r8_conv_arm_dsp(&p, input, got, scratch);
-    if ((i = past_scratch(r8_conv_scratch_bytes_arm_dsp(&p))) >= 0)
-      return fail(report, "conv: arm_dsp wrote past its scratch (case, byte)", n, i, 0, 0);
-    for (i = 0; i < size; ++i) {
-      if (got[i] != want[i]) {
-        failures += fail(report, "conv (case, element, got, want)", n, i, got[i], want[i]);
-        break;
-      }
-    }
+    if (run_conv(report, "conv: the reference wrote past its scratch (case, byte, -1, bytes)", r8_conv_reference,
+                 r8_conv_scratch_bytes_reference(&p), &p, n, want))
+      return failures + 1;
+    failures += run_conv(report, "conv: arm_dsp wrote past its scratch (case, byte, -1, bytes)", r8_conv_arm_dsp,
+                         r8_conv_scratch_bytes_arm_dsp(&p), &p, n, got);
+#if R8_HAS_MVE /* layers it does not take go to arm_dsp, within the scratch the arena reserves */
+    failures += run_conv(report, "conv: arm_mve wrote past its scratch (case, byte, -1, bytes)", r8_conv_arm_mve,
+                         r8_conv_scratch_bytes(&p), &p, n, got);
+#endif
   }
   return failures;
 }
@@ -204,5 +304,9 @@ static int check_conv(r8_check_report report, int32_t cases) {
 int r8_variants_check(uint32_t seed, int32_t requant_cases, int32_t add_sets, int32_t conv_cases,
                       r8_check_report report) {
   state = seed ? seed : 1u;
-  return check_requant(report, requant_cases) + check_add(report, add_sets) + check_conv(report, conv_cases);
+  int failures = check_requant(report, requant_cases) + check_add(report, add_sets);
+#if R8_HAS_MVE
+  failures += check_mve_requant(report, requant_cases) + check_mve_add(report, add_sets);
+#endif
+  return failures + check_conv(report, conv_cases);
 }

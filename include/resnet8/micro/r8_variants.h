@@ -27,10 +27,21 @@ extern "C" {
 #else
 #define R8_TARGET_ARM_DSP 0
 #endif
+#if defined(__ARM_FEATURE_MVE)
+#define R8_HAS_MVE 1
+#else
+#define R8_HAS_MVE 0
+#endif
+#if R8_HAS_MVE && !defined(R8_NO_MVE)
+#define R8_TARGET_ARM_MVE 1
+#else
+#define R8_TARGET_ARM_MVE 0
+#endif
 
 /* The variant each operator's file calls on this target: 1 for the chosen one. */
-#define R8_CONV_ARM_DSP R8_TARGET_ARM_DSP
-#define R8_CONV_REFERENCE (!R8_CONV_ARM_DSP)
+#define R8_CONV_ARM_MVE R8_TARGET_ARM_MVE
+#define R8_CONV_ARM_DSP (R8_TARGET_ARM_DSP && !R8_CONV_ARM_MVE)
+#define R8_CONV_REFERENCE (!R8_CONV_ARM_DSP && !R8_CONV_ARM_MVE)
 #define R8_ADD_REFERENCE 1
 #define R8_AVGPOOL_REFERENCE 1
 #define R8_MEAN_REFERENCE 1
@@ -45,15 +56,19 @@ extern "C" {
 #define R8_HOT
 #endif
 
-/* Whether a variant's file compiles its code: when chosen, or when every variant is asked for. */
+/* Whether a variant's file compiles its code: when chosen, or when every variant is asked for. The MVE variant
+ * needs the core's instructions (arm_mve.h) even then: R8_COMPILE_MVE. */
 #if defined(R8_ALL_VARIANTS)
 #define R8_COMPILE(chosen) 1
+#define R8_COMPILE_MVE(chosen) R8_HAS_MVE
 #else
 #define R8_COMPILE(chosen) (chosen)
+#define R8_COMPILE_MVE(chosen) (chosen)
 #endif
 
 void r8_conv_reference(const r8_conv_params* p, const int8_t* input, int8_t* output, int8_t* scratch);
 void r8_conv_arm_dsp(const r8_conv_params* p, const int8_t* input, int8_t* output, int8_t* scratch);
+void r8_conv_arm_mve(const r8_conv_params* p, const int8_t* input, int8_t* output, int8_t* scratch);
 void r8_add_reference(const r8_add_params* p, const int8_t* input1, const int8_t* input2, int8_t* output);
 void r8_avgpool_reference(const r8_avgpool_params* p, const int8_t* input, int8_t* output);
 void r8_mean_reference(const r8_mean_params* p, const int8_t* input, int8_t* output);
@@ -64,6 +79,7 @@ void r8_softmax_reference(const r8_softmax_params* p, const int8_t* input, int8_
  * any variant a microcontroller build may compile needs, which the arena plan reserves. */
 int32_t r8_conv_scratch_bytes_reference(const r8_conv_params* p);
 int32_t r8_conv_scratch_bytes_arm_dsp(const r8_conv_params* p);
+int32_t r8_conv_scratch_bytes_arm_mve(const r8_conv_params* p);
 int32_t r8_conv_scratch_bytes(const r8_conv_params* p);
 
 #ifdef __cplusplus
