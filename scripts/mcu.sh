@@ -4,9 +4,11 @@
 # (tests/micro/mcu/).
 #   1. installs Debian's gcc-arm-none-eabi, libnewlib-arm-none-eabi and qemu-system-arm if missing;
 #   2. builds the cycle-estimating QEMU plugin (tests/micro/mcu/m4_cycles.c) with the host's C compiler and
-#      checks its model on loops whose cycle counts follow from the Cortex-M4 manual (cycle_loops.c);
+#      checks its model on loops whose cycle counts follow from the Cortex-M4 manual (cycle_loops.c) and from
+#      its stated Cortex-M55 rule for Helium instructions (cycle_loops_m55.c);
 #   3. runs the kernels' variants check on the core (tests/micro/variants_check.c): the arm_dsp variant's
-#      assembly against the portable reference on random layers, requantizations and ADDs;
+#      assembly (and on the M55 the arm_mve variant) against the portable reference on random layers,
+#      requantizations and ADDs;
 #   4. runs the differential test's random graphs (tests/test_tflm_diff.py --mcu): 20 accepted graphs built for
 #      the M4 and run in QEMU, each output equal to TFLM's;
 #   5. writes the C of three models into build/mcu/: resnet8-ptq's default plan and its 4-bit --best plan
@@ -19,10 +21,11 @@
 #      model's objects, the arena among them, + the stack one inference used, measured by stack painting),
 #      instructions per inference (the plugin's count, and QEMU -icount's as a cross-check) and estimated
 #      Cortex-M4 cycles per inference;
-#   8. the same for three more cores, the DSP variant at -Os, each on its QEMU board with its own linker script
-#      (tests/micro/mcu/*.ld), the variants check first: a Cortex-M7 (mps2-an500), a Cortex-M33 (mps2-an505,
-#      estimated cycles by the M4's model, a coarse estimate) and a Cortex-M55 (mps3-an547; built with the
-#      soft-float ABI, so without Helium); instructions only for the M7 and the M55;
+#   8. the same for three more cores, each on its QEMU board with its own linker script (tests/micro/mcu/*.ld),
+#      the variants check first: a Cortex-M7 (mps2-an500) and a Cortex-M33 (mps2-an505; estimated cycles by the
+#      M4's model, a coarse estimate) with the DSP variant at -Os, and a Cortex-M55 (mps3-an547) with the MVE
+#      (Helium) variant at -Os and -O2 (estimated cycles by the M4's model plus a coarse rule for Helium
+#      instructions, m4_cycles.c); instructions only for the M7;
 #   9. for each M4 DSP -Os build, estimated cycles per kernel call and per function.
 # Estimated cycles weight each executed instruction with the Cortex-M4 Technical Reference Manual's timings at
 # zero wait states (docs/MICRO.md has the rules and their limits): an estimate for a core with single-cycle
@@ -52,19 +55,21 @@ mkdir -p "$out"
 status=0
 plugin=$out/libm4_cycles.so
 
-# use_core CORE: the compiler flags, linker script and QEMU board every step after it uses. Each board has its
-# linker script (its memory map) in tests/micro/mcu/; the start-up file is the same. The M55 is built with the
-# soft-float ABI as the others are, so without Helium (MVE needs the FP registers): it runs the DSP variant.
+# use_core CORE: the compiler flags, linker script, QEMU board and cycle model every step after it uses. Each
+# board has its linker script (its memory map) in tests/micro/mcu/; the start-up file is the same. The M55 is
+# built with -mfloat-abi=softfp (Helium uses the FP registers; calls still pass values in core registers), so
+# the compiler defines __ARM_FEATURE_MVE and the kernels take their MVE variant.
 use_core() {
-  local cpu ld
+  local cpu ld float=soft
+  cycle_model=m4
   case $1 in
     m4) cpu=cortex-m4 machine=mps2-an386 ld=mps2_an386.ld ;;
     m7) cpu=cortex-m7 machine=mps2-an500 ld=mps2_an500.ld ;;
     m33) cpu=cortex-m33 machine=mps2-an505 ld=mps2_an505.ld ;;
-    m55) cpu=cortex-m55 machine=mps3-an547 ld=mps3_an547.ld ;;
+    m55) cpu=cortex-m55 machine=mps3-an547 ld=mps3_an547.ld float=softfp cycle_model=m55 ;;
   esac
   core=$1
-  base_flags=(-mcpu=$cpu -mthumb -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -mfloat-abi=soft)
+  base_flags=(-mcpu=$cpu -mthumb -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -mfloat-abi=$float)
   link_flags=(-nostartfiles --specs=rdimon.specs -L$mcu -T $mcu/$ld -Wl,--gc-sections)
 }
 use_core m4
@@ -82,7 +87,7 @@ address() {
 qemu() {
   local elf=$1 output=$2 report=$3 args k
   shift 3
-  args="$plugin,out=$report,begin=$(address "$elf" mcu_cycles_begin),end=$(address "$elf" mcu_cycles_end)"
+  args="$plugin,model=$cycle_model,out=$report,begin=$(address "$elf" mcu_cycles_begin),end=$(address "$elf" mcu_cycles_end)"
   for k in "$@"; do
     if arm-none-eabi-nm "$elf" | awk '{print $3}' | grep -qx "$k"; then args+=",kernel=$k@$(address "$elf" "$k")"; fi
   done
@@ -90,29 +95,40 @@ qemu() {
     -plugin "$args" -kernel "$elf" >"$output" 2>&1
 }
 
-step "the cycle model: QEMU plugin $plugin, checked on loops of known length ($mcu/cycle_loops.c)"
+# cycle_loops SOURCE: SOURCE's loops built for the current core and run under the plugin; each function's count
+# compared with the EXPECT line the source states.
+cycle_loops() {
+  local src=$1 elf=$out/$(basename "$1" .c).elf name want got verdict
+  arm-none-eabi-gcc "${base_flags[@]}" -Os "${link_flags[@]}" "$src" $mcu/mcu_markers.c $mcu/startup.c -o "$elf"
+  qemu "$elf" "${elf%.elf}.txt" "${elf%.elf}.cycles"
+  while read -r _ name want _; do
+    got=$(awk -v n="$name" '$1 == "function" && $2 == n {print $3}' "${elf%.elf}.cycles")
+    verdict=ok
+    [[ $got == "$want" ]] || { verdict=DIFFERS; status=1; }
+    printf '  %-12s %-6s %5d cycles, model %5s  %s\n' "$name" "$core" "$want" "${got:-none}" "$verdict"
+  done < <(grep -o 'EXPECT .*' "$src")
+}
+
+step "the cycle model: QEMU plugin $plugin, checked on loops of known length ($mcu/cycle_loops*.c)"
 ${CC:-cc} -shared -fPIC -O2 -Wall -Wextra -Werror -o "$plugin" $mcu/m4_cycles.c
-arm-none-eabi-gcc "${base_flags[@]}" -Os "${link_flags[@]}" $mcu/cycle_loops.c $mcu/mcu_markers.c $mcu/startup.c \
-  -o "$out/cycle_loops.elf"
-qemu "$out/cycle_loops.elf" "$out/cycle_loops.txt" "$out/cycle_loops.cycles"
-while read -r _ name want _; do
-  got=$(awk -v n="$name" '$1 == "function" && $2 == n {print $3}' "$out/cycle_loops.cycles")
-  verdict=ok
-  [[ $got == "$want" ]] || { verdict=DIFFERS; status=1; }
-  printf '  %-11s manual %5d cycles, model %5s  %s\n' "$name" "$want" "${got:-none}" "$verdict"
-done < <(grep -o 'EXPECT .*' $mcu/cycle_loops.c)
+cycle_loops $mcu/cycle_loops.c
+use_core m55
+cycle_loops $mcu/cycle_loops_m55.c
+use_core m4
 
 # variants_on_core: the kernels' variants check (tests/micro/variants_check.c) built for the current core and
 # run on its board.
 variants_on_core() {
-  local sources=(src/micro/*.c src/micro/reference/*.c src/micro/arm_dsp/*.c tests/micro/variants_check.c)
-  arm-none-eabi-gcc "${base_flags[@]}" -Os -DR8_ALL_VARIANTS -Iinclude/resnet8/micro -Isrc/micro/arm_dsp -Itests/micro \
+  local sources=(src/micro/*.c src/micro/reference/*.c src/micro/arm_dsp/*.c src/micro/arm_mve/*.c
+    tests/micro/variants_check.c)
+  arm-none-eabi-gcc "${base_flags[@]}" -Os -DR8_ALL_VARIANTS -Iinclude/resnet8/micro -Isrc/micro/arm_dsp \
+    -Isrc/micro/arm_mve -Itests/micro \
     "${link_flags[@]}" "${sources[@]}" $mcu/variants_main.c $mcu/mcu_markers.c $mcu/startup.c -o "$out/variants_$core.elf"
   timeout 600 qemu-system-arm -M "$machine" -nographic -semihosting-config enable=on,target=native \
     -kernel "$out/variants_$core.elf" >"$out/variants_$core.txt" 2>&1 || true
   sed "s/^/  $core: /" "$out/variants_$core.txt"
   grep -qx 'variants: 0 mismatches' "$out/variants_$core.txt" ||
-    { echo "mcu.sh: the arm_dsp variant differs from the reference on the $core" >&2; status=1; }
+    { echo "mcu.sh: a variant differs from the reference on the $core" >&2; status=1; }
 }
 
 step "the kernels' variants on the core: arm_dsp (assembly) against the reference (tests/micro/variants_check.c)"
@@ -176,8 +192,8 @@ build_and_run() {
   instructions=$(awk '$1 == "instructions" {print $2}' "$dir/cycles.txt")
   cycles=$(awk '$1 == "cycles" {print $2}' "$dir/cycles.txt")
   # The Cortex-M4 model is a coarse estimate for the M33 (a three-stage pipeline, DSP timings close to the
-  # M4's), none for the M7 (dual issue, six stages) or the M55: for those, instructions only.
-  [[ $core == m4 || $core == m33 ]] || cycles=-
+  # M4's); the M55's adds a coarse rule for Helium (m4_cycles.c); none for the M7 (dual issue): instructions only.
+  [[ $core != m7 ]] || cycles=-
   # The plugin counts from the marker's return to the other's entry, -icount around the call: a few apart.
   if ((instructions > icount || icount - instructions > 100)); then
     echo "mcu.sh: $model $build: the plugin counted $instructions instructions, -icount $icount" >&2
@@ -218,7 +234,7 @@ done
 echo "(flash: text + data of the model's objects; ram: their data + bss, the arena included, + the measured stack;"
 echo " instructions: per inference, mean over the images; est_cycles: Cortex-M4 cycles estimated from the"
 echo " Technical Reference Manual's timings at zero wait states, docs/MICRO.md: not a board's measured cycles)"
-step "other cores, the DSP variant at -Os, $images images each: M7 (mps2-an500), M33 (mps2-an505), M55 (mps3-an547)"
+step "other cores, $images images each: M7 (mps2-an500) and M33 (mps2-an505) with the DSP variant, M55 (mps3-an547) with the MVE variant and, for comparison, without (-DR8_NO_MVE)"
 for c in m7 m33 m55; do
   use_core $c
   variants_on_core
@@ -226,11 +242,22 @@ done
 echo "$header"
 for c in m7 m33 m55; do
   use_core $c
-  for model in default 4-bit reference; do build_and_run "$model" "$c-dsp-Os" -Os; done
+  for model in default 4-bit reference; do
+    if [[ $c == m55 ]]; then
+      build_and_run "$model" m55-mve-Os -Os
+      build_and_run "$model" m55-mve-O2 -O2
+      build_and_run "$model" m55-dsp-Os -Os -DR8_NO_MVE
+    else
+      build_and_run "$model" "$c-dsp-Os" -Os
+    fi
+  done
 done
-echo "(est_cycles: the Cortex-M4 model, for the M4 and the M33 only; '-': instructions only, docs/MICRO.md)"
+echo "(est_cycles: the Cortex-M4 model for the M4 and the M33, plus its Helium rule for the M55, coarse estimates;"
+echo " '-': instructions only, docs/MICRO.md)"
 use_core m4
 step "where the cycles go (DSP builds at -Os; $out/*/cycles.txt has every build)"
 for model in default 4-bit reference; do profile "$model" dsp-Os; done | tee "$out/profile.txt"
+step "where the Cortex-M55's estimated cycles go (MVE builds at -Os)"
+for model in default 4-bit reference; do profile "$model" m55-mve-Os; done | tee "$out/profile_m55.txt"
 if ((status)); then echo "mcu.sh: FAILED" >&2; else echo "mcu: all builds identical to the host"; fi
 exit $status

@@ -1,6 +1,7 @@
 /* Minimal start-up for QEMU's mps2-an386 (Cortex-M4): the vector table (initial stack pointer, reset
  * handler, SysTick handler), .data copied from flash and .bss cleared, semihosting opened, main called,
- * its status reported through semihosting's exit. Used by scripts/mcu.sh only. */
+ * its status reported through semihosting's exit; the FPU and Helium enabled first where the build uses them.
+ * Used by scripts/mcu.sh only. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -45,6 +46,12 @@ void _fini(void) {}
 void Reset_Handler(void) {
   uint32_t* from = __data_load;
   uint32_t* to;
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
+  /* The floating-point unit, and Helium with it (coprocessors 10 and 11, full access in CPACR): a build with
+   * -mfloat-abi=softfp or hard uses their registers. */
+  *(volatile uint32_t*)0xE000ED88u |= 0xFu << 20;
+  __asm__ volatile("dsb\n isb" ::: "memory");
+#endif
   for (to = __data_start; to < __data_end;) *to++ = *from++;
   for (to = __bss_start__; to < __bss_end__;) *to++ = 0;
   initialise_monitor_handles();
