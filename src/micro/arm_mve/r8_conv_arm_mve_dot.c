@@ -64,8 +64,7 @@ R8_INLINE mve_pred16_t r8_mve_row_b(void) {
 /* clang-format on */
 
 /* Naked: the body saves what it uses (AAPCS: r4-r11, lr, d8-d11) and reads its argument from r0. */
-__attribute__((naked)) void r8_mve_dots_int8(const r8_mve_job* job) {
-  (void)job;
+__attribute__((naked)) void r8_mve_dots_int8(const r8_mve_job* job __attribute__((unused))) {
   __asm__ volatile(
       "push {r4-r11, lr}\n\t"
       "vpush {d8-d11}\n\t"

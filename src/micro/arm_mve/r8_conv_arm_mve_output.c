@@ -49,8 +49,7 @@ typedef char r8_mve_offsets[(R8_MVE_AT(r8_add_params, input1_offset, 4) && R8_MV
   "vstrb.32 q4, [r5], #4\n\tvstrb.32 q5, [r6], #4\n\t"
 /* clang-format on */
 
-__attribute__((naked)) void r8_mve_requant_rows(const r8_mve_requant_job* job) {
-  (void)job;
+__attribute__((naked)) void r8_mve_requant_rows(const r8_mve_requant_job* job __attribute__((unused))) {
   __asm__ volatile(
       "push {r4-r8, lr}\n\t"
       "vpush {d8-d15}\n\t"
@@ -76,8 +75,7 @@ __attribute__((naked)) void r8_mve_requant_rows(const r8_mve_requant_job* job) {
 /* Registers: r1, r2 the ADD's two inputs, r3 the outputs, r5, r6 the input offsets, r7 the left shift, r8, r9,
  * r10 the three multipliers, r11 the output offset; q4, q5, q6 the three shifts, q7 and q3 the clamp's bounds;
  * q0, q1 the two inputs' values, q2 a rounding fix-up. */
-__attribute__((naked)) void r8_mve_add_rows(const r8_mve_add_job* job) {
-  (void)job;
+__attribute__((naked)) void r8_mve_add_rows(const r8_mve_add_job* job __attribute__((unused))) {
   __asm__ volatile(
       "push {r4-r11, lr}\n\t"
       "vpush {d8-d15}\n\t"
