@@ -24,6 +24,7 @@ int32_t r8_conv_scratch_bytes_arm_dsp(const r8_conv_params* p) {
 #if R8_COMPILE(R8_CONV_ARM_DSP)
 #include "r8_arm_dsp.h"
 #include "r8_conv_output.h"
+#include "r8_conv_plain.h"
 #include "r8_conv_window.h"
 
 /* Inputs k .. k + n - 1 of a patch (k and n multiples of 4) from `from` as 16-bit pairs into `words` (pixel a's
@@ -192,23 +193,6 @@ static void r8_dsp_outputs_fast(const r8_conv_params* p, const r8_requant* q, co
   }
 }
 
-/* A layer the inner loops cannot take (int4 rows so long that 256 n x sums could pass 2^31: over 4,096
- * inputs), one output at a time from the int8 patch. */
-static void r8_dsp_conv_long(const r8_dsp_gather* g, const int8_t* input, int8_t* output, int8_t* bytes) {
-  const r8_conv_params* p = g->p;
-  const int32_t channels = p->output.channels, pixels = p->output.height * p->output.width;
-  int32_t pixel, oc, i;
-  for (pixel = 0; pixel < pixels; ++pixel) {
-    r8_patch_bytes(g->p, input, pixel, bytes);
-    for (oc = 0; oc < channels; ++oc) {
-      int8_t* const out = output + pixel * channels + oc;
-      int32_t dot = 0;
-      for (i = 0; i < g->size; ++i) dot += r8_weight_at(p->weights, 1, channels, g->stride, oc, i) * bytes[i];
-      *out = r8_conv_result(p, oc, dot, p->add ? *out : 0);
-    }
-  }
-}
-
 /* The dot products of pixels `pixel` and `pixel` + 1 (or `pixel` twice, the last of an odd count) with every
  * channel into dots[0 .. channels - 1] (pixel a) and dots[channels ..] (pixel b). */
 static void r8_dsp_dots(const r8_dsp_gather* g, const int8_t* input, int32_t pixel, int32_t two, uint32_t* patches,
@@ -242,7 +226,7 @@ void r8_conv_arm_dsp(const r8_conv_params* p, const int8_t* input, int8_t* outpu
   q = (r8_requant*)(void*)(dots + 2 * channels);
   bytes = (int8_t*)(q + channels);
   if (p->weights_int4 && g.stride > 4096) {
-    r8_dsp_conv_long(&g, input, output, bytes);
+    r8_conv_plain(p, input, output, bytes); /* int4 rows so long that 256 n x sums could pass 2^31 */
     return;
   }
   fast = p->fast_requant && (!p->add || r8_add_fast_of(p->add, &add));

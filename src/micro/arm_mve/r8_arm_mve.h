@@ -12,9 +12,10 @@
 /* One pixel's patch as the dot products read it, for a row of `units` 4-byte units of weights (4 int8 or 8 int4
  * weights each): `chunks` groups of 4 units (16 bytes of patch for int8; for int4, 16 bytes matching the
  * weights' low nibbles, then 16 matching the high), then the `tail` units left (0..3), two a step, each step's
- * patch as its weights lie: unit u's inputs twice, unit u + 1's twice (16 bytes; 32 for int4, low then high). */
+ * patch as its weights lie: unit u's inputs twice, unit u + 1's twice (16 bytes; 32 for int4, low then high).
+ * `raw`: 1 when that is TFLite's order, as the window gives it (int8 rows of whole chunks). */
 typedef struct {
-  int32_t stride, units, chunks, tail, step_bytes, slot;
+  int32_t stride, units, chunks, tail, step_bytes, slot, raw;
 } r8_mve_shape;
 
 /* The dot products of two output pixels, a and b, with every pair of filter rows (r8_conv_arm_mve_dot.c), each
@@ -40,7 +41,6 @@ typedef struct {
   int32_t oy, ox;                     /* the next pixel */
   int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* the pixels whose windows lie inside the image */
   int32_t row, size, line, apart;     /* bytes: a window's row, a window, an input row, two windows' starts */
-  int32_t two_inside;                 /* whether two windows inside the image are copied together */
 } r8_mve_gather;
 void r8_mve_gather_of(const r8_conv_params* p, const r8_mve_shape* s, r8_mve_gather* g);
 /* The next pixel's patch into `a`, and the one after into `b` if `two`; the int4 patches' sums into sums[0..1].
@@ -48,7 +48,7 @@ void r8_mve_gather_of(const r8_conv_params* p, const r8_mve_shape* s, r8_mve_gat
 void r8_mve_next_patches(r8_mve_gather* g, const int8_t* input, int32_t two, int8_t* a, int8_t* b, int8_t* raw,
                          int32_t* sums);
 
-/* int8 rows of whole chunks (no tail): assembly. */
+/* int8 rows of whole chunks (r8_mve_shape's `raw`): assembly. */
 void r8_mve_dots_int8(const r8_mve_job* job);
 /* Any rows: int8 with a tail, int4 (`int4`), by intrinsics. */
 void r8_mve_dots_any(const r8_mve_job* job, const r8_mve_shape* s, int32_t int4);

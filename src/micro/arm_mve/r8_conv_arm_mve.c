@@ -4,7 +4,7 @@
  *      it (r8_arm_mve.h: r8_mve_shape).
  *   2. Their dot products with every pair of output channels' rows (r8_conv_arm_mve_dot.c).
  *   3. Requantization, clamp and a fused ADD four channels at a time (r8_conv_arm_mve_output.c).
- * Layers it does not take go one output at a time through plain C (r8_mve_conv_plain): output channels not a
+ * Layers it does not take go one output at a time through plain C (r8_conv_plain.h): output channels not a
  * multiple of 4, weights not 4-byte aligned (VLD2 needs words; the generated C aligns them), a shift outside
  * -31..0 (a multiplier above 1), a fused ADD with a shift outside -31..0. Checked against the reference variant on
  * random layers in QEMU's Cortex-M55 (tests/micro/variants_check.c, scripts/mcu.sh). */
@@ -19,6 +19,7 @@ static r8_mve_shape r8_mve_shape_of(const r8_conv_params* p) {
   s.chunks = s.units / 4, s.tail = s.units % 4;
   s.step_bytes = p->weights_int4 ? 32 : 16;
   s.slot = (s.chunks + (s.tail + 1) / 2) * s.step_bytes;
+  s.raw = !p->weights_int4 && s.tail == 0;
   return s;
 }
 
@@ -30,8 +31,7 @@ int32_t r8_conv_scratch_bytes_arm_mve(const r8_conv_params* p) {
 }
 
 #if R8_COMPILE_MVE(R8_CONV_ARM_MVE)
-#include "r8_conv_output.h"
-#include "r8_conv_window.h"
+#include "r8_conv_plain.h"
 
 /* Whether this variant takes the layer (see the top of the file). */
 static int r8_mve_takes(const r8_conv_params* p) {
@@ -81,22 +81,6 @@ static r8_mve_job r8_mve_job_of(const r8_conv_params* p, const r8_mve_shape* s, 
   return job;
 }
 
-/* A layer this variant does not take (r8_mve_takes), one output at a time: the patch in TFLite's order, plain dot
- * products. */
-static void r8_mve_conv_plain(const r8_conv_params* p, const int8_t* input, int8_t* output, int8_t* patch) {
-  const int32_t channels = p->output.channels, pixels = p->output.height * p->output.width;
-  const int32_t size = p->kernel_h * p->kernel_w * p->input.channels, stride = r8_filter_stride(size);
-  int32_t pixel, oc, i;
-  for (pixel = 0; pixel < pixels; ++pixel, output += channels) {
-    r8_patch_bytes(p, input, pixel, patch);
-    for (oc = 0; oc < channels; ++oc) {
-      int32_t dot = 0;
-      for (i = 0; i < size; ++i) dot += r8_weight_at(p->weights, p->weights_int4, channels, stride, oc, i) * patch[i];
-      output[oc] = r8_conv_result(p, oc, dot, p->add ? output[oc] : 0);
-    }
-  }
-}
-
 void r8_conv_arm_mve(const r8_conv_params* p, const int8_t* input, int8_t* output, int8_t* scratch) {
   const int32_t channels = p->output.channels, pixels = p->output.height * p->output.width;
   const r8_mve_shape s = r8_mve_shape_of(p);
@@ -105,13 +89,12 @@ void r8_conv_arm_mve(const r8_conv_params* p, const int8_t* input, int8_t* outpu
   int8_t* const raw = b + s.slot;
   int32_t* const sums = (int32_t*)(void*)(raw + s.stride);
   int8_t* const conv = (int8_t*)(sums + 2 * channels); /* two pixels' outputs before a fused ADD */
-  const int32_t fast = !p->weights_int4 && s.tail == 0;
   r8_mve_job job;
   r8_mve_gather gather;
   r8_mve_last last;
   int32_t pixel, patch_sums[2];
   if (!r8_mve_takes(p)) {
-    r8_mve_conv_plain(p, input, output, raw);
+    r8_conv_plain(p, input, output, raw);
     return;
   }
   job = r8_mve_job_of(p, &s, sums);
@@ -122,7 +105,7 @@ void r8_conv_arm_mve(const r8_conv_params* p, const int8_t* input, int8_t* outpu
     r8_mve_next_patches(&gather, input, two, a, b, raw, patch_sums);
     job.sum_a = patch_sums[0], job.sum_b = patch_sums[1];
     job.a = a, job.b = two ? b : a;
-    if (fast) {
+    if (s.raw) {
       r8_mve_dots_int8(&job);
     } else {
       r8_mve_dots_any(&job, &s, p->weights_int4);

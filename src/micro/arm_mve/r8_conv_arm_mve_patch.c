@@ -99,20 +99,32 @@ static void r8_mve_copy_windows(int8_t* to, int32_t slot, const int8_t* from, in
       : "q0", "lr", "cc", "memory");
 }
 
-/* Output pixel (oy, ox)'s patch in TFLite's order (r8_patch_bytes, by vectors; a window inside the image is kernel_h
- * runs of input). */
-static void r8_mve_patch_bytes(const r8_conv_params* p, const r8_mve_shape* s, const int8_t* input, int32_t oy,
-                               int32_t ox, int8_t* to) { /* any window; r8_mve_two_inside takes most */
+/* Whether output pixel (oy, ox)'s window lies inside the image. */
+R8_INLINE int r8_mve_inside(const r8_mve_gather* g, int32_t oy, int32_t ox) {
+  return oy >= g->oy_lo && oy <= g->oy_hi && ox >= g->ox_lo && ox <= g->ox_hi;
+}
+
+/* The first input of output pixel (oy, ox)'s window (its top left tap; outside the image for a border pixel). */
+R8_INLINE const int8_t* r8_mve_window(const r8_mve_gather* g, const int8_t* input, int32_t oy, int32_t ox) {
+  const r8_conv_params* const p = g->p;
+  return input +
+         ((oy * p->stride_h - p->pad_top) * p->input.width + ox * p->stride_w - p->pad_left) * p->input.channels;
+}
+
+/* The next pixel's patch in TFLite's order (r8_patch_bytes, by vectors; a window inside the image is kernel_h runs
+ * of input). */
+static void r8_mve_patch_bytes(const r8_mve_gather* g, const int8_t* input, int8_t* to) {
+  const r8_conv_params* const p = g->p;
   const int8_t zero = (int8_t)(-p->input_offset);
-  const int32_t ch = p->input.channels, row = p->kernel_w * ch, line = p->input.width * ch;
+  const int32_t row = g->row;
   r8_corner c;
   int32_t ky, left, run;
   const int8_t* from;
-  c.y = oy * p->stride_h - p->pad_top, c.x = ox * p->stride_w - p->pad_left;
-  if (c.y >= 0 && c.x >= 0 && c.y + p->kernel_h <= p->input.height && c.x + p->kernel_w <= p->input.width) {
-    from = input + (c.y * p->input.width + c.x) * ch;
-    for (ky = 0; ky < p->kernel_h; ++ky, to += row, from += line) r8_mve_copy(to, from, row);
+  if (r8_mve_inside(g, g->oy, g->ox)) {
+    from = r8_mve_window(g, input, g->oy, g->ox);
+    for (ky = 0; ky < p->kernel_h; ++ky, to += row, from += g->line) r8_mve_copy(to, from, row);
   } else {
+    c.y = g->oy * p->stride_h - p->pad_top, c.x = g->ox * p->stride_w - p->pad_left;
     for (ky = 0; ky < p->kernel_h; ++ky, to += row) {
       run = r8_window_row(p, input, c, ky, &left, &from);
       if (left) r8_mve_fill(to, zero, left);
@@ -120,7 +132,7 @@ static void r8_mve_patch_bytes(const r8_conv_params* p, const r8_mve_shape* s, c
       if (row - left - run) r8_mve_fill(to + left + run, zero, row - left - run);
     }
   }
-  r8_mve_fill(to, 0, s->stride - p->kernel_h * row);
+  r8_mve_fill(to, 0, g->s->stride - g->size);
 }
 
 /* The output pixels whose windows lie inside the image: rows oy_lo..oy_hi, columns ox_lo..ox_hi (empty when
@@ -135,9 +147,9 @@ void r8_mve_gather_of(const r8_conv_params* p, const r8_mve_shape* s, r8_mve_gat
   g->row = p->kernel_w * p->input.channels, g->size = p->kernel_h * g->row,
   g->line = p->input.width * p->input.channels;
   g->apart = p->stride_w * p->input.channels;
-  g->two_inside = !p->weights_int4 && s->tail == 0;
   r8_mve_inside_range(p->pad_top, p->stride_h, p->kernel_h, p->input.height, &g->oy_lo, &g->oy_hi);
   r8_mve_inside_range(p->pad_left, p->stride_w, p->kernel_w, p->input.width, &g->ox_lo, &g->ox_hi);
+  if (g->ox_hi >= p->output.width) g->ox_hi = p->output.width - 1; /* two pixels together stay on one row */
 }
 
 /* Moves `g` on by `n` pixels (1 or 2; two never cross the end of an output row when taken together). */
@@ -149,11 +161,10 @@ R8_INLINE void r8_mve_advance(r8_mve_gather* g, int32_t n) {
 /* int8 rows without a tail: the next two pixels' patches into `a` and `b` when both windows lie inside the image
  * on one row of the output (returns 1), else 0. */
 static int r8_mve_two_inside(r8_mve_gather* g, const int8_t* input, int8_t* a, int8_t* b) {
-  const r8_conv_params* const p = g->p;
-  const int32_t oy = g->oy, ox = g->ox, pad = g->s->stride - g->size;
-  if (!g->two_inside || oy < g->oy_lo || oy > g->oy_hi || ox < g->ox_lo || ox + 1 > g->ox_hi) return 0;
-  input += ((oy * p->stride_h - p->pad_top) * p->input.width + ox * p->stride_w - p->pad_left) * p->input.channels;
-  r8_mve_copy_windows(a, (int32_t)(b - a), input, g->apart, g->row, g->line, p->kernel_h);
+  const int32_t pad = g->s->stride - g->size;
+  if (!g->s->raw || !r8_mve_inside(g, g->oy, g->ox) || !r8_mve_inside(g, g->oy, g->ox + 1)) return 0;
+  r8_mve_copy_windows(a, (int32_t)(b - a), r8_mve_window(g, input, g->oy, g->ox), g->apart, g->row, g->line,
+                      g->p->kernel_h);
   if (pad) r8_mve_fill(a + g->size, 0, pad), r8_mve_fill(b + g->size, 0, pad);
   r8_mve_advance(g, 2);
   return 1;
@@ -162,18 +173,13 @@ static int r8_mve_two_inside(r8_mve_gather* g, const int8_t* input, int8_t* a, i
 /* The next pixel's patch into `slot` (through `raw` unless the order is TFLite's); returns the sum of its inputs for
  * int4 (the nibbles are w + 8), else 0. */
 static int32_t r8_mve_patch(r8_mve_gather* g, const int8_t* input, int8_t* slot, int8_t* raw) {
-  const r8_conv_params* const p = g->p;
   const r8_mve_shape* const s = g->s;
   int32_t sum = 0, i;
-  if (!p->weights_int4 && s->tail == 0) {
-    r8_mve_patch_bytes(p, s, input, g->oy, g->ox, slot);
-    r8_mve_advance(g, 1);
-    return 0;
-  }
-  r8_mve_patch_bytes(p, s, input, g->oy, g->ox, raw);
+  r8_mve_patch_bytes(g, input, s->raw ? slot : raw);
   r8_mve_advance(g, 1);
-  r8_mve_order(p, s, raw, slot);
-  if (!p->weights_int4) return 0;
+  if (s->raw) return 0;
+  r8_mve_order(g->p, s, raw, slot);
+  if (!g->p->weights_int4) return 0;
   for (i = 0; i < s->stride; i += 16) { /* zeros past the filter */
     const mve_pred16_t lanes = vctp8q((uint32_t)(s->stride - i));
     sum = vaddvaq_p_s8(sum, vldrbq_z_s8(raw + i, lanes), lanes);
