@@ -32,6 +32,18 @@ static inline int32_t r8_window_row(const r8_conv_params* p, const int8_t* input
   return (x_hi - x_lo) * ch;
 }
 
+/* n bytes of v at `to`. A loop, not memset: the patches' runs are a few bytes, often none, where a call into the C
+ * library costs more than the stores (and its cost differs between the libraries of two cores). The empty asm
+ * keeps GCC and Clang from turning the loop back into a memset call; it emits nothing. */
+static inline void r8_fill_bytes(int8_t* to, int8_t v, int32_t n) {
+  for (; n > 0; --n) {
+    *to++ = v;
+#if defined(__GNUC__)
+    __asm__("" : "+r"(to));
+#endif
+  }
+}
+
 /* Output pixel `pixel`'s patch in int8: the filter's inputs in TFLite's order, taps outside the image at the
  * input zero point, then zeros up to the filter stride (r8_filter_stride). */
 static inline void r8_patch_bytes(const r8_conv_params* p, const int8_t* input, int32_t pixel, int8_t* to) {
@@ -42,11 +54,11 @@ static inline void r8_patch_bytes(const r8_conv_params* p, const int8_t* input, 
   const int8_t* from;
   for (ky = 0; ky < p->kernel_h; ++ky, to += row) {
     run = r8_window_row(p, input, c, ky, &left, &from);
-    __builtin_memset(to, zero, (uint32_t)left);
+    r8_fill_bytes(to, zero, left);
     __builtin_memcpy(to + left, from, (uint32_t)run);
-    __builtin_memset(to + left + run, zero, (uint32_t)(row - left - run));
+    r8_fill_bytes(to + left + run, zero, row - left - run);
   }
-  __builtin_memset(to, 0, (uint32_t)(r8_filter_stride(size) - size));
+  r8_fill_bytes(to, 0, r8_filter_stride(size) - size);
 }
 
 #endif /* RESNET8_MICRO_CONV_WINDOW_H */

@@ -83,7 +83,7 @@ typedef struct {
 static void r8_dsp_gather_of(const r8_conv_params* p, r8_dsp_gather* g) {
   int8_t eight[8];
   uint32_t words[8];
-  __builtin_memset(eight, -p->input_offset, sizeof eight);
+  r8_fill_bytes(eight, (int8_t)-p->input_offset, (int32_t)sizeof eight);
   g->p = p;
   g->row = p->kernel_w * p->input.channels;
   g->size = p->kernel_h * g->row;
