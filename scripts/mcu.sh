@@ -22,10 +22,10 @@
 #      instructions per inference (the plugin's count, and QEMU -icount's as a cross-check) and estimated
 #      Cortex-M4 cycles per inference;
 #   8. the same for three more cores, each on its QEMU board with its own linker script (tests/micro/mcu/*.ld),
-#      the variants check first: a Cortex-M7 (mps2-an500) and a Cortex-M33 (mps2-an505; estimated cycles by the
-#      M4's model, a coarse estimate) with the DSP variant at -Os, and a Cortex-M55 (mps3-an547) with the MVE
-#      (Helium) variant at -Os and -O2 (estimated cycles by the M4's model plus a coarse rule for Helium
-#      instructions, m4_cycles.c); instructions only for the M7;
+#      the variants check first: a Cortex-M7 (mps2-an500) and a Cortex-M33 (mps2-an505, scheduled with
+#      -mtune=cortex-m4; estimated cycles by the M4's model, a coarse estimate) with the DSP variant at -Os, and
+#      a Cortex-M55 (mps3-an547) with the MVE (Helium) variants at -Os and -O2 (estimated cycles by the M4's
+#      model plus a coarse rule for Helium instructions, m4_cycles.c); instructions only for the M7;
 #   9. for each M4 DSP -Os build, estimated cycles per kernel call and per function.
 # Estimated cycles weight each executed instruction with the Cortex-M4 Technical Reference Manual's timings at
 # zero wait states (docs/MICRO.md has the rules and their limits): an estimate for a core with single-cycle
@@ -58,18 +58,22 @@ plugin=$out/libm4_cycles.so
 # use_core CORE: the compiler flags, linker script, QEMU board and cycle model every step after it uses. Each
 # board has its linker script (its memory map) in tests/micro/mcu/; the start-up file is the same. The M55 is
 # built with -mfloat-abi=softfp (Helium uses the FP registers; calls still pass values in core registers), so
-# the compiler defines __ARM_FEATURE_MVE and the kernels take their MVE variant.
+# the compiler defines __ARM_FEATURE_MVE and the kernels take their MVE variant. The M33 is scheduled with
+# -mtune=cortex-m4: GCC 12 has no pipeline description for the M33 (-mcpu=cortex-m33 schedules for its generic
+# ARM model, as -fsched-verbose shows) and the M4's three-stage pipeline, a load's result a cycle late, is the
+# M33's too.
 use_core() {
-  local cpu ld float=soft
+  local cpu ld float=soft tune=()
   cycle_model=m4
   case $1 in
     m4) cpu=cortex-m4 machine=mps2-an386 ld=mps2_an386.ld ;;
     m7) cpu=cortex-m7 machine=mps2-an500 ld=mps2_an500.ld ;;
-    m33) cpu=cortex-m33 machine=mps2-an505 ld=mps2_an505.ld ;;
+    m33) cpu=cortex-m33 machine=mps2-an505 ld=mps2_an505.ld tune=(-mtune=cortex-m4) ;;
     m55) cpu=cortex-m55 machine=mps3-an547 ld=mps3_an547.ld float=softfp cycle_model=m55 ;;
   esac
   core=$1
-  base_flags=(-mcpu=$cpu -mthumb -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -mfloat-abi=$float)
+  base_flags=(-mcpu=$cpu "${tune[@]}" -mthumb -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections
+    -mfloat-abi=$float)
   link_flags=(-nostartfiles --specs=rdimon.specs -L$mcu -T $mcu/$ld -Wl,--gc-sections)
 }
 use_core m4
