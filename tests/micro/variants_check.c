@@ -12,7 +12,11 @@
  *             the layers a multiple of 4), int8 and int4, with and without a fused ADD, fast and general
  *             requantization, and int4 rows longer than 4,096 inputs (the DSP variant's long path);
  *   MVE only  the assembly's requantization at the rounding division's ties of both signs for every shift 0..-31,
- *             and random ones; its ADD for all 65,536 input pairs of random parameters and of a shift of 0. */
+ *             and random ones; its ADD for all 65,536 input pairs of random parameters and of a shift of 0;
+ *             r8_fully_connected_arm_mve against the reference on `conv_cases` random layers: depth 1..80, 1..12
+ *             outputs, int8 and int4, per channel and per tensor, one with unaligned weights; r8_mean_arm_mve
+ *             against the reference on `conv_cases` random shapes (1..10 x 1..10 x 1..48); r8_avgpool_arm_mve on
+ *             as many random pools (filters 1..4, strides 1..3, windows partly outside the image). */
 #include "variants_check.h"
 
 #include <string.h>
@@ -301,12 +305,102 @@ static int check_conv(r8_check_report report, int32_t cases) {
   return failures;
 }
 
+#if R8_HAS_MVE
+/* Case n: the first of `size` elements where `got` differs from `want`, reported (1), or 0. */
+static int first_difference(r8_check_report report, const char* what, int32_t n, int32_t size) {
+  int32_t i;
+  for (i = 0; i < size; ++i) {
+    if (got[i] != want[i]) return fail(report, what, n, i, got[i], want[i]);
+  }
+  return 0;
+}
+
+/* A random FULLY_CONNECTED layer: depth 1..80 (filter strides that are and are not a multiple of 16), 1..12 outputs
+ * (odd and even), int8 and int4, per channel and per tensor, any weight bytes (the rows' padding included);
+ * `unaligned`: weights off a 4-byte boundary (the variant's plain path). */
+static void random_fc(r8_fully_connected_params* p, int unaligned) {
+  int32_t i;
+  memset(p, 0, sizeof *p);
+  p->input_depth = between(1, 80), p->output_depth = between(1, 12);
+  p->input_offset = between(-127, 128), p->output_offset = between(-128, 127);
+  p->act_min = between(-128, 0), p->act_max = between(0, 127);
+  p->weights_int4 = between(0, 3) == 0, p->per_channel = between(0, 1);
+  for (i = 0; i < p->input_depth; ++i) input[i] = (int8_t)next();
+  for (i = 0; i < kMaxWeights; ++i) weights[i] = (int8_t)next();
+  for (i = 0; i < p->output_depth; ++i) {
+    bias[i] = between(-20000, 20000);
+    multiplier[i] = (int32_t)(0x40000000u | (next() >> 2));
+    shift[i] = between(-16, -8);
+  }
+  p->weights = weights + unaligned, p->bias = bias, p->multiplier = multiplier, p->shift = shift;
+}
+
+/* r8_mean_arm_mve against r8_mean_reference on `cases` random shapes: 1..10 x 1..10 inputs of 1..48 channels (a
+ * multiple of 4 or not; within kMaxInput), random zero points and requantizations. */
+static int check_mve_mean(r8_check_report report, int32_t cases) {
+  int failures = 0;
+  int32_t n, i;
+  for (n = 0; n < cases && failures < 10; ++n) {
+    r8_mean_params p;
+    p.input.height = between(1, 10), p.input.width = between(1, 10), p.input.channels = between(1, 48);
+    p.input_zero_point = between(-128, 127), p.output_zero_point = between(-128, 127);
+    p.multiplier = (int32_t)(0x40000000u | (next() >> 2)), p.shift = between(-12, 0);
+    for (i = 0; i < p.input.height * p.input.width * p.input.channels; ++i) input[i] = (int8_t)next();
+    r8_mean_reference(&p, input, want);
+    r8_mean_arm_mve(&p, input, got);
+    failures += first_difference(report, "mve mean (case, channel, got, want)", n, p.input.channels);
+  }
+  return failures;
+}
+
+/* r8_avgpool_arm_mve against r8_avgpool_reference on `cases` random pools: 1..10 x 1..10 inputs of 1..23
+ * channels (the outputs within kMaxOutput), 1..4 x 1..4 filters, strides 1..3, any padding (windows partly outside the
+ * image), random activation ranges. */
+static int check_mve_avgpool(r8_check_report report, int32_t cases) {
+  int failures = 0;
+  int32_t n, i;
+  for (n = 0; n < cases && failures < 10; ++n) {
+    r8_avgpool_params p;
+    p.input.height = between(1, 10), p.input.width = between(1, 10), p.input.channels = between(1, 23);
+    p.filter_h = between(1, 4), p.filter_w = between(1, 4), p.stride_h = between(1, 3), p.stride_w = between(1, 3);
+    p.pad_top = between(0, p.filter_h - 1), p.pad_left = between(0, p.filter_w - 1);
+    p.output.height = (p.input.height + 2 * p.pad_top - p.filter_h) / p.stride_h + 1;
+    p.output.width = (p.input.width + 2 * p.pad_left - p.filter_w) / p.stride_w + 1;
+    p.output.channels = p.input.channels;
+    p.act_min = between(-128, 0), p.act_max = between(0, 127);
+    if (p.output.height < 1 || p.output.width < 1) continue;
+    for (i = 0; i < p.input.height * p.input.width * p.input.channels; ++i) input[i] = (int8_t)next();
+    r8_avgpool_reference(&p, input, want);
+    r8_avgpool_arm_mve(&p, input, got);
+    failures += first_difference(report, "mve average pool (case, element, got, want)", n,
+                                 p.output.height * p.output.width * p.output.channels);
+  }
+  return failures;
+}
+
+/* r8_fully_connected_arm_mve against r8_fully_connected_reference on `cases` random layers, the second unaligned. */
+static int check_mve_fc(r8_check_report report, int32_t cases) {
+  int failures = 0;
+  int32_t n;
+  for (n = 0; n < cases && failures < 10; ++n) {
+    r8_fully_connected_params p;
+    random_fc(&p, n == 1);
+    r8_fully_connected_reference(&p, input, want);
+    r8_fully_connected_arm_mve(&p, input, got);
+    failures += first_difference(report, "mve fully connected (case, output, got, want)", n, p.output_depth);
+  }
+  return failures;
+}
+#endif
+
 int r8_variants_check(uint32_t seed, int32_t requant_cases, int32_t add_sets, int32_t conv_cases,
                       r8_check_report report) {
   state = seed ? seed : 1u;
   int failures = check_requant(report, requant_cases) + check_add(report, add_sets);
 #if R8_HAS_MVE
   failures += check_mve_requant(report, requant_cases) + check_mve_add(report, add_sets);
+  failures += check_mve_fc(report, conv_cases) + check_mve_mean(report, conv_cases);
+  failures += check_mve_avgpool(report, conv_cases);
 #endif
   return failures + check_conv(report, conv_cases);
 }

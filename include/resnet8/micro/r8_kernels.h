@@ -221,6 +221,37 @@ static inline int32_t r8_weight_at(const int8_t* weights, int32_t int4, int32_t 
 
 R8_INLINE int32_t r8_clamp(int32_t x, int32_t lo, int32_t hi) { return x < lo ? lo : x > hi ? hi : x; }
 
+/* Where AVERAGE_POOL_2D's output pixel (oy, ox) reads: the window at input row y0, column x0, clipped to the
+ * image (filter rows fy0 .. fy1 - 1, columns fx0 .. fx1 - 1), and how many inputs that is (0: none). */
+typedef struct {
+  int32_t y0, x0, fy0, fy1, fx0, fx1, count;
+} r8_pool_window;
+
+R8_INLINE r8_pool_window r8_pool_window_of(const r8_avgpool_params* p, int32_t oy, int32_t ox) {
+  r8_pool_window w;
+  w.y0 = oy * p->stride_h - p->pad_top, w.x0 = ox * p->stride_w - p->pad_left;
+  w.fy0 = w.y0 < 0 ? -w.y0 : 0, w.fx0 = w.x0 < 0 ? -w.x0 : 0;
+  w.fy1 = p->filter_h < p->input.height - w.y0 ? p->filter_h : p->input.height - w.y0;
+  w.fx1 = p->filter_w < p->input.width - w.x0 ? p->filter_w : p->input.width - w.x0;
+  w.count = w.fy1 > w.fy0 && w.fx1 > w.fx0 ? (w.fy1 - w.fy0) * (w.fx1 - w.fx0) : 0;
+  return w;
+}
+
+/* One AVERAGE_POOL_2D output from its window's sum over `count` inputs: TFLM's division rounding half away from
+ * zero, clamped to the activation. */
+R8_INLINE int8_t r8_avgpool_element(const r8_avgpool_params* p, int32_t sum, int32_t count) {
+  if (count == 0) count = 1; /* TFLM fails the op; a window always overlaps the input here */
+  sum = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+  return (int8_t)r8_clamp(sum, p->act_min, p->act_max);
+}
+
+/* One MEAN output from its channel's sum over n inputs: tflite::reference_ops::QuantizedMeanOrSum's integer step
+ * (the zero point taken out, the multiplier readjusted by n at export), clamped to int8. */
+R8_INLINE int8_t r8_mean_element(const r8_mean_params* p, int32_t sum, int32_t n) {
+  return (int8_t)r8_clamp(r8_mbqm(sum - p->input_zero_point * n, p->multiplier, p->shift) + p->output_zero_point, -128,
+                          127);
+}
+
 /* One element of ADD: tflite::reference_integer_ops::AddFunc. */
 R8_INLINE int32_t r8_add_element(const r8_add_params* p, int32_t input1, int32_t input2) {
   const int32_t shifted1 = r8_shl(input1 + p->input1_offset, p->left_shift);

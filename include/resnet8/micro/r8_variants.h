@@ -43,9 +43,12 @@ extern "C" {
 #define R8_CONV_ARM_DSP (R8_TARGET_ARM_DSP && !R8_CONV_ARM_MVE)
 #define R8_CONV_REFERENCE (!R8_CONV_ARM_DSP && !R8_CONV_ARM_MVE)
 #define R8_ADD_REFERENCE 1
-#define R8_AVGPOOL_REFERENCE 1
-#define R8_MEAN_REFERENCE 1
-#define R8_FULLY_CONNECTED_REFERENCE 1
+#define R8_AVGPOOL_ARM_MVE R8_TARGET_ARM_MVE
+#define R8_AVGPOOL_REFERENCE (!R8_AVGPOOL_ARM_MVE)
+#define R8_MEAN_ARM_MVE R8_TARGET_ARM_MVE
+#define R8_MEAN_REFERENCE (!R8_MEAN_ARM_MVE)
+#define R8_FULLY_CONNECTED_ARM_MVE R8_TARGET_ARM_MVE
+#define R8_FULLY_CONNECTED_REFERENCE (!R8_FULLY_CONNECTED_ARM_MVE)
 #define R8_SOFTMAX_REFERENCE 1
 
 /* On x86-64 hosts with GCC, the reference variants' hot loops are also compiled for AVX2 and picked at load
@@ -71,8 +74,11 @@ void r8_conv_arm_dsp(const r8_conv_params* p, const int8_t* input, int8_t* outpu
 void r8_conv_arm_mve(const r8_conv_params* p, const int8_t* input, int8_t* output, int8_t* scratch);
 void r8_add_reference(const r8_add_params* p, const int8_t* input1, const int8_t* input2, int8_t* output);
 void r8_avgpool_reference(const r8_avgpool_params* p, const int8_t* input, int8_t* output);
+void r8_avgpool_arm_mve(const r8_avgpool_params* p, const int8_t* input, int8_t* output);
 void r8_mean_reference(const r8_mean_params* p, const int8_t* input, int8_t* output);
+void r8_mean_arm_mve(const r8_mean_params* p, const int8_t* input, int8_t* output);
 void r8_fully_connected_reference(const r8_fully_connected_params* p, const int8_t* input, int8_t* output);
+void r8_fully_connected_arm_mve(const r8_fully_connected_params* p, const int8_t* input, int8_t* output);
 void r8_softmax_reference(const r8_softmax_params* p, const int8_t* input, int8_t* output);
 
 /* The scratch bytes each variant of r8_conv needs (4-byte aligned), and r8_conv_scratch_bytes: the most

@@ -10,21 +10,14 @@ void r8_avgpool_reference(const r8_avgpool_params* p, const int8_t* input, int8_
   int32_t oy, ox, c, fy, fx;
   for (oy = 0; oy < p->output.height; ++oy) {
     for (ox = 0; ox < p->output.width; ++ox) {
-      const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
-      const int32_t fy0 = y0 < 0 ? -y0 : 0, fx0 = x0 < 0 ? -x0 : 0;
-      const int32_t fy1 = p->filter_h < p->input.height - y0 ? p->filter_h : p->input.height - y0;
-      const int32_t fx1 = p->filter_w < p->input.width - x0 ? p->filter_w : p->input.width - x0;
+      const r8_pool_window w = r8_pool_window_of(p, oy, ox);
+      const int32_t corner = (w.y0 * p->input.width + w.x0) * c_n; /* may be negative; no access is */
       for (c = 0; c < c_n; ++c) {
-        int32_t acc = 0, count = 0;
-        for (fy = fy0; fy < fy1; ++fy) {
-          for (fx = fx0; fx < fx1; ++fx) {
-            acc += input[((y0 + fy) * p->input.width + (x0 + fx)) * c_n + c];
-            ++count;
-          }
+        int32_t acc = 0;
+        for (fy = w.fy0; fy < w.fy1; ++fy) {
+          for (fx = w.fx0; fx < w.fx1; ++fx) acc += input[corner + (fy * p->input.width + fx) * c_n + c];
         }
-        if (count == 0) count = 1; /* TFLM fails the op; a window always overlaps the input here */
-        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        output[(oy * p->output.width + ox) * c_n + c] = (int8_t)r8_clamp(acc, p->act_min, p->act_max);
+        output[(oy * p->output.width + ox) * c_n + c] = r8_avgpool_element(p, acc, w.count);
       }
     }
   }

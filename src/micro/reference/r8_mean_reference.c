@@ -1,7 +1,6 @@
 /* MEAN int8 over height and width: tflite::reference_ops::QuantizedMeanOrSum, as TFLM's reduce kernel
  * calls it, with the multiplier readjusted by the element count.
  * The reference variant: portable C99, the oracle. */
-#include "r8_fixedpoint.h"
 #include "r8_kernels.h"
 #include "r8_variants.h"
 
@@ -11,10 +10,9 @@ void r8_mean_reference(const r8_mean_params* p, const int8_t* input, int8_t* out
   const int32_t n = p->input.height * p->input.width;
   int32_t c, i;
   for (c = 0; c < p->input.channels; ++c) {
-    int32_t sum = 0, out;
+    int32_t sum = 0;
     for (i = 0; i < n; ++i) sum += input[i * p->input.channels + c];
-    out = r8_mbqm(sum - p->input_zero_point * n, p->multiplier, p->shift) + p->output_zero_point;
-    output[c] = (int8_t)(out < -128 ? -128 : out > 127 ? 127 : out);
+    output[c] = r8_mean_element(p, sum, n);
   }
 }
 
