@@ -22,6 +22,7 @@ class Builder {
     return static_cast<int32_t>(model_.tensors.size() - 1);
   }
   int32_t activation(const std::string& name, const std::string& point, std::vector<int32_t> shape);
+  bool int4(const LayerPlan& l) const;
   int32_t weights(const LayerPlan& l);
   int32_t bias(const LayerPlan& l);
   int32_t int32_constant(const std::string& name, const std::vector<int32_t>& values);
@@ -72,9 +73,8 @@ int32_t Builder::weights(const LayerPlan& l) {
                  : std::vector<int32_t>{int32_t(s[0]), int32_t(s[1])};
   t.scales = l.weight_scales;
   t.zero_points.assign(l.weight_scales.size(), 0);
-  const bool int4 = options_.int4 && plan_.weight_bits == 4 && (conv || l.weight_scales.size() == 1);
-  t.type = int4 ? TfliteType::kInt4 : TfliteType::kInt8;
-  if (int4) {
+  t.type = int4(l) ? TfliteType::kInt4 : TfliteType::kInt8;
+  if (t.type == TfliteType::kInt4) {
     t.data.assign((q.size() + 1) / 2, 0);
     for (size_t i = 0; i < q.size(); ++i) t.data[i / 2] |= static_cast<uint8_t>((q[i] & 0x0F) << (i % 2 ? 4 : 0));
   } else {
@@ -84,10 +84,16 @@ int32_t Builder::weights(const LayerPlan& l) {
   return add(std::move(t));
 }
 
-// The bias in int32 steps of input scale x weight scale (the plan rounds it to them). A per-tensor layer's
-// bias records that scale (TFLM checks it for FULLY_CONNECTED); a per-channel layer's records none: TFLM
-// and LiteRT take the int32 values as they are there, and the 346 scales and int64 zero points would add
-// 4.2 KB, 5 % of the file.
+// Whether layer l's weights are written as INT4 (a convolution, or a per-tensor FULLY_CONNECTED, as TFLM takes).
+bool Builder::int4(const LayerPlan& l) const {
+  return options_.int4 && plan_.weight_bits == 4 && (l.kind == LayerKind::kConv || l.weight_scales.size() == 1);
+}
+
+// The bias in int32 steps of input scale x weight scale (the plan rounds it to them), with that scale and zero
+// point 0 per channel, as TFLite's converter writes it. TFLM does not read a per-channel bias's scale, but
+// LiteRT's XNNPACK delegate takes no layer whose int32 bias lacks one: it then runs the layer on LiteRT's builtin
+// kernels, and ResNet8 3.5x slower. INT4 layers, which XNNPACK does not take as convolutions anyway, keep their
+// per-channel bias without scales: 12 bytes a channel, 4.2 KB for ResNet8, which the 4-bit file cannot spare.
 int32_t Builder::bias(const LayerPlan& l) {
   const double in_scale = plan_.activation(l.input).qparams.scale;
   TfliteTensor t;
@@ -101,7 +107,7 @@ int32_t Builder::bias(const LayerPlan& l) {
     const double v = std::nearbyint(double(l.bias[c]) / double(step));
     if (!(std::abs(v) <= 2147483647.0)) throw Error(fmt::format("TFLite export: {}'s bias does not fit int32", l.name));
     q[c] = static_cast<int32_t>(v);
-    if (l.weight_scales.size() == 1) {
+    if (l.weight_scales.size() == 1 || !int4(l)) {
       t.scales.push_back(step);
       t.zero_points.push_back(0);
     }
