@@ -27,7 +27,9 @@ struct SplitWorker::State {
   std::atomic<bool> stop{false};
   std::mutex mutex;
   std::condition_variable wake;
-  // The job, written before `posted` is raised.
+  // The job, written before `posted` is raised: `job` when set, else the convolution's rows.
+  Job job = nullptr;
+  const void* context = nullptr;
   const r8_conv_params* p = nullptr;
   const int32_t* packed = nullptr;
   const int8_t* input = nullptr;
@@ -55,7 +57,10 @@ struct SplitWorker::State {
     uint64_t seen = 0;
     while (next(seen)) {
       seen = posted.load(std::memory_order_acquire);
-      r8_conv_x86_rows(p, packed, input, output, scratch.data(), row_begin, row_end);
+      if (job)
+        job(context);
+      else
+        r8_conv_x86_rows(p, packed, input, output, scratch.data(), row_begin, row_end);
       finished.store(seen, std::memory_order_release);
     }
   }
@@ -79,8 +84,18 @@ int64_t SplitWorker::scratch_bytes() const { return static_cast<int64_t>(s_->scr
 
 void SplitWorker::start(const r8_conv_params* p, const int32_t* packed, const int8_t* input, int8_t* output,
                         int32_t row_begin, int32_t row_end) {
+  s_->job = nullptr;
   s_->p = p, s_->packed = packed, s_->input = input, s_->output = output;
   s_->row_begin = row_begin, s_->row_end = row_end;
+  post();
+}
+
+void SplitWorker::start(Job job, const void* context) {
+  s_->job = job, s_->context = context;
+  post();
+}
+
+void SplitWorker::post() {
   s_->posted.fetch_add(1, std::memory_order_release);
   { std::lock_guard<std::mutex> lock(s_->mutex); }  // a worker about to sleep sees the job or is woken
   s_->wake.notify_one();
