@@ -42,7 +42,7 @@ TEST_SUITE("e2e") {
 
     const Classifier scripted = torchscript_classifier(model);
     const Classifier module = module_classifier(model);  // unfolded: batch norms, SameConv2d padding
-    const Classifier native = native_classifier(model);  // folded: BN in the weights, 4x4 kernels, oneDNN
+    const Classifier native = native_classifier(model);  // folded: BN in the weights, the direct float kernels
     {
       c10::InferenceMode guard;
       const auto x = cifar10::to_model_input(test.images.slice(0, 0, 1000));
@@ -53,7 +53,7 @@ TEST_SUITE("e2e") {
               " on 1000 images");
       CHECK(module_diff <= 1e-5);
       CHECK(native_diff <= 1e-5);
-      double native_batch1_diff = 0;  // batch 1 runs its own convolution path (folded.cpp)
+      double native_batch1_diff = 0;  // batch 1 runs on two cores (SplitWorker)
       for (int64_t i = 0; i < 50; ++i) {
         const auto one = native.forward(x.slice(0, i, i + 1)) - reference.slice(0, i, i + 1);
         native_batch1_diff = std::max(native_batch1_diff, one.abs().max().item<double>());

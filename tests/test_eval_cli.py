@@ -45,6 +45,21 @@ def main():
             2,
             "--native and --module exclude each other",
         )
+        r = run("--model", args.model, "--native", "--kernels", "portable", "--limit", "200")
+        expect("--native --kernels portable: the fp32 network on the portable float kernels",
+               r.returncode == 0 and "direct float convolutions on portable" in r.stdout, r.stderr + r.stdout)  # fmt: skip
+        expect_error(
+            "--native --kernels with an integer kernel's name",
+            run("--model", args.model, "--native", "--kernels", "avx512_vnni"),
+            2,
+            "--kernels: avx512_vnni: unknown float kernels; expected auto, portable, avx2 or avx512",
+        )
+        expect_error(
+            "--kernels on an fp32 file without --native",
+            run("--model", args.model, "--kernels", "avx2"),
+            2,
+            "not a .tflite model; --kernels chooses",
+        )
         expect_error(
             "missing data dir",
             run("--model", args.model, "--data", tmp / "nodata"),

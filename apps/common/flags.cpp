@@ -5,6 +5,7 @@
 #include <resnet8/model/architecture.h>
 #include <resnet8/program/emit_c.h>
 #include <resnet8/program/host_kernels.h>
+#include <resnet8/run/float_direct.h>
 #include <resnet8/support/atomic_file.h>
 
 #include <fmt/format.h>
@@ -74,7 +75,7 @@ void add_runner_options(cxxopts::Options& options) {
   // clang-format off
   options.add_options()
       ("native", "run natively in C++ instead of the file's TorchScript code, with the weights of --model read as data: "
-                 "for the fp32 export FoldedResNet8 (batch norm folded into the convolutions, oneDNN called directly), "
+                 "for the fp32 export our direct float kernels (batch norm folded into the convolutions; --kernels), "
                  "for an int8 file of resnet8-ptq the int8 runner (LibTorch's quantized kernels called directly)")
       ("module", "run the unfolded C++ resnet8::ResNet8 torch::nn::Module (the reference port, slower) with the "
                  "weights of --model (the fp32 export) read as data")
@@ -82,7 +83,8 @@ void add_runner_options(cxxopts::Options& options) {
                  "; default: the fastest one that computes the file's scheme exactly on this CPU",
        cxxopts::value<std::string>())
       ("kernels", "integer kernels for a .tflite's convolutions: auto (the fastest this CPU runs), reference (the "
-                  "portable C kernels emitted for microcontrollers), avx2 or avx512_vnni; all compute the same integers",
+                  "portable C kernels emitted for microcontrollers), avx2 or avx512_vnni; all compute the same integers. "
+                  "With --native and the fp32 export, its float kernels: auto, portable, avx2 or avx512",
        cxxopts::value<std::string>());
   // clang-format on
 }
@@ -101,7 +103,12 @@ std::string engine_flag(const cxxopts::ParseResult& args) {
 std::string kernels_flag(const cxxopts::ParseResult& args) {
   if (!args.count("kernels")) return "";
   const std::string kernels = args["kernels"].as<std::string>();
-  naming_flags({{"kernels", "--kernels"}}, [&] { return parse_host_kernels(kernels, "kernels"); });
+  // The names of the integer kernels, or with --native the float kernels'; whether the model takes them, on load.
+  if (!args.count("native")) {
+    naming_flags({{"kernels", "--kernels"}}, [&] { return parse_host_kernels(kernels, "kernels"); });
+  } else {
+    naming_flags({{"kernels", "--kernels"}}, [&] { return parse_float_level(kernels, "kernels"); });
+  }
   return kernels;
 }
 

@@ -116,8 +116,10 @@ std::string to_table(const BenchReport& r) {
       fmt::format("model      {} ({}{}, {:.1f} kB), libtorch {}\n", r.model_path, model_kind_name(r.model_kind),
                   r.quantized_engine.empty() ? "" : ", int8 on " + r.quantized_engine,
                   static_cast<double>(r.model_bytes) / 1000.0, r.libtorch_version);
-  if (!r.kernels.empty())
+  if (!r.kernels.empty() && r.integer)
     out += fmt::format("kernels    integer C (TFLM's arithmetic), convolutions on {}\n", r.kernels);
+  else if (!r.kernels.empty())
+    out += fmt::format("kernels    direct float convolutions on {}\n", r.kernels);
   out += fmt::format("method     median of {} passes of {} images each, after a warm-up pass\n", r.repeats, r.images);
   const char* ops = r.integer ? "GOP/s" : "GFLOP/s";
   out += fmt::format("{:>7} {:>6} {:>12} {:>12} {:>12} {:>8} {:>10} {:>10}\n", "threads", "batch", "images/s", "min",

@@ -14,6 +14,7 @@
 #include <resnet8/program/program.h>
 #include <resnet8/program/split_worker.h>
 #include <resnet8/quant/int8_scheme.h>
+#include <resnet8/run/float_direct.h>
 #include <resnet8/run/int8_native.h>
 #include <resnet8/support/error.h>
 #include <resnet8/support/input_file.h>
@@ -64,11 +65,30 @@ struct SplitCore {
   std::unique_ptr<SplitWorker> worker;
 };
 
-// A batch of float NHWC 0..255 images through the integer program, one image at a time, the images split
-// between at::get_num_threads() threads; the int8 scores dequantized. (std::thread, not at::parallel_for:
-// ATen's OpenMP loop only runs in parallel where the caller is compiled with -fopenmp.) A batch of one image
-// (or any batch run by one image thread) with two threads or more runs each image on two cores (SplitWorker),
-// unless another call holds the worker.
+// The second core of one image (SplitWorker), if this call may use it: a batch run by one image thread with two
+// LibTorch threads or more, and no other call holding the worker.
+SplitWorker* split_worker(SplitCore& split, std::unique_lock<std::mutex>& lock, int64_t threads, int64_t scratch) {
+  if (threads != 1 || at::get_num_threads() < 2 || !lock.try_lock()) return nullptr;
+  if (!split.worker) split.worker = std::make_unique<SplitWorker>(scratch);
+  return split.worker.get();
+}
+
+// Images begin .. end - 1 of a batch of n by `per_image(begin, end)`, the images split between
+// at::get_num_threads() threads. (std::thread, not at::parallel_for: ATen's OpenMP loop only runs in parallel
+// where the caller is compiled with -fopenmp.)
+template <typename PerImage>
+void images_in_threads(int64_t n, int64_t threads, PerImage&& per_image) {
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(per_image, n * t / threads, n * (t + 1) / threads);
+  per_image(int64_t{0}, threads > 0 ? n / threads : n);
+  for (auto& t : pool) t.join();
+}
+
+int64_t image_threads(int64_t n) { return std::min<int64_t>(std::max(1, at::get_num_threads()), n); }
+
+// A batch of float NHWC 0..255 images through the integer program, one image at a time; the int8 scores
+// dequantized. A batch run by one image thread with two threads or more runs each image on two cores
+// (SplitWorker) where the convolutions run on x86 kernels.
 at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x, SplitCore& split) {
   const at::Tensor images = x.contiguous().to(at::kFloat);
   const PreparedModel& m = p.prepared;
@@ -77,14 +97,10 @@ at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x, SplitCore& s
   at::Tensor scores = at::empty({n, out}, at::kFloat);
   const float* px = images.data_ptr<float>();
   float* sc = scores.data_ptr<float>();
-  const int64_t threads = std::min<int64_t>(std::max(1, at::get_num_threads()), n);
+  const int64_t threads = image_threads(n);
   std::unique_lock<std::mutex> split_lock(split.mutex, std::defer_lock);
-  SplitWorker* worker = nullptr;
-  if (threads == 1 && at::get_num_threads() >= 2 && p.x86_level != 0 && split_lock.try_lock()) {
-    if (!split.worker) split.worker = std::make_unique<SplitWorker>(p.host_scratch_bytes);
-    worker = split.worker.get();
-  }
-  auto images_in = [&](int64_t begin, int64_t end) {
+  SplitWorker* worker = p.x86_level != 0 ? split_worker(split, split_lock, threads, p.host_scratch_bytes) : nullptr;
+  images_in_threads(n, threads, [&](int64_t begin, int64_t end) {
     std::vector<int8_t> input(static_cast<size_t>(in)), output(static_cast<size_t>(out)), arena;
     for (int64_t i = begin; i < end; ++i) {
       for (int64_t k = 0; k < in; ++k) {
@@ -96,11 +112,25 @@ at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x, SplitCore& s
         sc[i * out + k] = static_cast<float>(output[static_cast<size_t>(k)] - m.output_zero_point) * m.output_scale;
       }
     }
-  };
-  std::vector<std::thread> pool;
-  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(images_in, n * t / threads, n * (t + 1) / threads);
-  images_in(0, threads > 0 ? n / threads : n);
-  for (auto& t : pool) t.join();
+  });
+  return scores;
+}
+
+// A batch through the direct float network, one image at a time, as run_tflite.
+at::Tensor run_direct(const DirectFloatNet& net, const at::Tensor& x, SplitCore& split) {
+  const at::Tensor images = x.contiguous().to(at::kFloat);
+  const int64_t n = images.size(0), in = net.input_floats(), out = net.output_floats();
+  if (images.numel() != n * in) throw Error("the fp32 network takes [N, 32, 32, 3] images");
+  at::Tensor scores = at::empty({n, out}, at::kFloat);
+  const float* px = images.data_ptr<float>();
+  float* sc = scores.data_ptr<float>();
+  const int64_t threads = image_threads(n);
+  std::unique_lock<std::mutex> split_lock(split.mutex, std::defer_lock);
+  SplitWorker* worker = split_worker(split, split_lock, threads, 0);
+  images_in_threads(n, threads, [&](int64_t begin, int64_t end) {
+    std::vector<float> arena;
+    for (int64_t i = begin; i < end; ++i) net.run(px + i * in, sc + i * out, arena, worker);
+  });
   return scores;
 }
 
@@ -123,18 +153,29 @@ Classifier torchscript_classifier(const fs::path& file, const std::string& asked
   return c;
 }
 
-Classifier native_classifier(const fs::path& file, const std::string& asked_engine) {
+Classifier native_classifier(const fs::path& file, const std::string& asked_engine, const std::string& kernels) {
   const auto bytes = checked_size(file);
   if (auto int8 = int8_file(TorchScriptArchive(file), asked_engine)) {
+    if (!kernels.empty()) {
+      throw OptionError("kernels", fmt::format("{}: an int8 TorchScript file runs on LibTorch's quantized kernels "
+                                               "(--engine); --kernels chooses the float kernels of the fp32 export "
+                                               "or the integer kernels of a .tflite",
+                                               file.string()));
+    }
     auto model = std::make_shared<const Int8ResNet8>(int8->plan);
     auto forward = [model](const at::Tensor& x) { return model->forward(x); };
     Classifier c{forward, ModelKind::kNative, int8->engine, file, bytes};
     c.integer = true;
     return c;
   }
-  auto model = std::make_shared<const FoldedResNet8>(fold(load_resnet8(file)));
-  auto forward = [model](const at::Tensor& x) { return model->forward(x); };
-  return {forward, ModelKind::kNative, "", file, bytes};
+  const FloatLevel level = parse_float_level(kernels.empty() ? "auto" : kernels, "kernels");
+  const FoldedResNet8 folded = fold(load_resnet8(file));
+  auto net = std::make_shared<const DirectFloatNet>(folded, level);
+  auto split = std::make_shared<SplitCore>();
+  auto forward = [net, split](const at::Tensor& x) { return run_direct(*net, x, *split); };
+  Classifier c{forward, ModelKind::kNative, "", file, bytes};
+  c.kernels = float_level_name(level);
+  return c;
 }
 
 Classifier module_classifier(const fs::path& file) {
@@ -191,9 +232,9 @@ Classifier tflite_classifier(const fs::path& file, const std::string& kernels) {
 }
 
 Classifier load_classifier(const fs::path& file, Runner runner, const std::string& engine, const std::string& kernels) {
-  if (!kernels.empty() && !looks_like_tflite(file)) {
+  if (!kernels.empty() && !looks_like_tflite(file) && runner != Runner::kNative) {
     throw OptionError("kernels", fmt::format("{}: not a .tflite model; --kernels chooses the integer kernels of a "
-                                             ".tflite model only",
+                                             ".tflite model, or with --native the float kernels of the fp32 export",
                                              file.string()));
   }
   if (looks_like_tflite(file)) {
@@ -212,7 +253,7 @@ Classifier load_classifier(const fs::path& file, Runner runner, const std::strin
     return tflite_classifier(file, kernels.empty() ? "auto" : kernels);
   }
   switch (runner) {
-    case Runner::kNative: return native_classifier(file, engine);
+    case Runner::kNative: return native_classifier(file, engine, kernels);
     case Runner::kModule: return module_classifier(file);
     case Runner::kTorchScript: break;
   }

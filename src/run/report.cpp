@@ -25,6 +25,9 @@ std::string to_table(const EvalReport& r) {
   if (r.model_kind == ModelKind::kTflite) {  // one image per call, images in parallel; LibTorch only holds the data
     out += fmt::format("kernels    integer C (TFLM's arithmetic), convolutions on {}, {} thread{}\n", r.kernels,
                        r.threads, r.threads == 1 ? "" : "s");
+  } else if (!r.kernels.empty()) {
+    out += fmt::format("kernels    direct float convolutions on {}, {} thread{}, batch size {}\n", r.kernels, r.threads,
+                       r.threads == 1 ? "" : "s", r.batch_size);
   } else {
     out += fmt::format("libtorch   {}, {} thread{}, batch size {}\n", r.libtorch_version, r.threads,
                        r.threads == 1 ? "" : "s", r.batch_size);

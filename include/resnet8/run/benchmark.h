@@ -42,7 +42,7 @@ struct BenchResult {
 
 struct BenchReport {
   std::string model_path, quantized_engine, libtorch_version;
-  std::string kernels;  // .tflite: the host kernels of its convolutions, else ""
+  std::string kernels;  // .tflite: its convolutions' host kernels; native fp32: the float kernels; else ""
   ModelKind model_kind = ModelKind::kTorchScript;
   double ops_per_image = 0;  // 2 x the model's multiply-accumulates per image
   bool integer = false;      // int8 arithmetic (GOP/s) or float (GFLOP/s)

@@ -25,7 +25,8 @@ struct Classifier {
   std::string engine;          // quantized engine set for the file's int8 kernels ("" for fp32 and .tflite)
   std::filesystem::path file;  // where its weights came from
   std::uintmax_t file_bytes = 0;
-  std::string kernels{};  // .tflite: the host kernels of its convolutions (host_kernels.h), else ""
+  std::string kernels{};  // .tflite: the host kernels of its convolutions (host_kernels.h); native fp32: the float
+                          // kernels' level (float_direct.h); else ""
   // A model whose output is an int8 tensor (.tflite): its scale and zero point. forward() returns the
   // dequantized values, (q - zero_point) * scale, from which q is recovered exactly. Scale 0: float outputs.
   float output_scale = 0;
@@ -41,10 +42,13 @@ struct Classifier {
 // Throws resnet8::Error when the file is missing or is not a TorchScript module.
 Classifier torchscript_classifier(const std::filesystem::path& file, const std::string& engine = "");
 
-// The native paths, with the weights of `file` read as data only: for the fp32 TorchScript export,
-// FoldedResNet8 (batch norm folded into the convolutions, oneDNN called directly); for an int8 file of
-// resnet8-ptq, Int8ResNet8 on `engine` (chosen as for torchscript_classifier when empty).
-Classifier native_classifier(const std::filesystem::path& file, const std::string& engine = "");
+// The native paths, with the weights of `file` read as data only: for the fp32 TorchScript export, the direct
+// float kernels (DirectFloatNet, run/float_direct.h) at `kernels` ("auto" when empty, else parse_float_level()),
+// images in parallel on the LibTorch threads and one image on two cores (SplitWorker) when the batch runs on
+// one image thread; for an int8 file of resnet8-ptq, Int8ResNet8 on `engine` (chosen as for
+// torchscript_classifier when empty), `kernels` refused.
+Classifier native_classifier(const std::filesystem::path& file, const std::string& engine = "",
+                             const std::string& kernels = "");
 
 // The unfolded resnet8::ResNet8 torch::nn::Module (the reference port: separate batch norms, SameConv2d
 // padding) with the weights of `file` read as data only. Slower than native_classifier.
@@ -66,8 +70,8 @@ Classifier tflite_classifier(const std::filesystem::path& file, const std::strin
 // What runs a model file: the tools' default, --native and --module. A .tflite file always runs on the
 // integer kernels (the default and --native alike: its data is read, no code); --module refuses it.
 enum class Runner { kTorchScript, kNative, kModule };
-// `engine` as for torchscript_classifier; ignored for fp32 files. `kernels` as for tflite_classifier ("": auto);
-// refused (OptionError "kernels") for a file that is not a .tflite.
+// `engine` as for torchscript_classifier; ignored for fp32 files. `kernels` as for tflite_classifier ("": auto),
+// or with kNative as for native_classifier; refused (OptionError "kernels") elsewhere.
 Classifier load_classifier(const std::filesystem::path& file, Runner runner, const std::string& engine = "",
                            const std::string& kernels = "");
 

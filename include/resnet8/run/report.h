@@ -16,7 +16,7 @@ struct EvalReport {
   ModelKind model_kind = ModelKind::kTorchScript;
   std::string model_path;
   std::string quantized_engine;  // "" for a float model
-  std::string kernels;           // .tflite: the host kernels of its convolutions, else ""
+  std::string kernels;           // .tflite: its convolutions' host kernels; native fp32: the float kernels; else ""
   std::uintmax_t model_bytes = 0;
   std::string data_dir;
   std::string libtorch_version;
