@@ -1,8 +1,8 @@
 #pragma once
 // The tile of the direct float convolution (float_conv.h), written once with GCC's vector extensions and
-// compiled by each level's file for its instructions: a vector of 16 floats is one AVX-512 register, two AVX2
-// registers or four SSE2 registers, and `sum += x * w` a fused multiply-add where the level has FMA (built
-// with -ffp-contract=fast). kTile output pixels a tile: their sums stay in registers.
+// compiled by each level's file for its instructions, with its vector type (V: 4, 8 or 16 floats) and tile
+// (kTile output pixels): `sum += x * w` is a fused multiply-add where the level has FMA (built with
+// -ffp-contract=fast), and the tile's sums stay in registers.
 #include "run/float_conv.h"
 
 #include <algorithm>
@@ -11,41 +11,59 @@
 namespace resnet8::direct {
 namespace {
 
+// Vectors of 4, 8 and 16 floats: each level's registers (SSE2, AVX2, AVX-512). A tile keeps 16 channels in
+// 16 / lanes of them, so that every sum stays in a register (GCC keeps wider vectors than the level has in memory).
+typedef float Vec4 __attribute__((vector_size(16)));
+typedef float Vec8 __attribute__((vector_size(32)));
 typedef float Vec16 __attribute__((vector_size(64)));
-typedef int32_t Int16 __attribute__((vector_size(64)));
 
-inline Vec16 load16(const float* p) {
-  Vec16 v;
+template <typename V>
+inline V load(const float* p) {
+  V v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
+template <typename V>
+inline V relu(V v) {
+  using Mask = decltype(v > v);
+  return reinterpret_cast<V>(reinterpret_cast<Mask>(v) & (v > V{}));  // max(v, 0)
+}
+
 // One block of 16 output channels for the n pixels of a tile whose windows start at `origin` + offset[px].
-template <int kTile>
+template <typename V, int kTile>
 inline void block(const FloatConv& c, const float* origin, const int32_t* offset, const float* w, const float* bias,
                   int32_t n, int32_t channels, float* out) {
+  constexpr int kLanes = sizeof(V) / sizeof(float), kParts = 16 / kLanes;
   const int32_t run = c.kernel * c.in_channels, row = c.padded_width * c.in_channels;
-  Vec16 sum[kTile];
-  for (int px = 0; px < kTile; ++px) sum[px] = load16(bias);
+  V sum[kTile][kParts];
+  for (int px = 0; px < kTile; ++px)
+    for (int part = 0; part < kParts; ++part) sum[px][part] = load<V>(bias + part * kLanes);
   for (int32_t ky = 0; ky < c.kernel; ++ky) {
     const float* r = origin + ky * row;
     for (int32_t k = 0; k < run; ++k, w += 16) {
-      const Vec16 weights = load16(w);
-      for (int px = 0; px < kTile; ++px) sum[px] += r[offset[px] + k] * weights;
+      V weights[kParts];
+      for (int part = 0; part < kParts; ++part) weights[part] = load<V>(w + part * kLanes);
+      for (int px = 0; px < kTile; ++px) {
+        const float x = r[offset[px] + k];
+        for (int part = 0; part < kParts; ++part) sum[px][part] += x * weights[part];
+      }
     }
   }
   for (int32_t px = 0; px < n; ++px) {
-    Vec16 v = sum[px];
-    if (c.relu) v = reinterpret_cast<Vec16>(reinterpret_cast<Int16>(v) & (v > Vec16{}));  // max(v, 0)
-    if (channels == 16) {
-      std::memcpy(out + px * c.out_channels, &v, sizeof v);  // a constant size: one store, not a call
-    } else {
-      for (int32_t j = 0; j < channels; ++j) out[px * c.out_channels + j] = v[j];
+    float* o = out + px * c.out_channels;
+    for (int part = 0; part < kParts; ++part) {
+      const V v = c.relu ? relu(sum[px][part]) : sum[px][part];
+      if (channels == 16) {
+        std::memcpy(o + part * kLanes, &v, sizeof v);  // a constant size: one store, not a call
+      } else {
+        for (int j = 0; j < kLanes && part * kLanes + j < channels; ++j) o[part * kLanes + j] = v[j];
+      }
     }
   }
 }
 
-template <int kTile>
+template <typename V, int kTile>
 void conv_rows(const FloatConv& c, const float* padded, float* out, int32_t row_begin, int32_t row_end) {
   const int32_t blocks = (c.out_channels + 15) / 16, filter = c.kernel * c.kernel * c.in_channels * 16;
   for (int32_t oy = row_begin; oy < row_end; ++oy) {
@@ -56,8 +74,8 @@ void conv_rows(const FloatConv& c, const float* padded, float* out, int32_t row_
       for (int px = 0; px < kTile; ++px) offset[px] = std::min(px, n - 1) * c.stride * c.in_channels;
       float* o = out + (oy * c.out_width + ox) * c.out_channels;
       for (int32_t b = 0; b < blocks; ++b) {
-        block<kTile>(c, origin, offset, c.weights + b * filter, c.bias + b * 16, n,
-                     std::min(16, c.out_channels - b * 16), o + b * 16);
+        block<V, kTile>(c, origin, offset, c.weights + b * filter, c.bias + b * 16, n,
+                        std::min(16, c.out_channels - b * 16), o + b * 16);
       }
     }
   }
