@@ -106,6 +106,17 @@ Dataset read_split(const fs::path& dir, Split split, int64_t limit, Records reco
   return {at::cat(images), at::cat(labels)};
 }
 
-at::Tensor to_model_input(const at::Tensor& images) { return images.to(at::kFloat); }
+// A plain loop, not images.to(at::kFloat): ATen runs that copy as an OpenMP parallel region from 32,768 values up,
+// after which LibTorch's OpenMP threads spin, taking a core from the runners with threads of their own (a
+// .tflite, fp32 --native): 2,787 against 7,149 images/s at batch 32 on two cores (docs/RESULTS.md).
+at::Tensor to_model_input(const at::Tensor& images) {
+  if (images.scalar_type() != at::kByte) return images.to(at::kFloat);
+  const at::Tensor in = images.contiguous();
+  at::Tensor out = at::empty(in.sizes(), at::kFloat);
+  const uint8_t* from = in.data_ptr<uint8_t>();
+  float* to = out.data_ptr<float>();
+  for (int64_t i = 0, n = in.numel(); i < n; ++i) to[i] = static_cast<float>(from[i]);
+  return out;
+}
 
 }  // namespace resnet8::cifar10
