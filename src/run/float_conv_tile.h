@@ -6,6 +6,7 @@
 #include "run/float_conv.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 namespace resnet8::direct {
@@ -26,38 +27,41 @@ inline V load(const float* p) {
 
 template <typename V>
 inline V relu(V v) {
-  using Mask = decltype(v > v);
-  return reinterpret_cast<V>(reinterpret_cast<Mask>(v) & (v > V{}));  // max(v, 0)
+  const V zero{};
+  using Mask = decltype(v > zero);
+  return reinterpret_cast<V>(reinterpret_cast<Mask>(v) & (v > zero));  // max(v, 0)
 }
+
+using Index = std::ptrdiff_t;  // offsets into arrays
 
 // One block of 16 output channels for the n pixels of a tile whose windows start at `origin` + offset[px].
 template <typename V, int kTile>
 inline void block(const FloatConv& c, const float* origin, const int32_t* offset, const float* w, const float* bias,
-                  int32_t n, int32_t channels, float* out) {
-  constexpr int kLanes = sizeof(V) / sizeof(float), kParts = 16 / kLanes;
-  const int32_t run = c.kernel * c.in_channels, row = c.padded_width * c.in_channels;
+                  Index n, Index channels, float* out) {
+  constexpr Index kLanes = sizeof(V) / sizeof(float), kParts = 16 / kLanes;
+  const Index run = Index{c.kernel} * c.in_channels, row = Index{c.padded_width} * c.in_channels;
   V sum[kTile][kParts];
-  for (int px = 0; px < kTile; ++px)
-    for (int part = 0; part < kParts; ++part) sum[px][part] = load<V>(bias + part * kLanes);
-  for (int32_t ky = 0; ky < c.kernel; ++ky) {
+  for (Index px = 0; px < kTile; ++px)
+    for (Index part = 0; part < kParts; ++part) sum[px][part] = load<V>(bias + part * kLanes);
+  for (Index ky = 0; ky < c.kernel; ++ky) {
     const float* r = origin + ky * row;
-    for (int32_t k = 0; k < run; ++k, w += 16) {
+    for (Index k = 0; k < run; ++k, w += 16) {
       V weights[kParts];
-      for (int part = 0; part < kParts; ++part) weights[part] = load<V>(w + part * kLanes);
-      for (int px = 0; px < kTile; ++px) {
+      for (Index part = 0; part < kParts; ++part) weights[part] = load<V>(w + part * kLanes);
+      for (Index px = 0; px < kTile; ++px) {
         const float x = r[offset[px] + k];
-        for (int part = 0; part < kParts; ++part) sum[px][part] += x * weights[part];
+        for (Index part = 0; part < kParts; ++part) sum[px][part] += x * weights[part];
       }
     }
   }
-  for (int32_t px = 0; px < n; ++px) {
+  for (Index px = 0; px < n; ++px) {
     float* o = out + px * c.out_channels;
-    for (int part = 0; part < kParts; ++part) {
+    for (Index part = 0; part < kParts; ++part) {
       const V v = c.relu ? relu(sum[px][part]) : sum[px][part];
       if (channels == 16) {
         std::memcpy(o + part * kLanes, &v, sizeof v);  // a constant size: one store, not a call
       } else {
-        for (int j = 0; j < kLanes && part * kLanes + j < channels; ++j) o[part * kLanes + j] = v[j];
+        for (Index j = 0; j < kLanes && part * kLanes + j < channels; ++j) o[part * kLanes + j] = v[j];
       }
     }
   }
@@ -65,17 +69,17 @@ inline void block(const FloatConv& c, const float* origin, const int32_t* offset
 
 template <typename V, int kTile>
 void conv_rows(const FloatConv& c, const float* padded, float* out, int32_t row_begin, int32_t row_end) {
-  const int32_t blocks = (c.out_channels + 15) / 16, filter = c.kernel * c.kernel * c.in_channels * 16;
-  for (int32_t oy = row_begin; oy < row_end; ++oy) {
-    for (int32_t ox = 0; ox < c.out_width; ox += kTile) {
-      const int32_t n = std::min(kTile, c.out_width - ox);
+  const Index blocks = (c.out_channels + 15) / 16, filter = Index{c.kernel} * c.kernel * c.in_channels * 16;
+  for (Index oy = row_begin; oy < row_end; ++oy) {
+    for (Index ox = 0; ox < c.out_width; ox += kTile) {
+      const int32_t n = std::min<int32_t>(kTile, c.out_width - static_cast<int32_t>(ox));
       const float* origin = padded + (oy * c.stride * c.padded_width + ox * c.stride) * c.in_channels;
       int32_t offset[kTile];  // pixels past n repeat the last, so every read stays in the image
-      for (int px = 0; px < kTile; ++px) offset[px] = std::min(px, n - 1) * c.stride * c.in_channels;
+      for (int32_t px = 0; px < kTile; ++px) offset[px] = std::min(px, n - 1) * c.stride * c.in_channels;
       float* o = out + (oy * c.out_width + ox) * c.out_channels;
-      for (int32_t b = 0; b < blocks; ++b) {
+      for (Index b = 0; b < blocks; ++b) {
         block<V, kTile>(c, origin, offset, c.weights + b * filter, c.bias + b * 16, n,
-                        std::min(16, c.out_channels - b * 16), o + b * 16);
+                        std::min<Index>(16, c.out_channels - b * 16), o + b * 16);
       }
     }
   }

@@ -75,16 +75,16 @@ void make_conv(const Graph& graph, const Node& n, const FoldedConv& folded, Step
 
 // Copies `in` (c.in_height x c.in_width x c.in_channels) into the zero-padded image.
 void pad_input(const direct::FloatConv& c, const float* in, float* padded) {
-  const int32_t ch = c.in_channels, row = c.padded_width * ch;
+  const std::ptrdiff_t ch = c.in_channels, row = c.padded_width * ch, left = c.pad_left * ch, width = c.in_width * ch;
   for (int32_t y = 0; y < c.padded_height; ++y, padded += row) {
-    const int32_t iy = y - c.pad_top;
+    const std::ptrdiff_t iy = y - c.pad_top;
     if (iy < 0 || iy >= c.in_height) {
       std::fill(padded, padded + row, 0.0f);
       continue;
     }
-    std::fill(padded, padded + c.pad_left * ch, 0.0f);
-    std::memcpy(padded + c.pad_left * ch, in + iy * c.in_width * ch, sizeof(float) * c.in_width * ch);
-    std::fill(padded + (c.pad_left + c.in_width) * ch, padded + row, 0.0f);
+    std::fill(padded, padded + left, 0.0f);
+    std::memcpy(padded + left, in + iy * width, sizeof(float) * static_cast<size_t>(width));
+    std::fill(padded + left + width, padded + row, 0.0f);
   }
 }
 
