@@ -2,7 +2,7 @@
 """Regenerate the README's results table on this machine, from the current code, in one run.
 
 Every row comes from this run (the full 10,000-image test set, 2 threads), on the CPU it names:
-  - resnet8-eval on the fp32 export;
+  - resnet8-eval on the fp32 export, as TorchScript and --native (the direct float kernels);
   - resnet8-ptq with the defaults (also --onnx, --tflite), --weight-bits 4 --best and --weight-bits 3 --best
     (each also --tflite), every file evaluated by resnet8-eval (the .tflite files in TFLM's arithmetic on the
     x86 kernels);
@@ -47,9 +47,9 @@ def run(cmd):
     return r.stdout
 
 
-def evaluate(args, model, work):
-    out = work / (Path(model).name + ".eval.json")
-    run([args.build / "resnet8-eval", "-m", model, "--data", args.data, "-t", "2", "--json", out])
+def evaluate(args, model, work, *flags):
+    out = work / (Path(model).name + "".join(flags) + ".eval.json")
+    run([args.build / "resnet8-eval", "-m", model, "--data", args.data, "-t", "2", "--json", out, *flags])
     j = json.loads(out.read_text())
     return {"accuracy": j["accuracy"], "images_per_second": j["images_per_second"], "bytes": j["model"]["bytes"]}
 
@@ -111,6 +111,7 @@ def table(r):
     ref = t["pretrainedResnet_quant.tflite"]
     rows = [
         ("fp32, the Keras model ported (TorchScript)", pct(r["fp32"]["accuracy"]), r["fp32"]),
+        ("fp32 `--native`: our direct float kernels", pct(r["fp32_native"]["accuracy"]), r["fp32_native"]),
         ("int8, `resnet8-ptq` defaults (7-bit weights)", pct(m["int8"]["pt"]["accuracy"]), m["int8"]["pt"]),
         ("4-bit weights, `--weight-bits 4 --best`", pct(m["w4"]["pt"]["accuracy"]), m["w4"]["pt"]),
         ("3-bit weights, `--weight-bits 3 --best`", pct(m["w3"]["pt"]["accuracy"]), m["w3"]["pt"]),
@@ -159,6 +160,7 @@ def main():
         work = Path(tmp)
         say("fp32")
         r["fp32"] = evaluate(args, REPO / "data" / "resnet8_fp32.pt", work)
+        r["fp32_native"] = evaluate(args, REPO / "data" / "resnet8_fp32.pt", work, "--native")
         r["ptq"] = {}
         for name, flags in PTQ_RUNS.items():
             say(f"resnet8-ptq {name} {' '.join(flags)}")

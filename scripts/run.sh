@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: set everything up (scripts/setup.sh), then evaluate the fp32 ResNet8 on the 10,000
-# CIFAR-10 test images through TorchScript and through the native C++ module, with JSON reports;
+# CIFAR-10 test images through TorchScript and natively (our direct float kernels), with JSON reports;
 # then quantize it to int8 (resnet8-ptq) and compare int8 with fp32. What ships is left in data/, ready
 # for the playground (scripts/playground.sh opens on it): the int8 file resnet8_int8.pt, the same plan as
 # resnet8_int8.tflite (TensorFlow Lite Micro) and the report with every layer's weights, resnet8_int8.json.

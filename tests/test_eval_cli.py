@@ -46,8 +46,11 @@ def main():
             "--native and --module exclude each other",
         )
         r = run("--model", args.model, "--native", "--kernels", "portable", "--limit", "200")
-        expect("--native --kernels portable: the fp32 network on the portable float kernels",
-               r.returncode == 0 and "direct float convolutions on portable" in r.stdout, r.stderr + r.stdout)  # fmt: skip
+        expect(
+            "--native --kernels portable: the fp32 network on the portable float kernels",
+            r.returncode == 0 and "direct float convolutions on portable" in r.stdout,
+            r.stderr + r.stdout,
+        )
         expect_error(
             "--native --kernels with an integer kernel's name",
             run("--model", args.model, "--native", "--kernels", "avx512_vnni"),
