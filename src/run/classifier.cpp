@@ -59,33 +59,46 @@ std::optional<Int8Run> int8_file(const TorchScriptArchive& archive, const std::s
   return out;
 }
 
-// The second core of a .tflite run on x86 kernels, for batches smaller than the thread count (one image on two
-// cores); made at first use and kept, since a thread started per call costs more than an image.
+// The second core of a .tflite run on x86 kernels or of the direct float network, for batches smaller than the
+// thread count (one image on two cores); made at first use and kept, since a thread started per call costs more than an
+// image.
 struct SplitCore {
   std::mutex mutex;
   std::unique_ptr<SplitWorker> worker;
 };
 
-// The second core of one image (SplitWorker), if this call may use it: a batch run by one image thread with two
-// LibTorch threads or more, and no other call holding the worker.
-SplitWorker* split_worker(SplitCore& split, std::unique_lock<std::mutex>& lock, int64_t threads, int64_t scratch) {
-  if (threads != 1 || at::get_num_threads() < 2 || !lock.try_lock()) return nullptr;
-  if (!split.worker) split.worker = std::make_unique<SplitWorker>(scratch);
-  return split.worker.get();
-}
-
-// Images begin .. end - 1 of a batch of n by `per_image(begin, end)`, the images split between
-// at::get_num_threads() threads. (std::thread, not at::parallel_for: ATen's OpenMP loop only runs in parallel
-// where the caller is compiled with -fopenmp.)
-template <typename PerImage>
-void images_in_threads(int64_t n, int64_t threads, PerImage&& per_image) {
+// A batch of float NHWC 0..255 images through a model run one image at a time, `in` floats in and `out` scores out
+// an image, the images split between at::get_num_threads() threads (std::thread, not at::parallel_for: ATen's
+// OpenMP loop only runs in parallel where the caller is compiled with -fopenmp). make_runner() is called once per
+// image thread and returns run(image, scores, worker). A batch run by one image thread with two LibTorch threads
+// or more gets the second core (SplitWorker, `split_scratch` bytes of scratch; none when negative) unless another
+// call holds it.
+template <typename MakeRunner>
+at::Tensor run_images(const at::Tensor& x, int64_t in, int64_t out, const char* model, SplitCore& split,
+                      int64_t split_scratch, MakeRunner&& make_runner) {
+  const at::Tensor images = x.contiguous().to(at::kFloat);
+  const int64_t n = images.size(0);
+  if (images.numel() != n * in) throw Error(fmt::format("{} takes [N, 32, 32, 3] images", model));
+  at::Tensor scores = at::empty({n, out}, at::kFloat);
+  const float* px = images.data_ptr<float>();
+  float* sc = scores.data_ptr<float>();
+  const int64_t threads = std::min<int64_t>(std::max(1, at::get_num_threads()), n);
+  std::unique_lock<std::mutex> split_lock(split.mutex, std::defer_lock);
+  SplitWorker* worker = nullptr;
+  if (split_scratch >= 0 && threads == 1 && at::get_num_threads() >= 2 && split_lock.try_lock()) {
+    if (!split.worker) split.worker = std::make_unique<SplitWorker>(split_scratch);
+    worker = split.worker.get();
+  }
+  auto images_in = [&](int64_t begin, int64_t end) {
+    auto run = make_runner();
+    for (int64_t i = begin; i < end; ++i) run(px + i * in, sc + i * out, worker);
+  };
   std::vector<std::thread> pool;
-  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(per_image, n * t / threads, n * (t + 1) / threads);
-  per_image(int64_t{0}, threads > 0 ? n / threads : n);
+  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(images_in, n * t / threads, n * (t + 1) / threads);
+  images_in(0, threads > 0 ? n / threads : n);
   for (auto& t : pool) t.join();
+  return scores;
 }
-
-int64_t image_threads(int64_t n) { return std::min<int64_t>(std::max(1, at::get_num_threads()), n); }
 
 // The input's quantization, q = round(x / scale) + zero point clamped to int8 (TFLite's), looked up for the whole
 // numbers 0..255 that images from uint8 data hold: std::nearbyint is a libm call per value on baseline x86-64,
@@ -113,50 +126,32 @@ class InputQuantizer {
   std::array<int8_t, 256> table_{};
 };
 
-// A batch of float NHWC 0..255 images through the integer program, one image at a time; the int8 scores
-// dequantized. A batch run by one image thread with two threads or more runs each image on two cores
-// (SplitWorker) where the convolutions run on x86 kernels.
+// A batch through the integer program (run_images); the int8 scores dequantized. The second core only where
+// the convolutions run on x86 kernels.
 at::Tensor run_tflite(const IntegerProgram& p, const at::Tensor& x, SplitCore& split) {
-  const at::Tensor images = x.contiguous().to(at::kFloat);
   const PreparedModel& m = p.prepared;
-  const int64_t n = images.size(0), in = p.input_bytes(), out = p.output_bytes();
-  if (images.numel() != n * in) throw Error("a .tflite model takes [N, 32, 32, 3] images");
-  at::Tensor scores = at::empty({n, out}, at::kFloat);
-  const float* px = images.data_ptr<float>();
-  float* sc = scores.data_ptr<float>();
-  const int64_t threads = image_threads(n);
-  std::unique_lock<std::mutex> split_lock(split.mutex, std::defer_lock);
-  SplitWorker* worker = p.x86_level != 0 ? split_worker(split, split_lock, threads, p.host_scratch_bytes) : nullptr;
+  const int64_t in = p.input_bytes(), out = p.output_bytes();
   const InputQuantizer quantize(m);
-  images_in_threads(n, threads, [&](int64_t begin, int64_t end) {
-    std::vector<int8_t> input(static_cast<size_t>(in)), output(static_cast<size_t>(out)), arena;
-    for (int64_t i = begin; i < end; ++i) {
-      for (int64_t k = 0; k < in; ++k) input[static_cast<size_t>(k)] = quantize(px[i * in + k]);
+  return run_images(x, in, out, "a .tflite model", split, p.x86_level != 0 ? p.host_scratch_bytes : -1, [&] {
+    return [&, input = std::vector<int8_t>(static_cast<size_t>(in)),
+            output = std::vector<int8_t>(static_cast<size_t>(out)),
+            arena = std::vector<int8_t>()](const float* image, float* scores, SplitWorker* worker) mutable {
+      for (int64_t k = 0; k < in; ++k) input[static_cast<size_t>(k)] = quantize(image[k]);
       run_program(p, input.data(), output.data(), arena, worker);
       for (int64_t k = 0; k < out; ++k) {
-        sc[i * out + k] = static_cast<float>(output[static_cast<size_t>(k)] - m.output_zero_point) * m.output_scale;
+        scores[k] = static_cast<float>(output[static_cast<size_t>(k)] - m.output_zero_point) * m.output_scale;
       }
-    }
+    };
   });
-  return scores;
 }
 
-// A batch through the direct float network, one image at a time, as run_tflite.
+// A batch through the direct float network (run_images).
 at::Tensor run_direct(const DirectFloatNet& net, const at::Tensor& x, SplitCore& split) {
-  const at::Tensor images = x.contiguous().to(at::kFloat);
-  const int64_t n = images.size(0), in = net.input_floats(), out = net.output_floats();
-  if (images.numel() != n * in) throw Error("the fp32 network takes [N, 32, 32, 3] images");
-  at::Tensor scores = at::empty({n, out}, at::kFloat);
-  const float* px = images.data_ptr<float>();
-  float* sc = scores.data_ptr<float>();
-  const int64_t threads = image_threads(n);
-  std::unique_lock<std::mutex> split_lock(split.mutex, std::defer_lock);
-  SplitWorker* worker = split_worker(split, split_lock, threads, 0);
-  images_in_threads(n, threads, [&](int64_t begin, int64_t end) {
-    std::vector<float> arena;
-    for (int64_t i = begin; i < end; ++i) net.run(px + i * in, sc + i * out, arena, worker);
+  return run_images(x, net.input_floats(), net.output_floats(), "the fp32 network", split, 0, [&] {
+    return [&net, arena = std::vector<float>()](const float* image, float* scores, SplitWorker* worker) mutable {
+      net.run(image, scores, arena, worker);
+    };
   });
-  return scores;
 }
 
 }  // namespace

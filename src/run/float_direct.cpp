@@ -106,11 +106,13 @@ struct Rows {
 struct DirectFloatNet::Impl {
   FloatLevel level = FloatLevel::kPortable;
   std::vector<Step> steps;
-  int64_t slots = 0, slot_floats = 0, padded_floats = 0, input_floats = 0, output_floats = 0;
+  // The arena: `slots` values of slot_floats each, then the padded image, then the small results of the pool and
+  // the linear layer, made there before they go over their input's slot.
+  int64_t slots = 0, slot_floats = 0, padded_floats = 0, small_floats = 0, input_floats = 0, output_floats = 0;
 
   void conv(const Step& s, const float* in, float* out, float* padded, SplitWorker* worker) const;
-  void pool(const Step& s, const float* in, float* out) const;
-  void linear(const Step& s, const float* in, float* out) const;
+  void pool(const Step& s, const float* in, float* out, float* small) const;
+  void linear(const Step& s, const float* in, float* out, float* small) const;
 };
 
 const char* float_level_name(FloatLevel level) {
@@ -184,6 +186,9 @@ DirectFloatNet::DirectFloatNet(const FoldedResNet8& net, FloatLevel level) : imp
       s.weights.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
       s.bias.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
     }
+    if (n.kind == NodeKind::kPool || n.kind == NodeKind::kLinear) {
+      m.small_floats = std::max(m.small_floats, s.out.elements());
+    }
     if (n.kind == NodeKind::kInput) m.input_floats = s.out.elements();
     m.slots = std::max<int64_t>(m.slots, s.slot + 1);
     m.slot_floats = std::max(m.slot_floats, s.out.elements());
@@ -219,24 +224,23 @@ void DirectFloatNet::Impl::conv(const Step& s, const float* in, float* out, floa
   worker->finish();
 }
 
-void DirectFloatNet::Impl::pool(const Step& s, const float* in, float* out) const {
+void DirectFloatNet::Impl::pool(const Step& s, const float* in, float* out, float* small) const {
   const int64_t c = s.in.channels, pixels = s.in.height * s.in.width;
-  std::vector<float> sum(static_cast<size_t>(c), 0.0f);
+  std::fill(small, small + c, 0.0f);
   for (int64_t p = 0; p < pixels; ++p) {
-    for (int64_t k = 0; k < c; ++k) sum[static_cast<size_t>(k)] += in[p * c + k];
+    for (int64_t k = 0; k < c; ++k) small[k] += in[p * c + k];
   }
-  for (int64_t k = 0; k < c; ++k) out[k] = sum[static_cast<size_t>(k)] / static_cast<float>(pixels);
+  for (int64_t k = 0; k < c; ++k) out[k] = small[k] / static_cast<float>(pixels);
 }
 
-void DirectFloatNet::Impl::linear(const Step& s, const float* in, float* out) const {
+void DirectFloatNet::Impl::linear(const Step& s, const float* in, float* out, float* small) const {
   const int64_t k = s.in.elements(), n = s.out.elements();
-  std::vector<float> y(static_cast<size_t>(n));
   for (int64_t o = 0; o < n; ++o) {
     float sum = s.bias[static_cast<size_t>(o)];
     for (int64_t i = 0; i < k; ++i) sum += s.weights[static_cast<size_t>(o * k + i)] * in[i];
-    y[static_cast<size_t>(o)] = sum;
+    small[o] = sum;
   }
-  std::copy(y.begin(), y.end(), out);
+  std::copy(small, small + n, out);
 }
 
 namespace {
@@ -260,23 +264,26 @@ void add(const float* a, const float* b, int64_t n, bool relu, float* out) {
 void DirectFloatNet::run(const float* image, float* probabilities, std::vector<float>& arena,
                          SplitWorker* worker) const {
   const Impl& m = *impl_;
-  const size_t need = static_cast<size_t>(m.slots * m.slot_floats + m.padded_floats);
+  const size_t need = static_cast<size_t>(m.slots * m.slot_floats + m.padded_floats + m.small_floats);
   if (arena.size() < need) arena.resize(need);
   float* const padded = arena.data() + m.slots * m.slot_floats;
-  std::vector<const float*> value(m.steps.size(), image);  // the input node's value: the image
+  float* const small = padded + m.padded_floats;
+  // A node's value: the image for the input, else its slot (which holds it until its last reader has run).
+  auto value = [&](int node) -> const float* {
+    return node == 0 ? image : arena.data() + m.steps[static_cast<size_t>(node)].slot * m.slot_floats;
+  };
   for (size_t i = 1; i < m.steps.size(); ++i) {
     const Step& s = m.steps[i];
     float* out = arena.data() + s.slot * m.slot_floats;
-    const float* in = value[static_cast<size_t>(s.inputs.at(0))];
+    const float* in = value(s.inputs.at(0));
     switch (s.kind) {
       case NodeKind::kInput: break;
       case NodeKind::kConv: m.conv(s, in, out, padded, worker); break;
-      case NodeKind::kAdd: add(in, value[static_cast<size_t>(s.inputs[1])], s.out.elements(), s.relu, out); break;
-      case NodeKind::kPool: m.pool(s, in, out); break;
-      case NodeKind::kLinear: m.linear(s, in, out); break;
+      case NodeKind::kAdd: add(in, value(s.inputs[1]), s.out.elements(), s.relu, out); break;
+      case NodeKind::kPool: m.pool(s, in, out, small); break;
+      case NodeKind::kLinear: m.linear(s, in, out, small); break;
       case NodeKind::kSoftmax: softmax(in, s.out.elements(), probabilities); break;
     }
-    value[i] = out;
   }
 }
 
