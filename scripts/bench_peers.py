@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Speed of every ResNet8 deployment path, measured side by side in one run on this machine.
+"""Speed of every ResNet8 deployment path, measured side by side in one run on this machine, each at its best
+thread count.
 
 Paths: the C++ tools (resnet8-bench: fp32 TorchScript, fp32 native, int8 TorchScript, int8 native on the engine the
 loader picks and on fbgemm; the .tflite resnet8-ptq --tflite writes from the same plan and the MLPerf Tiny
@@ -9,10 +10,12 @@ writes from the same plan as the C++ int8 file, so that the two int8 rows differ
 LATENCY hint) on the fp32 ONNX file and on resnet8-ptq's QDQ file, LiteRT
 (ai-edge-litert, XNNPACK) on both .tflite files, and PyTorch in Python (eager and TorchScript). Same weights
 everywhere, real CIFAR-10 test images, uint8 -> float conversion included in the timing. Each round measures every
-path once at every batch size (interleaved, so machine noise hits all alike); the median of the rounds is reported,
-with each path's ratio to ONNX Runtime fp32 at the best batch size of each.
+path once at every batch size and thread count (--threads, default 1,2; interleaved, so machine noise hits all
+alike); the median of the rounds is reported. Two tables: batch-1 latency (p50 and p90 of the calls) at each path's
+best thread count, and images/s at each batch size at the best thread count for it, with each path's ratio to ONNX
+Runtime fp32 at the best batch size of each.
 
-Writes a Markdown table to stdout, the raw numbers as JSON and a PNG plot (images/s vs batch size).
+Writes the Markdown tables to stdout, the raw numbers as JSON and a PNG plot (images/s vs batch size).
 Needs: build/ (scripts/setup.sh), data/resnet8_fp32.pt, and the PyPI packages in
 scripts/requirements-peers.txt. The int8 files are written afresh by resnet8-ptq (defaults) into data/peers/.
 """
@@ -48,7 +51,7 @@ def keep_freed_memory():
         pass
 
 
-def time_python(run, images, batch, count, threads, calls=None):
+def time_python(run, images, batch, count, calls=None):
     """images/s of one pass of `count` images (after a short warm-up), conversion included; each call's
     seconds appended to `calls` if given (for batch-1 latency)."""
     n = len(images) - batch + 1
@@ -119,17 +122,129 @@ def cpu_flags():
     return sorted(words & {"avx2", "avx512f", "avx512_vnni"})
 
 
+def python_runners(threads, model, scripted, onnx_fp32, onnx_int8, int8_onnx, int8_tflite, mlperf_tflite):
+    """The Python-side paths, each set up for `threads` threads (PyTorch's count is set before its runs)."""
+    import torch
+
+    def ort_runner(path):
+        sess = ort_session(path, threads)
+        return lambda x: sess.run(None, {"x": x})[0].argmax(1)
+
+    def torch_runner(m):
+        def run(x):
+            with torch.inference_mode():
+                return m(torch.from_numpy(x)).argmax(1)
+
+        return run
+
+    return {
+        "ONNX Runtime fp32": ort_runner(onnx_fp32),
+        "ONNX Runtime int8 QDQ": ort_runner(onnx_int8),
+        "ONNX Runtime int8 (resnet8-ptq --onnx)": ort_runner(int8_onnx),
+        "OpenVINO fp32 (ONNX, LATENCY hint)": openvino_runner(onnx_fp32, threads),
+        "OpenVINO int8 (resnet8-ptq --onnx, LATENCY hint)": openvino_runner(int8_onnx, threads),
+        "LiteRT (XNNPACK), resnet8-ptq --tflite": litert_runner(int8_tflite, threads),
+        "LiteRT (XNNPACK), MLPerf reference .tflite": litert_runner(mlperf_tflite, threads),
+        "PyTorch eager (Python)": torch_runner(model),
+        "PyTorch TorchScript (Python)": torch_runner(scripted),
+    }
+
+
+def cpp_runs(fp32_pt, int8_pt, int8_tflite, mlperf_tflite):
+    """resnet8-bench's flags for each C++ path."""
+    return {
+        "C++ fp32 TorchScript": ["--model", str(fp32_pt)],
+        "C++ fp32 native": ["--model", str(fp32_pt), "--native"],
+        "C++ int8 (resnet8-ptq)": ["--model", str(int8_pt)],
+        "C++ int8 native (resnet8-ptq, --native)": ["--model", str(int8_pt), "--native"],
+        # fbgemm: the fastest engine at batch 1 without VNNI (onednn's per-call set-up dominates there)
+        "C++ int8 native, fbgemm (--native --engine fbgemm)": [
+            "--model",
+            str(int8_pt),
+            "--native",
+            "--engine",
+            "fbgemm",
+        ],
+        # The .tflite path: TFLM's arithmetic, bit for bit (x86 kernels; one image on two cores at batch 1)
+        "C++ .tflite (resnet8-ptq --tflite), x86 kernels": ["--model", str(int8_tflite)],
+        "C++ MLPerf reference .tflite, x86 kernels": ["--model", str(mlperf_tflite)],
+        "C++ .tflite, portable C kernels (--kernels reference)": [
+            "--model",
+            str(int8_tflite),
+            "--kernels",
+            "reference",
+        ],
+    }
+
+
+def run_bench(bench, flags, args, threads):
+    """One pass of resnet8-bench at every batch size: its JSON rows."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
+        cmd = [str(bench), *flags, "--data", str(args.data), "--batch-sizes", args.batch_sizes]
+        cmd += ["--threads", str(threads), "--repeats", "1", "--images", str(args.images), "--json", tmp.name]
+        subprocess.run(cmd, check=True, capture_output=True)
+        return json.loads(Path(tmp.name).read_text())["results"]
+
+
+def positive_list(text, flag):
+    """Comma-separated positive integers, or one clear line and exit 2."""
+    try:
+        values = [int(x) for x in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        print(f"bench_peers: {flag} expects comma-separated positive integers, got {text!r}", file=sys.stderr)
+        sys.exit(2)
+    return values
+
+
+def best_threads(per_threads, key):
+    """(threads, value) with the largest key(value)."""
+    return max(per_threads.items(), key=lambda kv: key(kv[1]))
+
+
+def print_tables(med, lat, threads, batches, args):
+    """Batch-1 latency at each path's best thread count, then images/s, each cell the best thread count's."""
+    print(f"\nCPU flags: {' '.join(cpu_flags()) or 'unknown'}")
+    print(f"median of {args.rounds} interleaved rounds, threads {args.threads}, {args.images} images per measurement\n")
+    if lat:
+        print("| path | best threads at batch 1 | p50 ms | p90 ms | p50 ms at each thread count |")
+        print("|---|---|---|---|---|")
+        for n in sorted(lat, key=lambda n: min(v[0] for v in lat[n].values())):
+            t, (p50, p90) = best_threads(lat[n], lambda v: -v[0])
+            each = ", ".join(f"{k}: {v[0]:.3f}" for k, v in lat[n].items())
+            print(f"| {n} | {t} | {p50:.3f} | {p90:.3f} | {each} |")
+        print()
+    best = {
+        n: max(((t, b, v) for t, per in by_t.items() for b, v in per.items()), key=lambda x: x[2])
+        for n, by_t in med.items()
+    }
+    ref = best["ONNX Runtime fp32"][2]
+    print("images/s, each cell at the path's best thread count for that batch size (threads in brackets)\n")
+    print("| path | " + " | ".join(f"batch {b}" for b in batches) + " | best | × ORT fp32 (best vs best) |")
+    print("|---|" + "---|" * (len(batches) + 2))
+    for n, by_t in med.items():
+        cells = []
+        for b in batches:
+            t, v = best_threads({t: per[b] for t, per in by_t.items()}, lambda v: v)
+            cells.append(f"{v:,.0f} ({t})")
+        t, b, v = best[n]
+        print(f"| {n} | {' | '.join(cells)} | {v:,.0f} (batch {b}, {t} thr) | {v / ref:.2f}× |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", type=Path, default=REPO / "build")
     ap.add_argument("--data", type=Path, default=REPO / "data" / "cifar-10-batches-bin")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--images", type=int, default=2000, help="images per measurement")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--threads", default="1,2", help="comma-separated thread counts; each path is reported at its best of them"
+    )
     ap.add_argument("--batch-sizes", default="1,32,256,1000")
     ap.add_argument("--out", type=Path, default=REPO / "docs", help="where bench_peers.json/.png go")
     args = ap.parse_args()
-    batches = [int(b) for b in args.batch_sizes.split(",")]
+    batches, threads = positive_list(args.batch_sizes, "--batch-sizes"), positive_list(args.threads, "--threads")
     missing = [m for m in ("onnxruntime", "onnx", "ai_edge_litert", "openvino", "matplotlib") if not find_spec(m)]
     if missing:
         die(f"bench_peers: missing {', '.join(missing)}; .venv/bin/pip install -r scripts/requirements-peers.txt")
@@ -138,7 +253,6 @@ def main():
     import onnxruntime as ort
     import torch
 
-    torch.set_num_threads(args.threads)
     fp32_pt = REPO / "data" / "resnet8_fp32.pt"
     bench = args.build / "resnet8-bench"
     for f in (fp32_pt, bench):
@@ -164,7 +278,7 @@ def main():
             "--tflite",
             str(int8_tflite),
             "--threads",
-            str(args.threads),
+            str(max(threads)),
         ],
         check=True,
         capture_output=True,
@@ -179,130 +293,58 @@ def main():
     export_onnx(model, onnx_fp32)
     quantize_onnx(onnx_fp32, onnx_int8, train_images(args.data, indices))
 
-    sessions = {
-        name: ort_session(p, args.threads)
-        for name, p in [
-            ("ONNX Runtime fp32", onnx_fp32),
-            ("ONNX Runtime int8 QDQ", onnx_int8),
-            ("ONNX Runtime int8 (resnet8-ptq --onnx)", int8_onnx),
-        ]
-    }
     scripted = torch.jit.load(str(fp32_pt)).eval()
     images = test_set(args.data)[0]
-
-    def ort_runner(sess):
-        return lambda x: sess.run(None, {"x": x})[0].argmax(1)
-
-    def torch_runner(m):
-        def run(x):
-            with torch.inference_mode():
-                return m(torch.from_numpy(x)).argmax(1)
-
-        return run
-
     python_paths = {
-        "ONNX Runtime fp32": ort_runner(sessions["ONNX Runtime fp32"]),
-        "ONNX Runtime int8 QDQ": ort_runner(sessions["ONNX Runtime int8 QDQ"]),
-        "ONNX Runtime int8 (resnet8-ptq --onnx)": ort_runner(sessions["ONNX Runtime int8 (resnet8-ptq --onnx)"]),
-        "OpenVINO fp32 (ONNX, LATENCY hint)": openvino_runner(onnx_fp32, args.threads),
-        "OpenVINO int8 (resnet8-ptq --onnx, LATENCY hint)": openvino_runner(int8_onnx, args.threads),
-        "LiteRT (XNNPACK), resnet8-ptq --tflite": litert_runner(int8_tflite, args.threads),
-        "LiteRT (XNNPACK), MLPerf reference .tflite": litert_runner(mlperf_tflite, args.threads),
-        "PyTorch eager (Python)": torch_runner(model),
-        "PyTorch TorchScript (Python)": torch_runner(scripted),
+        t: python_runners(t, model, scripted, onnx_fp32, onnx_int8, int8_onnx, int8_tflite, mlperf_tflite)
+        for t in threads
     }
-    cpp_paths = {
-        "C++ fp32 TorchScript": ["--model", str(fp32_pt)],
-        "C++ fp32 native": ["--model", str(fp32_pt), "--native"],
-        "C++ int8 (resnet8-ptq)": ["--model", str(int8_pt)],
-        "C++ int8 native (resnet8-ptq, --native)": ["--model", str(int8_pt), "--native"],
-        # fbgemm: the fastest engine at batch 1 without VNNI (onednn's per-call set-up dominates there)
-        "C++ int8 native, fbgemm (--native --engine fbgemm)": [
-            "--model",
-            str(int8_pt),
-            "--native",
-            "--engine",
-            "fbgemm",
-        ],
-        # The .tflite path: TFLM's arithmetic, bit for bit (x86 kernels; one image on two cores at batch 1)
-        "C++ .tflite (resnet8-ptq --tflite), x86 kernels": ["--model", str(int8_tflite)],
-        "C++ MLPerf reference .tflite, x86 kernels": ["--model", str(mlperf_tflite)],
-        "C++ .tflite, portable C kernels (--kernels reference)": [
-            "--model",
-            str(int8_tflite),
-            "--kernels",
-            "reference",
-        ],
-    }
-    results = {name: {b: [] for b in batches} for name in list(cpp_paths) + list(python_paths)}
-    latency = {}
+    cpp_paths = cpp_runs(fp32_pt, int8_pt, int8_tflite, mlperf_tflite)
+    names = list(cpp_paths) + list(python_paths[threads[0]])
+    # results[name][threads][batch]: images/s of each round; latency[name][threads]: (p50, p90) ms of each round
+    results = {n: {t: {b: [] for b in batches} for t in threads} for n in names}
+    latency = {n: {t: [] for t in threads} for n in names}
 
     for r in range(args.rounds):
         say(f"round {r + 1}/{args.rounds}")
-        for name, flags in cpp_paths.items():
-            with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
-                subprocess.run(
-                    [
-                        str(bench),
-                        *flags,
-                        "--data",
-                        str(args.data),
-                        "--batch-sizes",
-                        args.batch_sizes,
-                        "--threads",
-                        str(args.threads),
-                        "--repeats",
-                        "1",
-                        "--images",
-                        str(args.images),
-                        "--json",
-                        tmp.name,
-                    ],
-                    check=True,
-                    capture_output=True,
-                )
-                for row in json.loads(Path(tmp.name).read_text())["results"]:
-                    results[name][row["batch_size"]].append(row["images_per_second"])
+        for t in threads:
+            for name, flags in cpp_paths.items():
+                for row in run_bench(bench, flags, args, t):
+                    results[name][t][row["batch_size"]].append(row["images_per_second"])
                     if "latency_ms" in row:
-                        latency.setdefault(name, []).append(row["latency_ms"]["p50"])
-        for name, run in python_paths.items():
-            for b in batches:
-                count = -(-args.images // b) * b
-                calls = [] if b == 1 else None
-                results[name][b].append(time_python(run, images, b, count, args.threads, calls))
-                if calls:
-                    latency.setdefault(name, []).append(float(np.median(calls)) * 1e3)
+                        latency[name][t].append((row["latency_ms"]["p50"], row["latency_ms"]["p90"]))
+            torch.set_num_threads(t)
+            for name, run in python_paths[t].items():
+                for b in batches:
+                    count = -(-args.images // b) * b
+                    calls = [] if b == 1 else None
+                    results[name][t][b].append(time_python(run, images, b, count, calls))
+                    if calls:
+                        latency[name][t].append(tuple(float(np.percentile(calls, q)) * 1e3 for q in (50, 90)))
 
-    med = {n: {b: float(np.median(v)) for b, v in per.items()} for n, per in results.items()}
-    best = {n: max(per.items(), key=lambda kv: kv[1]) for n, per in med.items()}
-    ref = best["ONNX Runtime fp32"][1]
-    print(f"\nCPU flags: {' '.join(cpu_flags()) or 'unknown'}")
-    print(
-        f"images/s, median of {args.rounds} interleaved rounds, {args.threads} threads, "
-        f"{args.images} images per measurement\n"
-    )
-    print("| path | " + " | ".join(f"batch {b}" for b in batches) + " | best | × ORT fp32 (best vs best) |")
-    print("|---|" + "---|" * (len(batches) + 2))
-    for n in med:
-        cells = " | ".join(f"{med[n][b]:,.0f}" for b in batches)
-        print(f"| {n} | {cells} | {best[n][1]:,.0f} (batch {best[n][0]}) | {best[n][1] / ref:.2f}× |")
-    for n, v in latency.items():
-        print(f"\n{n}: batch-1 latency p50 {np.median(v):.3f} ms (median over rounds)", end="")
-    print()
+    med = {
+        n: {t: {b: float(np.median(v)) for b, v in per.items()} for t, per in by_t.items()}
+        for n, by_t in results.items()
+    }
+    lat = {
+        n: {t: tuple(float(np.median([x[i] for x in v])) for i in (0, 1)) for t, v in by_t.items() if v}
+        for n, by_t in latency.items()
+    }
+    print_tables(med, lat, threads, batches, args)
 
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {
         "cpu_flags": cpu_flags(),
-        "threads": args.threads,
+        "threads": threads,
         "rounds": args.rounds,
         "images": args.images,
         "torch": torch.__version__,
         "onnxruntime": ort.__version__,
         "ai_edge_litert": importlib.metadata.version("ai-edge-litert"),
         "openvino": importlib.metadata.version("openvino"),
-        "median_images_per_second": med,
+        "median_images_per_second": med,  # [path][threads][batch]
         "runs": results,
-        "batch1_latency_p50_ms": {n: float(np.median(v)) for n, v in latency.items()},
+        "batch1_latency_ms": {n: {t: {"p50": v[0], "p90": v[1]} for t, v in by_t.items()} for n, by_t in lat.items()},
     }
     write_atomic(args.out / "bench_peers.json", (json.dumps(meta, indent=1) + "\n").encode())
 
@@ -314,13 +356,17 @@ def main():
     fig, ax = plt.subplots(figsize=(8, 5))
     for n in med:
         ax.plot(
-            batches, [med[n][b] for b in batches], marker="o", label=n, linestyle="-" if n.startswith("C++") else "--"
+            batches,
+            [max(per[b] for per in med[n].values()) for b in batches],
+            marker="o",
+            label=n,
+            linestyle="-" if n.startswith("C++") else "--",
         )
     ax.set_xscale("log")
     ax.set_xticks(batches, [str(b) for b in batches])
     ax.set_xlabel("batch size")
-    ax.set_ylabel("images/s (median)")
-    ax.set_title(f"ResNet8 on CIFAR-10, {args.threads} threads, CPU")
+    ax.set_ylabel("images/s (median, at the best thread count)")
+    ax.set_title(f"ResNet8 on CIFAR-10, threads {args.threads}, CPU")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     buf = io.BytesIO()

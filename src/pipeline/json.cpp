@@ -109,7 +109,9 @@ void to_json(json& j, const BenchResult& r) {
        {"gops", r.median_gops()},
        {"runs", r.images_per_second}};
   if (!r.latency_ms.empty())
-    j["latency_ms"] = {{"p50", r.latency_percentile_ms(50)}, {"p99", r.latency_percentile_ms(99)}};
+    j["latency_ms"] = {{"p50", r.latency_percentile_ms(50)},
+                       {"p90", r.latency_percentile_ms(90)},
+                       {"p99", r.latency_percentile_ms(99)}};
 }
 
 void to_json(json& j, const BenchReport& r) {
