@@ -42,6 +42,12 @@ def main():
         expect_error("batch size 0", bench("--model", args.model, "--batch-sizes", "0"), 2, "integers in 1..100000")
         expect_error("bad thread list", bench("--model", args.model, "--threads", "2,"), 2, "--threads")
         expect_error("missing model", bench("--model", tmp / "absent.pt"), 1, "absent.pt: model file not found")
+        expect_error(
+            "--profile on our own kernels refused",
+            bench("--model", args.model, "--native", "--profile", "--batch-sizes", "1"),
+            2,
+            "--profile: LibTorch's profiler sees LibTorch's operators only",
+        )
 
         report = tmp / "bench.json"
         for native in ([], ["--native"]):

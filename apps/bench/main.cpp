@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
         ("repeats", "timed passes per configuration (median reported), 1..1000", cxxopts::value<std::string>()->default_value("5"))
         ("images", "images per timed pass, 1..1000000", cxxopts::value<std::string>()->default_value("2000"))
         ("profile", "also run LibTorch's profiler at each batch size (first thread count) and print where a forward "
-                    "call's time goes, per operator")
+                    "call's time goes, per operator (TorchScript runs only: fp32 --native and a .tflite run on "
+                    "resnet8's own kernels, which it does not see, and are refused)")
         ("json", "also write the results as JSON to PATH", cxxopts::value<std::string>());
     // clang-format on
     cli::add_runner_options(options);
@@ -53,6 +54,12 @@ int main(int argc, char** argv) {
     cli::check_distinct_outputs(model, data_dir, {{"--json", json.value_or("")}});
     const Classifier classifier =
         load_classifier(model, cli::runner(args), cli::engine_flag(args), cli::kernels_flag(args));
+    if (args.count("profile") && !classifier.kernels.empty()) {
+      throw cli::UsageError(fmt::format(
+          "--profile: LibTorch's profiler sees LibTorch's operators only, and {} runs on resnet8's own {} kernels; "
+          "use perf record on this command without --profile{}",
+          model, classifier.kernels, classifier.integer ? "" : ", or profile the TorchScript run (no --native)"));
+    }
     const int64_t needed = *std::max_element(bench.batch_sizes.begin(), bench.batch_sizes.end());
     const cifar10::Dataset test =
         cifar10::read_split(data_dir, cifar10::Split::kTest, std::max<int64_t>(needed, 1000), cli::records(args));
