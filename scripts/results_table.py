@@ -127,7 +127,7 @@ def table(r):
             m["w4"]["tflite"],
         ),
         (
-            "3-bit `.tflite` in `resnet8-eval` (TFLM's arithmetic)",
+            "3-bit `.tflite` (INT4 storage) in `resnet8-eval` (TFLM's arithmetic)",
             pct(m["w3"]["tflite"]["accuracy"]),
             m["w3"]["tflite"],
         ),

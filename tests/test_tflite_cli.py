@@ -47,7 +47,7 @@ def rewrite(src, dst, change):
 
 
 def write_models(args, out):
-    default, w4 = out / "q.tflite", out / "w4.tflite"
+    default, w4, w3 = out / "q.tflite", out / "w4.tflite", out / "w3.tflite"
     r = run_tool(args.ptq, "--model", args.model, "--data", args.data, "--threads", "2", "-o", out / "q.pt",
                  "--tflite", default, "--calib-per-class", "10", "--no-eval")  # fmt: skip
     expect("resnet8-ptq --tflite writes the default plan", r.returncode == 0 and "TFLite int8" in r.stdout, r.stderr)
@@ -57,11 +57,22 @@ def write_models(args, out):
     expect(
         "resnet8-ptq --tflite writes a 4-bit plan with INT4 weights", r.returncode == 0 and "INT4" in r.stdout, r.stderr
     )
-    if default.exists() and w4.exists():
-        sizes = default.stat().st_size, w4.stat().st_size
+    # 3-bit weights take INT4 storage too (int8 storage until 2026-12-06: 92,160 B)
+    r = run_tool(args.ptq, "--model", args.model, "--data", args.data, "--threads", "2", "-o", out / "w3.pt",
+                 "--tflite", w3, "--weight-bits", "3", "--best", "--adaround-iterations", "300",
+                 "--calib-per-class", "10", "--no-eval")  # fmt: skip
+    expect(
+        "resnet8-ptq --tflite writes a 3-bit plan with INT4 weights", r.returncode == 0 and "INT4" in r.stdout, r.stderr
+    )
+    if default.exists() and w4.exists() and w3.exists():
+        sizes = default.stat().st_size, w4.stat().st_size, w3.stat().st_size
         # int8: 88,000 B until its biases carried their scales (+4.4 KB, what LiteRT needs: litert_delegates)
-        expect("file sizes: int8 <= 93,000 B, INT4 <= 50,000 B", sizes[0] <= 93000 and sizes[1] <= 50000, sizes)
-    return default, w4
+        expect(
+            "file sizes: int8 <= 93,000 B, INT4 (4-bit and 3-bit) <= 50,000 B",
+            sizes[0] <= 93000 and max(sizes[1:]) <= 50000,
+            sizes,
+        )
+    return default, w4, w3
 
 
 def against_tflm(args, models):
@@ -242,9 +253,9 @@ def main():
     args = arguments()
     tmp = Path(tempfile.mkdtemp(prefix="resnet8-tflite-"))
     try:
-        default, w4 = write_models(args, tmp)
-        if default.exists() and w4.exists():
-            against_tflm(args, [args.reference, default, w4])
+        default, w4, w3 = write_models(args, tmp)
+        if default.exists() and w4.exists() and w3.exists():
+            against_tflm(args, [args.reference, default, w4, w3])
             bias_scales(default)
             litert_delegates(default)
             hostile(args, default, tmp)

@@ -29,7 +29,7 @@ std::vector<std::string> export_plan(const QuantPlan& plan, const std::string& p
     write_file_atomic(*out.tflite, bytes);
     lines.push_back(fmt::format("wrote        {} ({} bytes, TFLite int8{})", out.tflite->string(),
                                 fs::file_size(written_path(*out.tflite)),
-                                plan.weight_bits == 4 ? ", INT4 convolution weights" : ""));
+                                plan.weight_bits <= 4 ? ", INT4 convolution weights" : ""));
   }
   if (out.c_source) {
     lines.push_back(export_c(program, *out.c_source, fmt::format("{} --c-source ({})", producer, scheme)));

@@ -53,10 +53,10 @@ struct TfliteModel {
   int32_t input = 0, output = 0;          // the subgraph's one input and one output tensor
 };
 
-// Which bit-widths tflite_model() stores how: weights of 4 bits as INT4 (two per byte) where TFLM's
-// kernel accepts it, other widths of 2..8 bits as INT8 holding the plan's integers.
+// Which bit-widths tflite_model() stores how: weights of 2..4 bits as INT4 (two per byte) where TFLM's
+// kernel accepts it, 5..8 bits as INT8 holding the plan's integers.
 struct TfliteWriteOptions {
-  bool int4 = true;  // 4-bit conv weights as INT4; FULLY_CONNECTED per-channel weights stay INT8 (TFLM has no
+  bool int4 = true;  // 2..4-bit conv weights as INT4; FULLY_CONNECTED per-channel weights stay INT8 (TFLM has no
                      // per-channel INT4 fully connected kernel)
 };
 
