@@ -203,7 +203,7 @@ def best_threads(per_threads, key):
     return max(per_threads.items(), key=lambda kv: key(kv[1]))
 
 
-def print_tables(med, lat, threads, batches, args):
+def print_tables(med, lat, batches, args):
     """Batch-1 latency at each path's best thread count, then images/s, each cell the best thread count's."""
     print(f"\nCPU flags: {' '.join(cpu_flags()) or 'unknown'}")
     print(f"median of {args.rounds} interleaved rounds, threads {args.threads}, {args.images} images per measurement\n")
@@ -329,8 +329,9 @@ def main():
     lat = {
         n: {t: tuple(float(np.median([x[i] for x in v])) for i in (0, 1)) for t, v in by_t.items() if v}
         for n, by_t in latency.items()
+        if any(by_t.values())  # batch 1 measured
     }
-    print_tables(med, lat, threads, batches, args)
+    print_tables(med, lat, batches, args)
 
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {
