@@ -65,7 +65,12 @@ RoundingResult adaround(const at::Tensor& w, const at::Tensor& scales, int bits,
   for (int64_t it = 0; it < o.iterations; ++it) {
     const at::Tensor h = rectified_sigmoid(v);
     const at::Tensor d = s * at::clamp(down + h, -qmax, qmax) - wf;
-    at::Tensor loss = ((d.mm(gram) * d).sum() + 2 * (d * linear).sum()) / energy;
+    // Two statements, in this order: autograd adds d's gradients in the order the graph was built, and C++
+    // leaves the order of an expression's operands to the compiler, which would then choose the last bits of
+    // every step and so some roundings (the order GCC chose for the single expression that was here).
+    const at::Tensor linear_term = 2 * (d * linear).sum();
+    const at::Tensor quadratic_term = (d.mm(gram) * d).sum();
+    at::Tensor loss = (quadratic_term + linear_term) / energy;
     if (const double beta = beta_at(it, o); beta > 0) {
       loss = loss + o.regularization * (1 - (2 * h - 1).abs().pow(beta)).sum();
     }
