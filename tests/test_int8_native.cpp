@@ -37,16 +37,19 @@ struct Network {
 };
 
 // The plans the tests use: the default, per-tensor 3-bit weights with two layers in fp32, 8-bit weights, 6-bit
-// activations (clamped), and the pool on its input's grid as format-1 files have it.
+// activations (clamped), the pool on its input's grid as format-1 files have it, and 4-bit weights with the
+// first and last layers at 7 bits (format 3).
 std::vector<resnet8::PlanOptions> variants() {
-  resnet8::PlanOptions a, b, c, d, e;
+  resnet8::PlanOptions a, b, c, d, e, f;
   b.weight_bits = 3;
   b.per_channel = false;
   b.float_layers = {"stack2.conv1", "fc"};
   c.weight_bits = 8;
   d.activation_bits = 6;
   e.pool_point = false;
-  return {a, b, c, d, e};
+  f.weight_bits = 4;
+  f.layer_weight_bits = {{"stem.conv", 7}, {"fc", 7}};
+  return {a, b, c, d, e, f};
 }
 
 std::string metadata_of(const resnet8::QuantPlan& plan) {
@@ -55,7 +58,8 @@ std::string metadata_of(const resnet8::QuantPlan& plan) {
                       {"weight_bits", plan.weight_bits},
                       {"weights", plan.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8"},
                       {"fp32_layers", plan.float_layers()}};
-  if (plan.graph.node("pool").point == "pool") m["format"] = resnet8::kInt8FileFormat;  // format 1 records none
+  if (plan.graph.node("pool").point == "pool") m["format"] = resnet8::int8_file_format(plan);  // format 1: none
+  for (const auto& [layer, bits] : plan.other_weight_bits()) m["layer_weight_bits"][layer] = bits;
   return m.dump();
 }
 
@@ -91,6 +95,7 @@ TEST_CASE("an int8 file's plan reads back as data: every weight, bias, scale and
       CHECK(b.weight_shape == a.weight_shape);
       CHECK((b.stride == a.stride && b.pad_before == a.pad_before && b.pad_after == a.pad_after && b.relu == a.relu));
       CHECK(b.kept_float == a.kept_float);
+      CHECK(b.weight_bits == a.weight_bits);
       CHECK(b.weight == a.weight);
       CHECK(b.weight_scales == a.weight_scales);
       CHECK(b.bias == a.bias);
@@ -117,7 +122,10 @@ TEST_CASE("a file whose state does not fit its recorded plan is refused, naming 
   claims_float["fp32_layers"] = {"stem.conv"};  // the state holds stem.conv's integers, not fp32 weights
   auto claims_4bit = nlohmann::json::parse(metadata_of(plan));
   claims_4bit["weight_bits"] = 4;
-  for (const nlohmann::json& metadata : std::vector<nlohmann::json>{claims_float, claims_4bit}) {
+  auto claims_wide_end = nlohmann::json::parse(metadata_of(plan));  // 7-bit weights; claims one layer of 8
+  claims_wide_end["format"] = 3;
+  claims_wide_end["layer_weight_bits"] = {{"fc", 8}};
+  for (const nlohmann::json& metadata : std::vector<nlohmann::json>{claims_float, claims_4bit, claims_wide_end}) {
     const auto file = dir / "lying.pt";
     resnet8::save_quantized(*module, "qnnpack", metadata.dump(), file);
     const std::string why = error_of([&] { resnet8::read_quantized_plan(file); });
@@ -196,7 +204,13 @@ TEST_CASE("int8 files of format 1 (pool on its input's grid) still load; a later
   v1.pool_point = false;
   const auto plan = resnet8::make_plan(n.folded, n.ranges, v1);
   CHECK(resnet8::int8_file_format(plan) == 1);  // what resnet8-ptq records for such a plan
-  CHECK(resnet8::int8_file_format(resnet8::make_plan(n.folded, n.ranges, {})) == resnet8::kInt8FileFormat);
+  CHECK(resnet8::int8_file_format(resnet8::make_plan(n.folded, n.ranges, {})) == 2);  // one width: as before
+  resnet8::PlanOptions ends;
+  ends.weight_bits = 4;
+  ends.layer_weight_bits = {{"stem.conv", 7}};
+  CHECK(resnet8::int8_file_format(resnet8::make_plan(n.folded, n.ranges, ends)) == resnet8::kInt8FileFormat);
+  ends.pool_point = false;  // format 1 has no room for other widths
+  CHECK_THROWS_AS(resnet8::int8_file_format(resnet8::make_plan(n.folded, n.ranges, ends)), resnet8::Error);
   const auto file = dir / "v1.pt";
   resnet8::save_quantized(*resnet8::int8_module(plan, "qnnpack", metadata_of(plan)), "qnnpack", metadata_of(plan),
                           file);
@@ -206,7 +220,7 @@ TEST_CASE("int8 files of format 1 (pool on its input's grid) still load; a later
   auto later = nlohmann::json::parse(metadata_of(plan));
   later["format"] = resnet8::kInt8FileFormat + 1;
   resnet8::save_quantized(*resnet8::int8_module(plan, "qnnpack", later.dump()), "qnnpack", later.dump(), file);
-  CHECK(error_of([&] { resnet8::read_quantized_plan(file); }).find("an int8 file of format 3; this resnet8 reads") !=
+  CHECK(error_of([&] { resnet8::read_quantized_plan(file); }).find("an int8 file of format 4; this resnet8 reads") !=
         std::string::npos);
 }
 

@@ -91,6 +91,34 @@ TEST_CASE("bit packing round-trips every bit-width 2..8; 4-bit weights are two p
   CHECK(error_of([] { resnet8::unpack_bits({0x00}, 4, 2); }).find("unused code 0") != std::string::npos);
 }
 
+TEST_CASE("bit runs: each run at its own width, one after another in the stream; one run is the plain layout") {
+  const std::vector<resnet8::BitRun> runs = {{3, 7}, {5, 4}, {2, 7}};
+  const std::vector<int32_t> values = {-63, 63, 1, -7, 7, 0, 3, -2, 40, -41};
+  const auto packed = resnet8::pack_bits(values, runs);
+  CHECK(packed.size() == (3 * 7 + 5 * 4 + 2 * 7 + 7) / 8);
+  CHECK(packed.size() == resnet8::packed_bytes(runs));
+  CHECK(resnet8::unpack_bits(packed, runs) == values);
+  // The first value's 7 bits: -63 + 64 = 1; the fourth starts at bit 21 as a 4-bit -7 + 8 = 1.
+  CHECK((packed[0] & 0x7F) == 1);
+  CHECK(((packed[2] >> 5) | ((packed[3] & 0x01) << 3)) == 1);
+  CHECK(resnet8::pack_bits(values, {{values.size(), 7}}) == resnet8::pack_bits(values, 7));
+  CHECK_THROWS_AS(resnet8::pack_bits({8, 0}, {{1, 4}, {1, 7}}), resnet8::Error);     // 8 is not 4-bit
+  CHECK_THROWS_AS(resnet8::pack_bits({1, 2, 3}, {{1, 4}, {1, 7}}), resnet8::Error);  // 3 values, runs of 2
+  CHECK_THROWS_AS(resnet8::unpack_bits(packed, {{3, 7}, {5, 4}}), resnet8::Error);   // too many bytes
+}
+
+// The integers each layer's prepacked weights hold after the module's __setstate__ unpacked them.
+std::vector<int32_t> prepacked_integers(const torch::jit::Module& module, const resnet8::LayerPlan& l) {
+  const auto packed = module.attr(attr_name(l.name) + "_packed");
+  const auto unpacked =
+      call_op(l.kind == resnet8::LayerKind::kConv ? "quantized::conv2d_unpack" : "quantized::linear_unpack", {packed})
+          .toTensor();  // the first of (weight, bias)
+  at::Tensor q = unpacked.int_repr().to(torch::kInt);
+  if (q.dim() == 4 && q.size(2) == 4) q = q.slice(2, 1).slice(3, 1);  // the 4x4 kernel of a stride-2 conv
+  const auto c = q.contiguous();
+  return std::vector<int32_t>(c.data_ptr<int32_t>(), c.data_ptr<int32_t>() + c.numel());
+}
+
 TEST_CASE("int8 files hold bit-packed weights that their __setstate__ unpacks to the plan's integers, at 2..8 bits") {
   const auto folded = random_network(5);
   const auto calib = random_images(20);
@@ -112,17 +140,45 @@ TEST_CASE("int8 files hold bit-packed weights that their __setstate__ unpacks to
     previous_bytes = bytes;
     for (const auto& l : plan.layers) {
       INFO(l.name);
-      const auto packed = module->attr(attr_name(l.name) + "_packed");
-      const auto unpacked =
-          call_op(l.kind == resnet8::LayerKind::kConv ? "quantized::conv2d_unpack" : "quantized::linear_unpack",
-                  {packed})
-              .toTensor();  // the first of (weight, bias)
-      at::Tensor q = unpacked.int_repr().to(torch::kInt);
-      if (q.dim() == 4 && q.size(2) == 4) q = q.slice(2, 1).slice(3, 1);  // the 4x4 kernel of a stride-2 conv
-      const auto c = q.contiguous();
-      CHECK(std::vector<int32_t>(c.data_ptr<int32_t>(), c.data_ptr<int32_t>() + c.numel()) == l.weight);
+      CHECK(prepacked_integers(*module, l) == l.weight);
     }
   }
+}
+
+TEST_CASE("a plan with 7-bit first and last layers and 4-bit others: each layer packed and unpacked at its width") {
+  const auto folded = random_network(5);
+  resnet8::set_engine("qnnpack");
+  const auto ranges = resnet8::calibrate(folded, random_images(20), {resnet8::ObserverKind::kMinMax, 500, nullptr});
+  resnet8::PlanOptions o;
+  o.weight_bits = 4;
+  o.layer_weight_bits = {{"stem.conv", 7}, {"fc", 7}};
+  const auto plan = resnet8::make_plan(folded, ranges, o);
+  const auto module = resnet8::int8_module(plan, resnet8::current_engine(), "{}");
+  size_t wide = 0, narrow = 0;
+  for (const auto& l : plan.layers) {
+    INFO(l.name);
+    const bool end = l.name == "stem.conv" || l.name == "fc";
+    CHECK(l.weight_bits == (end ? 7 : 4));
+    const int32_t largest = *std::max_element(l.weight.begin(), l.weight.end());
+    CHECK(largest == (end ? 63 : 7));  // max|w| per channel maps to qmax
+    (end ? wide : narrow) += l.weight.size();
+    CHECK(prepacked_integers(*module, l) == l.weight);
+  }
+  CHECK(static_cast<size_t>(module->attr("qweights").toTensor().numel()) == (7 * wide + 4 * narrow + 7) / 8);
+  CHECK(plan.widest_weight_bits() == 7);
+  CHECK(resnet8::declared_scheme(plan).weight_bits == 7);  // the saturation guard judges the widest
+  const auto option_of = [&](const std::map<std::string, int>& widths) {
+    o.layer_weight_bits = widths;
+    try {
+      resnet8::check_int8_plan(resnet8::make_plan(folded, ranges, o));
+    } catch (const resnet8::OptionError& e) {
+      return std::string(e.option());
+    }
+    return std::string("none");
+  };
+  CHECK(option_of({{"stem.cnv", 7}}) == "layer_weight_bits");  // no such layer
+  CHECK(option_of({{"fc", 9}}) == "layer_weight_bits");        // int8 files take 2..8
+  CHECK(option_of({{"fc", 8}}) == "none");
 }
 
 TEST_CASE("cross-layer equalization leaves the network's function unchanged and evens out the channel ranges") {

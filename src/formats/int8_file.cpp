@@ -36,7 +36,14 @@ void save_quantized(const torch::jit::Module& module, const std::string& engine,
   write_file_atomic(file, bytes.str());
 }
 
-int int8_file_format(const QuantPlan& plan) { return plan.pool_has_own_point() ? kInt8FileFormat : 1; }
+int int8_file_format(const QuantPlan& plan) {
+  const bool mixed = !plan.other_weight_bits().empty();
+  if (!plan.pool_has_own_point()) {
+    if (mixed) throw Error("an int8 file holds layers of other weight widths only with the pool's own point");
+    return 1;
+  }
+  return mixed ? 3 : 2;
+}
 
 namespace {}  // namespace
 
@@ -164,6 +171,7 @@ QuantPlan plan_of_metadata(const fs::path& file, const Int8FileMetadata& metadat
   options.activation_bits = metadata.activation_bits;
   options.per_channel = metadata.per_channel();
   options.float_layers.insert(metadata.fp32_layers.begin(), metadata.fp32_layers.end());
+  if (metadata.format >= 3) options.layer_weight_bits = metadata.layer_weight_bits;
   QuantPlan plan;
   try {
     plan = plan_structure(resnet8_graph(), options);
@@ -177,13 +185,9 @@ QuantPlan plan_of_metadata(const fs::path& file, const Int8FileMetadata& metadat
   return plan;
 }
 
-// The plan's integer weights from state0: bit-packed at the plan's bits, or (files before bit packing) one
-// int8 each, which must then lie in the recorded bit-width too.
+// The plan's integer weights from state0: bit-packed at the layers' bits, or (files before bit packing, all of
+// one width) one int8 each, which must then lie in the recorded bit-width too.
 std::vector<int32_t> state_weights(const fs::path& file, const at::Tensor& packed, const QuantPlan& plan) {
-  size_t count = 0;
-  for (const auto& l : plan.layers) {
-    if (!l.kept_float) count += l.weight_count();
-  }
   if (packed.scalar_type() == at::kChar) {
     std::vector<int32_t> weights(packed.data_ptr<int8_t>(), packed.data_ptr<int8_t>() + packed.numel());
     const int32_t qmax = (1 << (plan.weight_bits - 1)) - 1;
@@ -197,7 +201,7 @@ std::vector<int32_t> state_weights(const fs::path& file, const at::Tensor& packe
   }
   try {
     return unpack_bits(std::vector<uint8_t>(packed.data_ptr<uint8_t>(), packed.data_ptr<uint8_t>() + packed.numel()),
-                       plan.weight_bits, count);
+                       detail::weight_runs(plan));
   } catch (const Error& e) {
     throw Error(fmt::format("{}: its weights: {}", file.string(), e.what()));
   }
@@ -251,7 +255,7 @@ std::optional<Int8Scheme> recorded_scheme(const fs::path& file) {
   const auto text = TorchScriptArchive(file).record(std::string("extra/") + kMetadataRecord);
   if (!text) return std::nullopt;
   const Int8FileMetadata m = parse_int8_metadata(*text, file.string(), kInt8FileFormat);
-  return Int8Scheme{m.weight_bits, m.activation_bits};
+  return Int8Scheme{m.widest_weight_bits(), m.activation_bits};
 }
 
 QuantPlan read_quantized_plan(const fs::path& file) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <type_traits>
 
 namespace resnet8 {
@@ -28,6 +29,13 @@ void to_json(json& j, const Int8FileMetadata& m) {
        {"fp32_layers", m.fp32_layers},
        {"float_kernels", m.float_kernels},
        {"calibration", {{"split", "train"}, {"per_class", m.calib_per_class}, {"seed", m.seed}}}};
+  if (!m.layer_weight_bits.empty()) j["layer_weight_bits"] = m.layer_weight_bits;  // absent: as files before it
+}
+
+int Int8FileMetadata::widest_weight_bits() const {
+  int bits = weight_bits;
+  for (const auto& [layer, b] : layer_weight_bits) bits = std::max(bits, b);
+  return bits;
 }
 
 namespace {
@@ -57,6 +65,19 @@ void read_bits(const json& j, const char* key, int& bits, const std::string& wha
   bits = static_cast<int>(recorded);
 }
 
+// The recorded widths of layers (format 3), each 2..8. Not an object: none recorded.
+void read_layer_bits(const json& j, std::map<std::string, int>& out, const std::string& what) {
+  const json widths = j.value("layer_weight_bits", json());
+  if (!widths.is_object()) return;
+  for (const auto& item : widths.items()) {
+    if (!item.value().is_number_integer()) {
+      throw Error(
+          fmt::format("{}: records layer_weight_bits {} {}; expected 2..8", what, item.key(), item.value().dump()));
+    }
+    read_bits(widths, item.key().c_str(), out[item.key()], what);
+  }
+}
+
 }  // namespace
 
 Int8FileMetadata parse_int8_metadata(const std::string& text, const std::string& what, int newest_format) {
@@ -69,6 +90,7 @@ Int8FileMetadata parse_int8_metadata(const std::string& text, const std::string&
   m.activation_bits = m.reduce_range ? 7 : 8;
   read_bits(j, "weight_bits", m.weight_bits, what);
   read_bits(j, "activation_bits", m.activation_bits, what);
+  read_layer_bits(j, m.layer_weight_bits, what);
   const json format = j.value("format", json(1));
   const int64_t f = format.is_number_integer() ? format.get<int64_t>() : -1;
   if (f < 1 || f > newest_format) {

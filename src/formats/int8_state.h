@@ -5,6 +5,7 @@
 //   layer(attr, layer)         the bias (reals); the fp32 weights (reals) when kept float, else the N-bit
 //                              weights (the bit-packed stream) and their scales (reals).
 // `attr` is the module attribute prefix: the graph node's name with '_' for '.' ("stem_conv").
+#include <resnet8/formats/bit_pack.h>
 #include <resnet8/quant/quant_plan.h>
 #include <resnet8/support/error.h>
 
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 namespace resnet8::detail {
 
@@ -58,6 +60,23 @@ void walk_int8_state(Plan& plan, Visitor& v) {
     }
   }
   layer_nodes(NodeKind::kLinear);
+}
+
+// The bit-packed stream's runs (bit_pack.h): the quantized layers' weights in the walk's order, each at its
+// layer's width, consecutive layers of one width in one run. A plan of one width is one run.
+inline std::vector<BitRun> weight_runs(const QuantPlan& plan) {
+  struct Runs {
+    std::vector<BitRun> runs;
+    void qparams(const std::string&, const ActivationPlan&) {}
+    void layer(const std::string&, const LayerPlan& l) {
+      if (l.kept_float) return;
+      if (runs.empty() || runs.back().bits != l.weight_bits) runs.push_back({0, l.weight_bits});
+      runs.back().count += l.weight_count();
+    }
+  } v;
+  walk_int8_state(plan, v);
+  if (v.runs.empty()) v.runs.push_back({0, plan.weight_bits});
+  return v.runs;
 }
 
 }  // namespace resnet8::detail

@@ -198,8 +198,8 @@ std::string state_code(const QuantPlan& plan, const Blobs& blobs) {
       "    self.qweights = state[0]\n    self.reals = state[1]\n    self.ints = state[2]\n"
       "    self.engine = state[3]\n    self.metadata = state[4]\n    self.training = state[5]\n"
       "{}{}    f = self.reals\n    z = self.ints\n{}",
-      saturation_guard(declared_scheme(plan)),
-      unpack_bits_script("q", "self.qweights", plan.weight_bits, blobs.weights.size()), blobs.setstate);
+      saturation_guard(declared_scheme(plan)), unpack_bits_script("q", "self.qweights", detail::weight_runs(plan)),
+      blobs.setstate);
 }
 
 // Typed placeholders for what __setstate__ assigns, so that define() can compile the methods.
@@ -236,14 +236,15 @@ void register_attributes(torch::jit::Module& module, const QuantPlan& plan) {
 
 Int8Scheme declared_scheme(const QuantPlan& plan) {
   check_int8_plan(plan);
-  return Int8Scheme{plan.weight_bits, plan.activation_bits};
+  return Int8Scheme{plan.widest_weight_bits(), plan.activation_bits};
 }
 
 std::shared_ptr<torch::jit::Module> int8_module(const QuantPlan& plan, const std::string& engine,
                                                 const std::string& metadata) {
   set_engine(engine);
   const Blobs blobs = pack(plan);
-  const at::Tensor weights = at::tensor(c10::ArrayRef<uint8_t>(pack_bits(blobs.weights, plan.weight_bits)), at::kByte);
+  const at::Tensor weights =
+      at::tensor(c10::ArrayRef<uint8_t>(pack_bits(blobs.weights, detail::weight_runs(plan))), at::kByte);
   const at::Tensor reals = at::tensor(c10::ArrayRef<float>(blobs.reals), at::kFloat);
   const at::Tensor ints = at::tensor(c10::ArrayRef<int64_t>(blobs.ints), at::kLong);
 

@@ -87,7 +87,7 @@ int32_t Builder::weights(const LayerPlan& l) {
 // Whether layer l's weights are written as INT4 (weights of at most 4 bits, in a convolution or a per-tensor
 // FULLY_CONNECTED, as TFLM takes).
 bool Builder::int4(const LayerPlan& l) const {
-  return options_.int4 && plan_.weight_bits <= 4 && (l.kind == LayerKind::kConv || l.weight_scales.size() == 1);
+  return options_.int4 && l.weight_bits <= 4 && (l.kind == LayerKind::kConv || l.weight_scales.size() == 1);
 }
 
 // The bias in int32 steps of input scale x weight scale (the plan rounds it to them), with that scale and zero

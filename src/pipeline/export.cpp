@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace fs = std::filesystem;
 
 namespace resnet8 {
@@ -16,6 +18,17 @@ std::string export_c(const IntegerProgram& program, const fs::path& dir, const s
   return fmt::format("wrote        {}/ (C99: {} bytes of weights, arena {} bytes)", dir.string(), s.weight_bytes,
                      s.arena_bytes);
 }
+
+namespace {
+
+// Whether the TFLite file holds INT4 weights: in convolutions of at most 4 bits (tflite_model.h).
+bool int4_layers(const QuantPlan& plan) {
+  return std::any_of(plan.layers.begin(), plan.layers.end(), [](const LayerPlan& l) {
+    return !l.kept_float && l.kind == LayerKind::kConv && l.weight_bits <= 4;
+  });
+}
+
+}  // namespace
 
 std::vector<std::string> export_plan(const QuantPlan& plan, const std::string& producer, const std::string& scheme,
                                      const ExportOutputs& out) {
@@ -29,7 +42,7 @@ std::vector<std::string> export_plan(const QuantPlan& plan, const std::string& p
     write_file_atomic(*out.tflite, bytes);
     lines.push_back(fmt::format("wrote        {} ({} bytes, TFLite int8{})", out.tflite->string(),
                                 fs::file_size(written_path(*out.tflite)),
-                                plan.weight_bits <= 4 ? ", INT4 convolution weights" : ""));
+                                int4_layers(plan) ? ", INT4 convolution weights" : ""));
   }
   if (out.c_source) {
     lines.push_back(export_c(program, *out.c_source, fmt::format("{} --c-source ({})", producer, scheme)));

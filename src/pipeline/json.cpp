@@ -40,6 +40,7 @@ void to_json(json& j, const LayerPlan& l) {
        {"weight_shape", l.weight_shape},
        {"weight_range", {l.weight_min, l.weight_max}},
        {"kept_float", l.kept_float},
+       {"weight_bits", l.weight_bits},
        {"weight_scales", l.weight_scales}};
   if (l.kind == LayerKind::kConv) {
     j["stride"] = l.stride;

@@ -39,6 +39,8 @@ LayerPlan layer_structure(const Graph& graph, const Node& node, const PlanOption
   l.name = node.name;
   l.input = graph.node(node.inputs.at(0)).point;
   l.kept_float = options.float_layers.count(node.name) > 0;
+  const auto bits = options.layer_weight_bits.find(node.name);
+  l.weight_bits = bits == options.layer_weight_bits.end() ? options.weight_bits : bits->second;
   if (node.kind == NodeKind::kLinear) {
     l.kind = LayerKind::kLinear;
     l.weight_shape = {node.out_channels, node.in_channels};
@@ -61,8 +63,7 @@ void fill_layer(LayerPlan& l, const at::Tensor& w, const at::Tensor& bias, const
     l.float_weight = values<float>(w.to(at::kFloat));
   } else {
     at::Tensor scales;
-    l.weight =
-        values<int32_t>(quantize_weight(w, options.weight_bits, options.per_channel, scales, options.weight_range));
+    l.weight = values<int32_t>(quantize_weight(w, l.weight_bits, options.per_channel, scales, options.weight_range));
     l.weight_scales = values<float>(scales);
   }
 }
@@ -160,6 +161,12 @@ QuantPlan plan_structure(const Graph& network, const PlanOptions& options) {
   std::vector<std::string> layers;
   for (const Node* n : plan.graph.layers()) layers.push_back(n->name);
   check_names("float_layers", "layer", options.float_layers, layers);
+  std::set<std::string> other_widths;
+  for (const auto& [layer, bits] : options.layer_weight_bits) {
+    check_bits("layer_weight_bits", bits);
+    other_widths.insert(layer);
+  }
+  check_names("layer_weight_bits", "layer", other_widths, layers);
   const std::vector<std::string> points = activation_points(plan.graph);
   check_names("float_points", "activation point", options.float_points, points);
   plan.weight_bits = options.weight_bits;

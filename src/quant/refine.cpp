@@ -35,7 +35,7 @@ LayerRefinement refine_layer(const FoldedResNet8& model, const cifar10::Dataset&
   r.layer = l.name;
   r.error_nearest = reconstruction_error(w, plan_integers(l) * column, stats);
   if (o.rounding == Rounding::kAdaRound) {
-    const RoundingResult rounded = adaround(w, scales, plan.weight_bits, stats, o.adaround);
+    const RoundingResult rounded = adaround(w, scales, l.weight_bits, stats, o.adaround);
     set_integers(l, rounded.integers);
     r.rounding_changed = rounded.changed;
     r.rounding_soft = rounded.soft;

@@ -20,9 +20,11 @@ namespace resnet8 {
 inline constexpr const char* kMetadataRecord = "resnet8_ptq.json";
 // The layout of the state and the code, recorded as "format" in the metadata. 1 (files without the field):
 // the pool keeps its input's grid. 2: the pool has an activation point of its own, after the adds' in the
-// state; plans of 6 activation bits and fewer clamp every activation. Files of a later format are refused.
-inline constexpr int kInt8FileFormat = 2;
-// The format a plan is written in: kInt8FileFormat, or 1 for a plan whose pool keeps its input's grid.
+// state; plans of 6 activation bits and fewer clamp every activation. 3: as 2, with layers whose weights take
+// another width (layer_weight_bits; bit_pack.h packs them in runs). Files of a later format are refused.
+inline constexpr int kInt8FileFormat = 3;
+// The format a plan is written in: 3 with layers of other widths, 2, or 1 for a plan whose pool keeps its
+// input's grid. Throws resnet8::Error for layers of other widths with the pool on its input's grid.
 int int8_file_format(const QuantPlan& plan);
 inline constexpr const char* kEngineRecord = "quantized_engine";
 
@@ -40,7 +42,7 @@ struct Int8File {
   Int8FileMetadata metadata;
   std::string engine;  // the engine its packed weights were built for
   QuantPlan plan;
-  Int8Scheme declared_scheme() const { return {metadata.weight_bits, metadata.activation_bits}; }
+  Int8Scheme declared_scheme() const { return {metadata.widest_weight_bits(), metadata.activation_bits}; }
 };
 
 // The int8 file in `archive`, or nothing for a TorchScript file without resnet8-ptq's metadata record. The

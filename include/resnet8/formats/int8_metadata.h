@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct Int8FileMetadata {
   // The declared bit-widths. Files before weight_bits recorded 8-bit weights; files before activation_bits,
   // 7 or 8 by reduce_range.
   int weight_bits = 8, activation_bits = 8;
+  // Layers whose weights take another width than weight_bits (format 3): {"stem.conv": 7, "fc": 7}.
+  std::map<std::string, int> layer_weight_bits;
   std::string observer;
   std::string weights;               // "per_channel_symmetric_qint8" or "per_tensor_symmetric_qint8"
   std::string weight_range = "max";  // or "mse"
@@ -32,6 +35,7 @@ struct Int8FileMetadata {
   std::string float_kernels;
 
   bool per_channel() const { return weights.rfind("per_channel", 0) == 0; }
+  int widest_weight_bits() const;  // weight_bits or the widest of layer_weight_bits
 };
 
 void to_json(nlohmann::json& j, const Int8FileMetadata& m);

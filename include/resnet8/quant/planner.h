@@ -8,6 +8,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ struct PlanOptions {
   bool per_channel = true;  // one weight scale per output channel, else one per tensor
   WeightRange weight_range = WeightRange::kMax;
   std::set<std::string> float_layers;  // layers whose weights stay fp32 (layer_names())
+  // Layers whose weights take another width than weight_bits (2..16), e.g. {"stem.conv", 7}, {"fc", 7}.
+  std::map<std::string, int> layer_weight_bits;
   // Activation points left unquantized (activation_ranges.h names them). For simulation only: an int8
   // file quantizes every point, the outputs of fp32 layers included.
   std::set<std::string> float_points;

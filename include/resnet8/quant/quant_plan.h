@@ -5,7 +5,8 @@
 // writers and runners walk it: nodes in order, each with its inputs and its activation point; a conv or
 // linear node's weights and biases are the LayerPlan of the same name.
 //
-// Weights are symmetric, signed, `weight_bits` wide: integers in [-qmax, qmax], qmax = 2^(bits-1) - 1,
+// Weights are symmetric, signed, `weight_bits` wide (a layer may have its own width: LayerPlan::weight_bits,
+// the first and last layers of a low-bit plan at 7 bits): integers in [-qmax, qmax], qmax = 2^(bits-1) - 1,
 // real value = q * scale (one scale per output channel, or one per tensor). Activations are affine,
 // unsigned, `activation_bits` wide: real value = (q - zero_point) * scale.
 #include <resnet8/model/graph.h>
@@ -14,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace resnet8 {
@@ -41,6 +43,7 @@ struct LayerPlan {
   int64_t stride = 1, pad_before = 0, pad_after = 0;
   bool relu = false;  // a ReLU follows (fused into the int8 convolution)
   bool kept_float = false;
+  int weight_bits = 7;               // its weights' width: the plan's, unless PlanOptions::layer_weight_bits sets it
   std::vector<int32_t> weight;       // quantized weights, row-major; empty when kept_float
   std::vector<float> weight_scales;  // one per output channel or one; empty when kept_float
   std::vector<float> float_weight;   // the fp32 weights when kept_float; else empty
@@ -60,7 +63,7 @@ struct LayerPlan {
 };
 
 struct QuantPlan {
-  int weight_bits = 7;
+  int weight_bits = 7;  // the width of every layer's weights but those LayerPlan::weight_bits widens or narrows
   int activation_bits = 8;
   bool per_channel = true;
   bool weight_mse = false;           // weight scales chosen by squared-error search instead of max|w| (planner.h)
@@ -77,13 +80,16 @@ struct QuantPlan {
   const ActivationPlan& activation(const std::string& point) const;  // throws resnet8::Error if absent
   std::vector<std::string> float_layers() const;                     // the layers kept in fp32
   bool fully_quantized_activations() const;                          // no activation point kept float
+  int widest_weight_bits() const;  // the most bits any quantized layer's weights take (weight_bits if none)
+  // The quantized layers whose width is not weight_bits, with their widths (names in execution order).
+  std::vector<std::pair<std::string, int>> other_weight_bits() const;
   bool pool_has_own_point() const;  // the pool quantizes to a point of its own, not its input's (planner.h)
   // Whether int8 files clamp every activation to 0..2^activation_bits - 1: at 6 bits and fewer. (At 8 bits
   // there is nothing to clamp; at 7 LibTorch's reduce_range convention stands: no clamp.)
   bool clamps_activations() const { return activation_bits <= 6; }
 };
 
-// Throws OptionError unless integer kernels and int8 formats can hold the plan: weights of 2..8 bits,
+// Throws OptionError unless integer kernels and int8 formats can hold the plan: weights of 2..8 bits (every layer's),
 // activations of `min_activation_bits`..8 bits (int8 TorchScript files and the native runner: 2..8, clamping
 // below 7; ONNX and TFLite, whose int8 tensors do not clamp: 7..8), every activation point quantized.
 void check_int8_plan(const QuantPlan& plan, int min_activation_bits = 2);
