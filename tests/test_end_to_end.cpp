@@ -125,6 +125,11 @@ TEST_SUITE("e2e") {
     options.calib_per_class = 10;
     const QuantizedResNet8 q = quantize(folded, calibration_set(data_dir, 10, 0), options);
     CHECK(q.plan.rounding == "adaround");
+    for (const LayerPlan& l : q.plan.layers) {  // the first and last layers at 7 bits by default
+      INFO(l.name);
+      CHECK(l.weight_bits == (l.name == "stem.conv" || l.name == "fc" ? 7 : 4));
+    }
+    CHECK(int8_metadata(q).layer_weight_bits == std::map<std::string, int>{{"fc", 7}, {"stem.conv", 7}});
     const Classifier real{[&](const at::Tensor& x) { return q.module->forward({x}).toTensor(); },
                           ModelKind::kTorchScript, "", "", 0};
     const SimulatedModel sim = simulate(q.network, q.plan);

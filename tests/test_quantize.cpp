@@ -138,7 +138,12 @@ TEST_CASE("a scheme that would saturate is refused, and the default is exact eve
     }
     w8.activation_bits = 6;  // 2 x 63 x 127 fits int16: exact on every engine, as 6-bit files clamp
     CHECK(resnet8::resolve_scheme(w8, engine).fits_int16_pairs());
-    {}
+
+    QuantizeOptions w4;  // 8-bit end layers make a 4-bit plan as wide as 8-bit weights
+    w4.weight_bits = 4;
+    w4.end_bits = 8;
+    CHECK(resnet8::resolve_scheme(w4, engine).weight_bits == 4);
+    CHECK(resnet8::resolve_scheme(w4, engine).reduce_range() == saturates);
   }
   QuantizeOptions bad;
   bad.weight_bits = 9;
@@ -148,6 +153,25 @@ TEST_CASE("a scheme that would saturate is refused, and the default is exact eve
     FAIL("9-bit weights accepted");
   } catch (const resnet8::OptionError& e) {
     CHECK(e.option() == "weight_bits");
+  }
+}
+
+TEST_CASE("the first and last layers' bits: 7, or the weight bits if wider, unless set; 2..8") {
+  resnet8::QuantizeOptions o;
+  for (const int bits : {2, 4, 7}) {
+    o.weight_bits = bits;
+    CHECK(resnet8::resolved_end_bits(o) == 7);
+  }
+  o.weight_bits = 8;
+  CHECK(resnet8::resolved_end_bits(o) == 8);
+  o.end_bits = 4;
+  CHECK(resnet8::resolved_end_bits(o) == 4);
+  o.end_bits = 9;
+  try {
+    resnet8::resolved_end_bits(o);
+    FAIL("9 end bits accepted");
+  } catch (const resnet8::OptionError& e) {
+    CHECK(e.option() == "end_bits");
   }
 }
 

@@ -12,7 +12,8 @@ resnet8-ptq pins its float kernels (engine/float_kernels.h). Checked here:
   - each case's .tflite and generated model C (resnet8_model.c/.h; the kernel files beside them are
     copies of src/micro/) have the SHA-256 recorded in tests/reproducible.sha256, so a run on
     another CPU kind that writes other bytes fails (the defaults were recorded on the AVX-512 VNNI EPYC and
-    matched on the AVX2-only EPYC; the 4-bit case was recorded on the AVX2-only EPYC). Update the record only
+    matched on the AVX2-only EPYC; the 4-bit case was recorded on the AVX2-only EPYC, again when low-bit plans
+    took 7-bit first and last layers). Update the record only
     when the quantization is changed on purpose, and say so in the commit.
 """
 

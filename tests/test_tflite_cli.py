@@ -93,6 +93,24 @@ def against_tflm(args, models):
                    row["same_prediction_litert_tflm"] >= 0.97 * IMAGES, row)  # fmt: skip
 
 
+def layer_widths(w4):
+    """A low-bit file keeps its first convolution (and its dense layer) at 7 bits in INT8 tensors; the other
+    convolutions are INT4."""
+    s = schema()
+    m = s.ModelT.InitFromObj(s.Model.GetRootAsModel(w4.read_bytes(), 0))
+    g, types = m.subgraphs[0], []
+    for o in g.operators:
+        if m.operatorCodes[o.opcodeIndex].builtinCode == s.BuiltinOperator.CONV_2D:
+            w = g.tensors[o.inputs[1]]
+            types.append((w.type, int(np.abs(np.frombuffer(bytes(m.buffers[w.buffer].data), np.int8)).max())))
+    int8, int4 = s.TensorType.INT8, s.TensorType.INT4
+    expect(
+        "4-bit file: the first conv's weights are INT8 up to 63 (7 bits), every other conv's INT4",
+        types and types[0][0] == int8 and 7 < types[0][1] <= 63 and all(t == int4 for t, _ in types[1:]),
+        types,
+    )
+
+
 def bias_scales(default):
     """Every int32 bias of the default file records its scale per channel: input scale x weight scale."""
     s = schema()
@@ -257,6 +275,7 @@ def main():
         if default.exists() and w4.exists() and w3.exists():
             against_tflm(args, [args.reference, default, w4, w3])
             bias_scales(default)
+            layer_widths(w4)
             litert_delegates(default)
             hostile(args, default, tmp)
             bench(args, default, tmp)

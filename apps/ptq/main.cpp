@@ -60,6 +60,9 @@ void add_options(cxxopts::Options& options) {
        cxxopts::value<std::string>())
       ("weight-bits", "symmetric weight bits, 2..8; 7 ([-63, 63]) is exact on every x86 CPU, 8 only with VNNI "
                       "or 7-bit activations", cxxopts::value<std::string>()->default_value("7"))
+      ("end-bits", "weight bits of the first and last layers (stem.conv, which sees the pixels, and fc), 2..8; "
+                   "default 7, or --weight-bits if wider: a low-bit plan keeps them at 7 bits (1.4 % of the weights)",
+       cxxopts::value<std::string>())
       ("reduce-range", "7-bit activations: auto (on only for 8-bit weights on kernels without VNNI), on or off; "
                        "a scheme that would saturate int16 here is refused",
        cxxopts::value<std::string>()->default_value("auto"))
@@ -106,11 +109,13 @@ QuantizeOptions quantize_options(const cxxopts::ParseResult& args) {
   q.engine = cli::engine_flag(args);
   q.activation_bits = activation_bits_flag(args);
   q.weight_bits = cli::number<int>(args, "weight-bits", 2, 8);
+  if (args.count("end-bits")) q.end_bits = cli::number<int>(args, "end-bits", 2, 8);
   const std::string flags =
       args.count("activation-bits")
           ? fmt::format("--weight-bits {} --activation-bits {}", q.weight_bits, *q.activation_bits)
           : fmt::format("--weight-bits {} --reduce-range {}", q.weight_bits, args["reduce-range"].as<std::string>());
-  cli::naming_flags({{"weight_bits", flags}, {"reduce_range", flags}, {"activation_bits", flags}},
+  const std::string end_flag = q.end_bits ? fmt::format(" --end-bits {}", *q.end_bits) : "";
+  cli::naming_flags({{"weight_bits", flags}, {"reduce_range", flags + end_flag}, {"activation_bits", flags}},
                     [&] { return resolve_scheme(q, q.engine.empty() ? default_engine() : q.engine); });
   q.calib_per_class = cli::number<int64_t>(args, "calib-per-class", 1, cli::kMaxCalibPerClass);
   q.float_layers = cli::keep_float_flag(args);
@@ -192,7 +197,7 @@ void write_other_formats(const QuantizedResNet8& quantized, const Outputs& out) 
   ExportOutputs formats;
   if (out.tflite) formats.tflite = *out.tflite;
   if (out.c_source) formats.c_source = *out.c_source;
-  for (const std::string& line : export_plan(quantized.plan, producer, quantized.scheme.describe(), formats)) {
+  for (const std::string& line : export_plan(quantized.plan, producer, quantized.describe_scheme(), formats)) {
     cli::print_after_commit(line);
   }
 }
@@ -262,7 +267,7 @@ int main(int argc, char** argv) {
                    : " (the environment overrides the pinned ATEN_CPU_CAPABILITY or MKL_CBWR: "
                      "the file may differ on another CPU)");
     save_quantized(quantized, output);
-    fmt::print("scheme       {}, engine {}\n", quantized.scheme.describe(), quantized.engine);
+    fmt::print("scheme       {}, engine {}\n", quantized.describe_scheme(), quantized.engine);
     cli::print_after_commit(
         fmt::format("wrote        {} ({} bytes)", output.string(), fs::file_size(written_path(output))));
     write_other_formats(quantized, out);

@@ -8,8 +8,12 @@
 #include <resnet8/support/error.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/script.h>
 #include <torch/version.h>
+
+#include <algorithm>
+#include <map>
 
 namespace resnet8 {
 
@@ -20,17 +24,36 @@ Int8Scheme resolve_scheme(const QuantizeOptions& options, const std::string& eng
   if (options.activation_bits && (*options.activation_bits < 2 || *options.activation_bits > 8)) {
     throw OptionError("activation_bits", fmt::format("activation bits must be 2..8, got {}", *options.activation_bits));
   }
-  Int8Scheme scheme{options.weight_bits, 8};
-  // Unset: 7-bit activations exactly where the weights alone would not make the scheme exact here.
-  scheme.activation_bits =
-      options.activation_bits.value_or(!scheme.fits_int16_pairs() && kernels_saturate_int16_pairs(engine) ? 7 : 8);
+  // The widest weights decide exactness; unset activation bits are 7 exactly where those alone would not be
+  // exact here.
+  Int8Scheme widest{std::max(options.weight_bits, resolved_end_bits(options)), 8};
+  widest.activation_bits =
+      options.activation_bits.value_or(!widest.fits_int16_pairs() && kernels_saturate_int16_pairs(engine) ? 7 : 8);
   try {
-    check_exact(scheme, engine, "the requested int8 scheme");
+    check_exact(widest, engine, "the requested int8 scheme");
   } catch (const Error& e) {
     throw OptionError("reduce_range", e.what());
   }
-  return scheme;
+  return Int8Scheme{options.weight_bits, widest.activation_bits};
 }
+
+int resolved_end_bits(const QuantizeOptions& options) {
+  const int bits = options.end_bits.value_or(std::max(7, options.weight_bits));
+  if (bits < 2 || bits > 8) throw OptionError("end_bits", fmt::format("end bits must be 2..8, got {}", bits));
+  return bits;
+}
+
+namespace {
+
+// The first and last layers at the end bits where those differ from the weight bits.
+std::map<std::string, int> end_layer_bits(const FoldedResNet8& model, const QuantizeOptions& options) {
+  const int bits = resolved_end_bits(options);
+  const std::vector<std::string> layers = layer_names(model);
+  if (bits == options.weight_bits || layers.empty()) return {};
+  return {{layers.front(), bits}, {layers.back(), bits}};
+}
+
+}  // namespace
 
 QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& calibration,
                           const QuantizeOptions& options) {
@@ -45,6 +68,7 @@ QuantizedResNet8 quantize(const FoldedResNet8& model, const cifar10::Dataset& ca
   plan_options.per_channel = options.per_channel;
   plan_options.weight_range = options.weight_range;
   plan_options.float_layers = options.float_layers;
+  plan_options.layer_weight_bits = end_layer_bits(model, options);
   // Names are checked before the calibration pass, so a typo costs nothing.
   check_float_layers(model, options.float_layers);
   {
@@ -73,6 +97,7 @@ Int8FileMetadata int8_metadata(const QuantizedResNet8& q) {
   m.engine = q.engine;
   m.reduce_range = q.scheme.reduce_range();
   m.weight_bits = q.scheme.weight_bits;
+  for (const auto& [layer, bits] : q.plan.other_weight_bits()) m.layer_weight_bits[layer] = bits;
   m.activation_bits = q.scheme.activation_bits;
   m.observer = observer_name(q.options.observer);
   m.weights = q.options.per_channel ? "per_channel_symmetric_qint8" : "per_tensor_symmetric_qint8";
@@ -80,12 +105,21 @@ Int8FileMetadata int8_metadata(const QuantizedResNet8& q) {
   m.equalized = q.plan.equalized;
   m.rounding = q.plan.rounding;
   m.bias_corrected = q.plan.bias_corrected;
-  m.weight_storage = "bit-packed, " + std::to_string(q.plan.weight_bits) + " bits per weight";
+  m.weight_storage = "bit-packed, " + std::to_string(q.plan.weight_bits) + " bits per weight" +
+                     (m.layer_weight_bits.empty() ? "" : " (layer_weight_bits: their own)");
   m.fp32_layers.assign(q.options.float_layers.begin(), q.options.float_layers.end());
   m.calib_per_class = q.options.calib_per_class;
   m.seed = q.options.seed;
   m.float_kernels = q.float_kernels.describe();
   return m;
+}
+
+std::string QuantizedResNet8::describe_scheme() const {
+  std::vector<std::string> others;
+  for (const auto& [layer, bits] : plan.other_weight_bits()) others.push_back(fmt::format("{} {}-bit", layer, bits));
+  if (others.empty()) return scheme.describe();
+  return fmt::format("{}-bit weights ({}), {}-bit activations", scheme.weight_bits, fmt::join(others, ", "),
+                     scheme.activation_bits);
 }
 
 std::string QuantizedResNet8::metadata_json() const { return nlohmann::json(int8_metadata(*this)).dump(); }

@@ -45,6 +45,10 @@ struct QuantizeOptions {
   RefineOptions refine;
   std::string engine;   // empty = default_engine()
   int weight_bits = 7;  // 2..8; 7 cannot overflow the int16 pair sums of non-VNNI kernels
+  // The first and last layers' weight bits (the stem conv, which sees the pixels, and the classifier), 2..8.
+  // Unset: 7, or weight_bits if wider; so low-bit plans keep them at 7 bits, where rounding them costs most
+  // and they hold 1.4 % of the weights.
+  std::optional<int> end_bits;
   // Activation bits, 2..8 (7 = reduce_range). Unset: 7 only where the weights alone would not make the
   // scheme exact here (8-bit weights on kernels that saturate int16 pairs), else 8. A scheme that would
   // saturate is refused.
@@ -72,11 +76,17 @@ struct QuantizedResNet8 {
   FloatKernels float_kernels;               // what the float stages ran on (engine/float_kernels.h)
 
   std::string metadata_json() const;  // what produced it; stored in the file as extra/resnet8_ptq.json
+  // The scheme with the layers of other widths: "4-bit weights (stem.conv 7-bit, fc 7-bit), 8-bit activations".
+  std::string describe_scheme() const;
 };
 
 // The options' scheme on `engine`: weight bits, and activation bits resolved as documented above.
-// Throws OptionError for weight bits outside 2..8 or a scheme that would saturate here.
+// Throws OptionError for weight or end bits outside 2..8 or a scheme that would saturate here (with the
+// wider of weight_bits and the end bits).
 Int8Scheme resolve_scheme(const QuantizeOptions& options, const std::string& engine);
+
+// The first and last layers' weight bits: end_bits, or its default. Throws OptionError("end_bits") outside 2..8.
+int resolved_end_bits(const QuantizeOptions& options);
 
 // Calibrates `model` on `calibration`, plans and builds the int8 module on the options' engine
 // (made current).
