@@ -34,6 +34,7 @@ size_t stream_bits(const std::vector<BitRun>& runs) {
 
 std::string describe(const std::vector<BitRun>& runs) {
   std::vector<std::string> parts;
+  parts.reserve(runs.size());
   for (const BitRun& r : runs) parts.push_back(fmt::format("{} {}-bit values", r.count, r.bits));
   return fmt::format("{}", fmt::join(parts, " + "));
 }
