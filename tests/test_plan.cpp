@@ -29,15 +29,7 @@ struct Fixture {
   }
 };
 
-std::string option_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const resnet8::OptionError& e) {
-    return e.option();
-  }
-  FAIL("expected an OptionError");
-  return {};
-}
+using resnet8::testing::option_of;
 
 }  // namespace
 

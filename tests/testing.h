@@ -12,6 +12,7 @@
 #undef CHECK_GE
 #undef CHECK_GT
 #include <doctest/doctest.h>
+#include <resnet8/support/error.h>
 
 #include <filesystem>
 #include <string>
@@ -39,6 +40,18 @@ std::string error_of(Body&& body) {
     return e.what();
   }
   FAIL("expected an exception");
+  return {};
+}
+
+// The option named by the resnet8::OptionError that `body` throws; fails the test if it throws none.
+template <typename Body>
+std::string option_of(Body&& body) {
+  try {
+    body();
+  } catch (const resnet8::OptionError& e) {
+    return e.option();
+  }
+  FAIL("expected an OptionError");
   return {};
 }
 

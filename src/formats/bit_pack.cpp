@@ -16,13 +16,11 @@ int32_t offset(int bits) { return int32_t{1} << (bits - 1); }
 
 size_t run_values(const std::vector<BitRun>& runs) {
   size_t n = 0;
-  for (const BitRun& r : runs) {
-    check_bits(r.bits);
-    n += r.count;
-  }
+  for (const BitRun& r : runs) n += r.count;
   return n;
 }
 
+// The runs' length in bits; throws for a width outside 2..8.
 size_t stream_bits(const std::vector<BitRun>& runs) {
   size_t n = 0;
   for (const BitRun& r : runs) {
@@ -99,33 +97,40 @@ std::string unpack_bits_script(const std::string& var, const std::string& packed
   return unpack_bits_script(var, packed, {{count, bits}});
 }
 
-// One run's statements: `var` from the values at stream bits start + k * bits.
-std::string unpack_run_script(const std::string& var, const BitRun& run, size_t start) {
+namespace {
+
+// One run's statements: `unpack_at`, the stream bits start + k * bits of its values ...
+std::string run_positions_script(const BitRun& run, size_t start) {
+  return fmt::format("    unpack_at = torch.arange({}, dtype=torch.long) * {}{}\n", run.count, run.bits,
+                     start ? fmt::format(" + {}", start) : "");
+}
+
+// ... and `var`, the values there, from `unpack_bytes`.
+std::string run_values_script(const std::string& var, const BitRun& run) {
   return fmt::format(
-      "    unpack_at = torch.arange({1}, dtype=torch.long) * {0}{2}\n"
       "    unpack_byte = torch.bitwise_right_shift(unpack_at, 3)\n"
       "    unpack_word = torch.bitwise_or(unpack_bytes[unpack_byte], "
       "torch.bitwise_left_shift(unpack_bytes[unpack_byte + 1], 8))\n"
-      "    {3} = (torch.bitwise_and(torch.bitwise_right_shift(unpack_word, torch.bitwise_and(unpack_at, 7)), {4}) - "
-      "{5})"
+      "    {} = (torch.bitwise_and(torch.bitwise_right_shift(unpack_word, torch.bitwise_and(unpack_at, 7)), {}) - "
+      "{})"
       ".to(torch.int8)\n",
-      run.bits, run.count, start ? fmt::format(" + {}", start) : "", var, (1 << run.bits) - 1, 1 << (run.bits - 1));
+      var, (1 << run.bits) - 1, 1 << (run.bits - 1));
 }
+
+}  // namespace
 
 std::string unpack_bits_script(const std::string& var, const std::string& packed, const std::vector<BitRun>& runs) {
   const std::string bytes =
       fmt::format("    unpack_bytes = torch.cat([{}, torch.zeros([1], dtype=torch.uint8)]).to(torch.long)\n", packed);
-  if (runs.size() == 1) {
-    const std::string run = unpack_run_script(var, runs[0], 0);
-    const size_t line = run.find('\n') + 1;  // the first statement, then the bytes: as files have always had it
-    return run.substr(0, line) + bytes + run.substr(line);
+  if (runs.size() == 1) {  // in the order files have always had
+    return run_positions_script(runs[0], 0) + bytes + run_values_script(var, runs[0]);
   }
   std::string out = bytes;
   std::vector<std::string> parts;
   size_t start = 0;
   for (const BitRun& run : runs) {
     parts.push_back(fmt::format("unpack_run{}", parts.size()));
-    out += unpack_run_script(parts.back(), run, start);
+    out += run_positions_script(run, start) + run_values_script(parts.back(), run);
     start += run.count * static_cast<size_t>(run.bits);
   }
   return out + fmt::format("    {} = torch.cat([{}])\n", var, fmt::join(parts, ", "));

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -21,11 +22,10 @@ std::string export_c(const IntegerProgram& program, const fs::path& dir, const s
 
 namespace {
 
-// Whether the TFLite file holds INT4 weights: in convolutions of at most 4 bits (tflite_model.h).
-bool int4_layers(const QuantPlan& plan) {
-  return std::any_of(plan.layers.begin(), plan.layers.end(), [](const LayerPlan& l) {
-    return !l.kept_float && l.kind == LayerKind::kConv && l.weight_bits <= 4;
-  });
+// Whether the written model holds INT4 weights (the TFLite writer decides which layers, tflite_model.h).
+bool has_int4(const TfliteModel& model) {
+  return std::any_of(model.tensors.begin(), model.tensors.end(),
+                     [](const TfliteTensor& t) { return t.type == TfliteType::kInt4; });
 }
 
 }  // namespace
@@ -37,12 +37,13 @@ std::vector<std::string> export_plan(const QuantPlan& plan, const std::string& p
   const std::string what = out.tflite ? "--tflite " + out.tflite->string() : "--c-source " + out.c_source->string();
   const std::string bytes = tflite_bytes(tflite_model(plan, producer));  // verified
   // Read back as resnet8-eval reads it, and prepared: refuses what TFLM would refuse, before writing.
-  const IntegerProgram program = prepare_program(parse_tflite(bytes, what), what);
+  TfliteModel model = parse_tflite(bytes, what);
+  const bool int4 = has_int4(model);
+  const IntegerProgram program = prepare_program(std::move(model), what);
   if (out.tflite) {
     write_file_atomic(*out.tflite, bytes);
     lines.push_back(fmt::format("wrote        {} ({} bytes, TFLite int8{})", out.tflite->string(),
-                                fs::file_size(written_path(*out.tflite)),
-                                int4_layers(plan) ? ", INT4 convolution weights" : ""));
+                                fs::file_size(written_path(*out.tflite)), int4 ? ", INT4 convolution weights" : ""));
   }
   if (out.c_source) {
     lines.push_back(export_c(program, *out.c_source, fmt::format("{} --c-source ({})", producer, scheme)));
